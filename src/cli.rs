@@ -21,9 +21,28 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Answer one slash command, typed as in Discord, and print the reply.
+    Ask(AskArgs),
     /// Build or check the reactions dataset.
     #[command(subcommand)]
     Dataset(DatasetCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// Print the interaction response body the bot would send (`{"type":4,"data":{…}}`).
+    #[arg(long)]
+    pub json: bool,
+    /// Print every page (with --json, a JSON array of every page's body).
+    #[arg(long)]
+    pub all_pages: bool,
+    /// Answer as autocomplete for the option being typed (the last one): a type-8 body.
+    #[arg(long)]
+    pub autocomplete: bool,
+    /// The command as typed in Discord, e.g. '/reaction Turkey' or
+    /// '/timeline date:2020-10-10 to:2020-10-12'.
+    #[arg(required = true, num_args = 1.., value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,5 +4,10 @@
 //! Data flows one way: source text → [`dataset`] → `query` → `reply` → Discord JSON.
 
 pub mod cli;
+pub mod commands;
+pub mod console;
 pub mod dataset;
+pub mod discord;
+pub mod query;
+pub mod reply;
 pub mod text;

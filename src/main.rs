@@ -1,12 +1,20 @@
 //! Start-up only: parse the command line, load what it names, run it.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use karabakh_reactions::cli::{Cli, Command, DatasetCommand};
+use karabakh_reactions::cli::{AskArgs, Cli, Command, DatasetCommand};
+use karabakh_reactions::commands::{Context, Core, Request};
+use karabakh_reactions::console;
 use karabakh_reactions::dataset::{self, Dataset};
+use karabakh_reactions::discord::render;
+use karabakh_reactions::reply::Reply;
+
+/// Exit code for a command line the bot cannot run (an unknown command or option).
+const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -19,8 +27,32 @@ fn main() -> ExitCode {
     }
 }
 
+fn today() -> jiff::civil::Date {
+    jiff::ZonedDateTime::now().date()
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        None => {
+            let core = Core::new(load(cli.data.as_deref())?);
+            let interactive = std::io::stdin().is_terminal();
+            eprintln!(
+                "karabakh-reactions is offline (no DISCORD_TOKEN set): type slash commands here, e.g. /help. \
+                 To connect to Discord, set DISCORD_TOKEN and run it again."
+            );
+            let ansi = interactive && std::io::stdout().is_terminal();
+            console::run(
+                &core,
+                std::io::stdin().lock(),
+                std::io::stdout().lock(),
+                interactive,
+                ansi,
+                today,
+            )
+            .map_err(|e| format!("console: {e}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Ask(args)) => ask(&Core::new(load(cli.data.as_deref())?), &args),
         Some(Command::Dataset(DatasetCommand::Build(args))) => {
             let source = read(&args.source)?;
             let curation = read(&args.curation)?;
@@ -59,8 +91,42 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Ok(ExitCode::FAILURE)
             }
         }
-        None => Err("no command given (see --help)".to_owned()),
     }
+}
+
+/// `ask`: one command, answered on standard output.
+fn ask(core: &Core, args: &AskArgs) -> Result<ExitCode, String> {
+    let line = args.command.join(" ");
+    let request = match console::request(&line, Context::new(today()), args.autocomplete) {
+        Ok(request) => request,
+        Err(e) => {
+            eprintln!("karabakh-reactions: {e}");
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let first = core.respond(&request);
+    let replies: Vec<Reply> = match (&request, &first, args.all_pages) {
+        (Request::Command(call), Reply::Message(m), true) if m.pages > 1 => {
+            let answer = core.answer(call);
+            std::iter::once(first.clone())
+                .chain((2..=m.pages).map(|n| Reply::Update(answer.page(n))))
+                .collect()
+        }
+        _ => vec![first],
+    };
+    let ansi = std::io::stdout().is_terminal();
+    if args.json {
+        let bodies: Vec<String> = replies.iter().map(render::body).collect();
+        if args.all_pages {
+            println!("[{}]", bodies.join(","));
+        } else {
+            println!("{}", bodies[0]);
+        }
+    } else {
+        let pages: Vec<String> = replies.iter().map(|r| console::render(r, ansi)).collect();
+        print!("{}", pages.join("\n"));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn read(path: &Path) -> Result<String, String> {

@@ -1,0 +1,109 @@
+//! `/reaction actor:<text>`: an actor's statements in date order, then the
+//! statements that mention it.
+
+use super::{Call, CommandSpec, Core, Kind, OptionSpec, Who};
+use crate::query::Lookup;
+use crate::reply::markdown::{escape, escape_user};
+use crate::reply::{Answer, Choice};
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "reaction",
+    description: "What a state, organisation or person said, quoted with its citations",
+    options: &[OptionSpec {
+        name: "actor",
+        description: "A state, organisation or person, e.g. Turkey, NATO, Erdoğan",
+        kind: Kind::Text { max_length: 100 },
+        required: true,
+        autocomplete: true,
+    }],
+    example: "/reaction Turkey",
+    run,
+    complete: Some(complete),
+};
+
+const STATEMENTS: &str = "Statements";
+const MENTIONED: &str = "Also mentioned in";
+
+fn run(core: &Core, call: &Call) -> Answer {
+    let typed = call.text("actor").unwrap_or_default();
+    let ix = &core.index;
+    let actor = match ix.find_actor(&typed) {
+        Lookup::Found(i) => i,
+        Lookup::NotFound { suggestions } => {
+            let names: Vec<&str> = suggestions
+                .iter()
+                .map(|&i| ix.actor(i).name.as_str())
+                .collect();
+            let text = if typed.trim().is_empty() {
+                "Name a state, organisation or person, e.g. /reaction Turkey. Start typing to see suggestions.".to_owned()
+            } else if names.is_empty() {
+                format!(
+                    "No actor matches '{}'. Start typing a name to see suggestions, or try /search.",
+                    escape_user(&typed)
+                )
+            } else {
+                format!(
+                    "No actor matches '{}'.{}",
+                    escape_user(&typed),
+                    Core::did_you_mean(&names)
+                )
+            };
+            return core.notice("No match", &text);
+        }
+    };
+    let a = ix.actor(actor);
+    let own = ix.statements_of(actor);
+    let mentioned = ix.mentions_of(actor);
+    let mut answer = core.new_answer(&a.name);
+    answer.pager = Some(format!("reaction:{}", a.id));
+    let what = ix.describe(actor);
+    let mut intro = format!("{} · ", escape(&capitalise(&what)));
+    intro.push_str(&match (own.len(), mentioned.len()) {
+        (0, 0) => "the dataset quotes no statement by or about it.".to_owned(),
+        (0, m) => format!("no statement of its own in the dataset; mentioned in {m}."),
+        (n, 0) => format!("{n} statement{}, in date order.", plural(n)),
+        (n, m) => format!(
+            "{n} statement{}, in date order; mentioned in {m} more.",
+            plural(n)
+        ),
+    });
+    if let Some(role) = &a.role {
+        intro.push_str(&format!(
+            "\nRole in the source: \u{201c}{}\u{201d}",
+            escape(role)
+        ));
+    }
+    answer.intro = Some(intro);
+    answer.empty = own.is_empty() && mentioned.is_empty();
+    for &si in own {
+        core.push_statement(&mut answer, Some(STATEMENTS), si, Who::Besides(actor), None);
+    }
+    for &si in mentioned {
+        core.push_statement(&mut answer, Some(MENTIONED), si, Who::All, None);
+    }
+    answer
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |first| first.to_uppercase().chain(c).collect())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn complete(core: &Core, _option: &str, typed: &str) -> Vec<Choice> {
+    let ix = &core.index;
+    ix.complete_actor(typed, 25)
+        .into_iter()
+        .map(|i| {
+            let a = ix.actor(i);
+            Choice {
+                name: format!("{} · {}", a.name, ix.describe(i)),
+                value: a.name.clone(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,130 @@
+//! `/search query:<text>`: ranked full-text search, matches marked.
+
+use std::ops::Range;
+
+use super::{Call, CommandSpec, Core, Kind, OptionSpec, Who};
+use crate::query::search::DocRef;
+use crate::reply::Answer;
+use crate::reply::markdown::{bold, escape, escape_into, escape_user};
+use crate::text::fold;
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "search",
+    description: "Search the statements and background summaries for words",
+    options: &[OptionSpec {
+        name: "query",
+        description: "Words to look for, e.g. ceasefire, cluster munitions, Minsk",
+        kind: Kind::Text { max_length: 80 },
+        required: true,
+        autocomplete: false,
+    }],
+    example: "/search cluster munitions",
+    run,
+    complete: None,
+};
+
+/// How much of a background summary to show around its first match.
+const WINDOW: usize = 320;
+
+fn run(core: &Core, call: &Call) -> Answer {
+    let query = call.text("query").unwrap_or_default();
+    let folded = fold(&query);
+    if folded.is_empty() {
+        return core.notice(
+            "Nothing to search for",
+            "Type a word or two to search for, e.g. /search ceasefire.",
+        );
+    }
+    let ix = &core.index;
+    let hits = ix.search.search(&query);
+    if hits.is_empty() {
+        return core.notice(
+            "No match",
+            &format!(
+                "Nothing in the dataset matches '{}'. Try fewer words, or another spelling.",
+                escape_user(&query)
+            ),
+        );
+    }
+    let mut answer = core.new_answer(&format!("Search: {}", query.trim()));
+    answer.title = format!("Search: {}", escape_user(&query));
+    answer.pager = Some(format!("search:{folded}"));
+    answer.intro = Some(format!(
+        "{} result{}, best first; matches are underlined.",
+        hits.len(),
+        if hits.len() == 1 { "" } else { "s" }
+    ));
+    for hit in &hits {
+        match hit.doc {
+            DocRef::Statement(i) => {
+                let s = &ix.data.statements[i];
+                let text = marked(&s.text, &hit.marks, 0..s.text.len());
+                // Marks add "__" on each side of a word; escaping is unchanged.
+                let len = core.statement_text(i).1 + 4 * hit.marks.len();
+                core.push_statement(&mut answer, None, i, Who::All, Some((text, len)));
+            }
+            DocRef::Topic(i) => {
+                let t = &ix.data.topics[i];
+                let first = hit.marks.first().map_or(0, |m| m.start);
+                let window = window(&t.text, first, WINDOW);
+                answer.block(
+                    None,
+                    format!(
+                        "{} · {}\n> {}",
+                        bold("Background"),
+                        escape(&t.title),
+                        marked(&t.text, &hit.marks, window)
+                    ),
+                );
+            }
+        }
+    }
+    answer
+}
+
+/// `text[window]` escaped, with the marked ranges underlined and an ellipsis where
+/// the window cuts the text.
+fn marked(text: &str, marks: &[Range<usize>], window: Range<usize>) -> String {
+    let mut out = String::with_capacity(window.len() + 8 * marks.len() + 8);
+    if window.start > 0 {
+        out.push_str("… ");
+    }
+    let mut at = window.start;
+    for m in marks
+        .iter()
+        .filter(|m| m.start >= window.start && m.end <= window.end)
+    {
+        escape_into(&mut out, &text[at..m.start]);
+        out.push_str("__");
+        escape_into(&mut out, &text[m.clone()]);
+        out.push_str("__");
+        at = m.end;
+    }
+    escape_into(&mut out, &text[at..window.end]);
+    if window.end < text.len() {
+        out.push_str(" …");
+    }
+    out
+}
+
+/// About `size` bytes of `text` around byte `at`, cut between words.
+fn window(text: &str, at: usize, size: usize) -> Range<usize> {
+    if text.len() <= size {
+        return 0..text.len();
+    }
+    let mut start = at.saturating_sub(size / 3);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    if start > 0 {
+        start = text[..start].rfind(' ').map_or(0, |i| i + 1);
+    }
+    let mut end = (start + size).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    if end < text.len() {
+        end = text[..end].rfind(' ').filter(|&i| i > start).unwrap_or(end);
+    }
+    start..end
+}

@@ -1,0 +1,233 @@
+//! `/timeline date:<text> [to:<text>]` and `/onthisday [date:<text>]`.
+
+use jiff::civil::Date;
+
+use super::{Call, CommandSpec, Core, Kind, OptionSpec, Who};
+use crate::query::when::{self, DateError, Span};
+use crate::reply::Answer;
+use crate::reply::markdown::{self, bold, escape, escape_user};
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "timeline",
+    description: "Everything dated on a day, in a month, or between two dates",
+    options: &[
+        OptionSpec {
+            name: "date",
+            description: "A day, month or year: 2020-10-10, 10 October 2020, 10 Oct, 2020-10",
+            kind: Kind::Text { max_length: 60 },
+            required: true,
+            autocomplete: false,
+        },
+        OptionSpec {
+            name: "to",
+            description: "The last day of a range, in the same forms",
+            kind: Kind::Text { max_length: 60 },
+            required: false,
+            autocomplete: false,
+        },
+    ],
+    example: "/timeline 2020-10-10",
+    run,
+    complete: None,
+};
+
+pub const ON_THIS_DAY: CommandSpec = CommandSpec {
+    name: "onthisday",
+    description: "What happened on this month and day in any year",
+    options: &[OptionSpec {
+        name: "date",
+        description: "A day of the year, e.g. 25 November or 11-25 (default: today)",
+        kind: Kind::Text { max_length: 60 },
+        required: false,
+        autocomplete: false,
+    }],
+    example: "/onthisday 25 November",
+    run: on_this_day,
+    complete: None,
+};
+
+const REACTIONS: &str = "Reactions";
+const BACKGROUND: &str = "Background";
+const MENTIONS: &str = "Mentioned in";
+
+/// "10 October 2020", "October 2020", "2012", "10–12 October 2020".
+fn span_label(span: &Span) -> String {
+    use crate::dataset::{How, Precision, When};
+    let precision = if span.is_single_day() {
+        Precision::Day
+    } else if span.is_month() {
+        Precision::Month
+    } else if span.is_year() {
+        Precision::Year
+    } else {
+        Precision::Range
+    };
+    markdown::when(&When {
+        precision,
+        start: Some(span.from),
+        end: Some(span.to),
+        days: Vec::new(),
+        how: How::Explicit,
+        phrase: None,
+    })
+}
+
+/// The forms a date may take, and what the dataset covers.
+fn accepted_forms(core: &Core) -> String {
+    let c = core.index.coverage();
+    let span = |from: Option<Date>, to: Option<Date>, f: fn(Date) -> String| match (from, to) {
+        (Some(a), Some(b)) => format!("{} to {}", f(a), f(b)),
+        _ => "no dates".to_owned(),
+    };
+    format!(
+        "Accepted forms: 2020-10-10, 10 October 2020, October 10, 2020, 10 Oct (year 2020); a month: 2020-10 or \
+         October 2020; a year: 2012. For a range, add to: with the last day. Reactions in the dataset are dated \
+         {}; background events {}.",
+        span(c.statements_from, c.statements_to, markdown::day),
+        span(c.background_from, c.background_to, |d| d.year().to_string()),
+    )
+}
+
+fn date_error(core: &Core, e: &DateError) -> Answer {
+    let text = match e {
+        DateError::Unreadable(typed) if typed.is_empty() => {
+            format!("Give a date. {}", accepted_forms(core))
+        }
+        DateError::Unreadable(typed) => {
+            format!(
+                "'{}' is not a date I can read. {}",
+                escape_user(typed),
+                accepted_forms(core)
+            )
+        }
+        DateError::Backwards => {
+            format!("The range ends before it starts. {}", accepted_forms(core))
+        }
+        DateError::NeedsDay(typed) => format!(
+            "'{}' is not a single day. Give a day of the year, e.g. 25 November or 11-25.",
+            escape_user(typed)
+        ),
+    };
+    core.notice("Not a date", &text)
+}
+
+fn run(core: &Core, call: &Call) -> Answer {
+    let date = call.text("date").unwrap_or_default();
+    let span = match call.text("to") {
+        Some(to) if !to.trim().is_empty() => when::parse_range(&date, Some(&to)),
+        _ => when::parse_span(&date),
+    };
+    let span = match span {
+        Ok(span) => span,
+        Err(e) => return date_error(core, &e),
+    };
+    let ix = &core.index;
+    let label = span_label(&span);
+    let mut answer = core.new_answer(&format!("Timeline: {label}"));
+    answer.pager = Some(format!("timeline:{}", span.key()));
+
+    let mut listed = ix.statements_on(span.from, span.to);
+    if !span.is_single_day() {
+        listed.extend(ix.statements_in_months(span.from, span.to));
+        listed.sort_by_key(|&i| {
+            let s = &ix.data.statements[i];
+            (s.date.start, s.order)
+        });
+        listed.dedup();
+    }
+    let events = ix.events_in(span.from, span.to);
+    for &si in &listed {
+        core.push_statement(&mut answer, Some(REACTIONS), si, Who::All, None);
+    }
+    for &(t, e) in &events {
+        answer.block(Some(BACKGROUND), event_block(core, t, e));
+    }
+    let mentions: Vec<usize> = ix
+        .mentioning(span.from, span.to)
+        .into_iter()
+        .filter(|i| !listed.contains(i))
+        .collect();
+    for &si in &mentions {
+        core.push_statement(&mut answer, Some(MENTIONS), si, Who::All, None);
+    }
+
+    if listed.is_empty() && events.is_empty() {
+        answer.empty = true;
+        let mut intro = format!("Nothing in the dataset is dated {label}.");
+        let (before, after) = ix.nearest_days(span.from, span.to);
+        let near: Vec<String> = [(before, "before"), (after, "after")]
+            .iter()
+            .filter_map(|(d, side)| d.map(|d| format!("{} ({side})", bold(&markdown::day(d)))))
+            .collect();
+        if !near.is_empty() {
+            intro.push_str(&format!(
+                " The nearest dates with entries: {}.",
+                near.join(" and ")
+            ));
+        }
+        if !mentions.is_empty() {
+            intro.push_str(" These statements mention it:");
+        }
+        answer.intro = Some(intro);
+    } else {
+        let mut parts = Vec::new();
+        if !listed.is_empty() {
+            parts.push(format!(
+                "{} reaction{}",
+                listed.len(),
+                if listed.len() == 1 { "" } else { "s" }
+            ));
+        }
+        if !events.is_empty() {
+            parts.push(format!(
+                "{} background event{}",
+                events.len(),
+                if events.len() == 1 { "" } else { "s" }
+            ));
+        }
+        answer.intro = Some(format!("{}, in date order.", parts.join(" and ")));
+    }
+    answer
+}
+
+/// A background event: its date and topic, then the sentence that names it.
+fn event_block(core: &Core, topic: usize, event: usize) -> String {
+    let t = &core.data().topics[topic];
+    let e = &t.events[event];
+    format!(
+        "{} · {}\n> {}",
+        bold(&markdown::when(&e.date)),
+        escape(&t.title),
+        escape(&e.sentence)
+    )
+}
+
+fn on_this_day(core: &Core, call: &Call) -> Answer {
+    let (month, day) = match call.text("date").filter(|d| !d.trim().is_empty()) {
+        Some(typed) => match when::parse_day_of_year(&typed) {
+            Ok(md) => md,
+            Err(e) => return date_error(core, &e),
+        },
+        None => (call.context.today.month(), call.context.today.day()),
+    };
+    let ix = &core.index;
+    let label = markdown::day_of_year(month, day);
+    let mut answer = core.new_answer(&format!("On this day: {label}"));
+    answer.pager = Some(format!("onthisday:{month:02}-{day:02}"));
+    let (statements, events) = ix.on_this_day(month, day);
+    for &si in &statements {
+        core.push_statement(&mut answer, Some(REACTIONS), si, Who::All, None);
+    }
+    for &(t, e) in &events {
+        answer.block(Some(BACKGROUND), event_block(core, t, e));
+    }
+    if statements.is_empty() && events.is_empty() {
+        answer.empty = true;
+        answer.intro = Some(format!(
+            "Nothing in the dataset happened on {label} in any year."
+        ));
+    } else {
+        answer.intro = Some(format!("What the dataset records on {label}, in any year."));
+    }
+    answer
+}

@@ -1,0 +1,80 @@
+//! `/topic name:<text>`: a background summary.
+
+use super::{Call, CommandSpec, Core, Kind, OptionSpec};
+use crate::query::Lookup;
+use crate::reply::markdown::{self, escape, escape_user};
+use crate::reply::{Answer, Choice, Field};
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "topic",
+    description: "A background summary: Madrid Principles, Lachin offensive, Stepanakert Airport …",
+    options: &[OptionSpec {
+        name: "name",
+        description: "A background topic, e.g. Madrid Principles",
+        kind: Kind::Text { max_length: 100 },
+        required: true,
+        autocomplete: true,
+    }],
+    example: "/topic Madrid Principles",
+    run,
+    complete: Some(complete),
+};
+
+fn run(core: &Core, call: &Call) -> Answer {
+    let typed = call.text("name").unwrap_or_default();
+    let ix = &core.index;
+    let topic = match ix.find_topic(&typed) {
+        Lookup::Found(i) => &ix.data.topics[i],
+        Lookup::NotFound { suggestions } => {
+            let names: Vec<&str> = suggestions
+                .iter()
+                .map(|&i| ix.data.topics[i].title.as_str())
+                .collect();
+            let all: Vec<&str> = ix.data.topics.iter().map(|t| t.title.as_str()).collect();
+            let text = if names.is_empty() {
+                format!(
+                    "No background topic matches '{}'. The topics are: {}.",
+                    escape_user(&typed),
+                    escape(&all.join(", "))
+                )
+            } else {
+                format!(
+                    "No background topic matches '{}'.{}",
+                    escape_user(&typed),
+                    Core::did_you_mean(&names)
+                )
+            };
+            return core.notice("No match", &text);
+        }
+    };
+    let mut answer = core.new_answer(&topic.title);
+    answer.intro = Some("Background, from the lead of a related Wikipedia article:".to_owned());
+    answer.block(None, format!("> {}", escape(&topic.text)));
+    if !topic.events.is_empty() {
+        let dates: Vec<String> = topic
+            .events
+            .iter()
+            .map(|e| markdown::when(&e.date))
+            .collect();
+        answer.fields.push(Field {
+            name: "Dates it names".to_owned(),
+            value: dates.join(" · "),
+            inline: false,
+        });
+    }
+    answer
+}
+
+fn complete(core: &Core, _option: &str, typed: &str) -> Vec<Choice> {
+    let ix = &core.index;
+    ix.complete_topic(typed, 25)
+        .into_iter()
+        .map(|i| {
+            let t = &ix.data.topics[i];
+            Choice {
+                name: t.title.clone(),
+                value: t.title.clone(),
+            }
+        })
+        .collect()
+}

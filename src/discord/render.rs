@@ -1,0 +1,114 @@
+//! The reply model rendered to serenity's builders: what Discord receives. The model
+//! already keeps Discord's limits; this is a mechanical translation that adds
+//! `allowed_mentions: {parse: []}` to every message.
+
+use serenity::all::{
+    AutocompleteChoice, ButtonStyle, CommandOptionType, CreateActionRow, CreateAllowedMentions,
+    CreateAutocompleteResponse, CreateButton, CreateCommand, CreateCommandOption, CreateEmbed,
+    CreateEmbedAuthor, CreateEmbedFooter, CreateInteractionResponse,
+    CreateInteractionResponseMessage, InstallationContext, InteractionContext,
+};
+
+use crate::commands::{COMMANDS, CommandSpec, Kind};
+use crate::reply::{Button, Message, Reply, limits};
+
+/// The interaction response for a reply.
+pub fn response(reply: &Reply) -> CreateInteractionResponse {
+    match reply {
+        Reply::Message(m) => CreateInteractionResponse::Message(message(m).ephemeral(m.private)),
+        Reply::Update(m) => CreateInteractionResponse::UpdateMessage(message(m)),
+        Reply::Choices(choices) => CreateInteractionResponse::Autocomplete(
+            CreateAutocompleteResponse::new().set_choices(
+                choices
+                    .iter()
+                    .map(|c| AutocompleteChoice::new(c.name.clone(), c.value.clone()))
+                    .collect(),
+            ),
+        ),
+    }
+}
+
+/// The JSON body Discord receives for a reply: `{"type":4,"data":{…}}`.
+pub fn body(reply: &Reply) -> String {
+    serde_json::to_string(&response(reply)).expect("interaction responses serialize")
+}
+
+/// A message's embed and buttons, with mentions silenced.
+pub fn message(m: &Message) -> CreateInteractionResponseMessage {
+    let e = &m.embed;
+    let mut embed = CreateEmbed::new()
+        .title(e.title.clone())
+        .description(e.description.clone())
+        .footer(CreateEmbedFooter::new(e.footer.clone()))
+        .colour(e.color);
+    if let Some(url) = &e.url {
+        embed = embed.url(url.clone());
+    }
+    if let Some((name, url)) = &e.author {
+        embed = embed.author(CreateEmbedAuthor::new(name.clone()).url(url.clone()));
+    }
+    for f in &e.fields {
+        embed = embed.field(f.name.clone(), f.value.clone(), f.inline);
+    }
+    let rows: Vec<CreateActionRow> = m
+        .buttons
+        .chunks(limits::BUTTONS_PER_ROW)
+        .map(|row| CreateActionRow::Buttons(row.iter().map(button).collect()))
+        .collect();
+    CreateInteractionResponseMessage::new()
+        .embed(embed)
+        .components(rows)
+        .allowed_mentions(CreateAllowedMentions::new())
+}
+
+fn button(b: &Button) -> CreateButton {
+    match b {
+        Button::Action {
+            label,
+            custom_id,
+            disabled,
+            danger,
+        } => CreateButton::new(custom_id.clone())
+            .label(label.clone())
+            .style(if *danger {
+                ButtonStyle::Danger
+            } else {
+                ButtonStyle::Secondary
+            })
+            .disabled(*disabled),
+        Button::Link { label, url } => CreateButton::new_link(url.clone()).label(label.clone()),
+    }
+}
+
+/// The definition Discord registers for one command.
+pub fn command(spec: &CommandSpec) -> CreateCommand {
+    let mut c = CreateCommand::new(spec.name)
+        .description(spec.description)
+        .integration_types(vec![InstallationContext::Guild])
+        .contexts(vec![
+            InteractionContext::Guild,
+            InteractionContext::BotDm,
+            InteractionContext::PrivateChannel,
+        ]);
+    for o in spec.options {
+        let option = match o.kind {
+            Kind::Text { max_length } => {
+                CreateCommandOption::new(CommandOptionType::String, o.name, o.description)
+                    .max_length(max_length)
+                    .set_autocomplete(o.autocomplete)
+            }
+            Kind::Integer { min, max } => {
+                CreateCommandOption::new(CommandOptionType::Integer, o.name, o.description)
+                    .min_int_value(min.max(0) as u64)
+                    .max_int_value(max.max(0) as u64)
+            }
+        };
+        c = c.add_option(option.required(o.required));
+    }
+    c
+}
+
+/// Every command's definition, in table order.
+pub fn commands() -> Vec<CreateCommand> {
+    COMMANDS.iter().map(command).collect()
+}
