@@ -1,0 +1,34 @@
+//! Shared by the integration tests: one core on the embedded dataset, and requests
+//! built the way the transports build them.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use karabakh_reactions::commands::{Context, Core, Request};
+use karabakh_reactions::console;
+
+pub fn core() -> &'static Core {
+    static CORE: OnceLock<Core> = OnceLock::new();
+    CORE.get_or_init(|| Core::embedded().expect("the embedded dataset loads"))
+}
+
+/// A fixed "today", so answers that depend on it are reproducible.
+pub fn context() -> Context {
+    Context::new(jiff::civil::date(2026, 11, 25))
+}
+
+/// A command typed as in Discord.
+pub fn command(line: &str) -> Request {
+    console::request(line, context(), false).unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+pub fn autocomplete(line: &str) -> Request {
+    console::request(line, context(), true).unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+pub fn button(custom_id: &str) -> Request {
+    Request::Button {
+        custom_id: custom_id.to_owned(),
+        context: context(),
+    }
+}

@@ -1,0 +1,166 @@
+//! Any text in any option, any page and any button id: a reply within every Discord
+//! limit, no panic, and no ping.
+
+mod common;
+
+use common::{context, core};
+use karabakh_reactions::commands::{COMMANDS, Call, Kind, Request, Value};
+use karabakh_reactions::discord::render;
+use karabakh_reactions::reply::{Button, Message, Reply, limits};
+use proptest::prelude::*;
+
+fn len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+fn check_message(m: &Message) {
+    let e = &m.embed;
+    assert!(len(&e.title) <= 256, "title {}", len(&e.title));
+    assert!(len(&e.description) <= 4096);
+    assert!(len(&e.footer) <= 2048 && !e.footer.is_empty());
+    assert!(e.fields.len() <= 25);
+    for f in &e.fields {
+        assert!((1..=256).contains(&len(&f.name)) && (1..=1024).contains(&len(&f.value)));
+    }
+    let author = e.author.as_ref().map_or(0, |a| len(&a.0));
+    let total = len(&e.title)
+        + len(&e.description)
+        + len(&e.footer)
+        + author
+        + e.fields
+            .iter()
+            .map(|f| len(&f.name) + len(&f.value))
+            .sum::<usize>();
+    assert!(total <= 6000, "embed total {total}");
+    assert!(e.author.is_some(), "every answer credits the source");
+    assert!(m.buttons.len() <= 25);
+    for b in &m.buttons {
+        match b {
+            Button::Action {
+                label, custom_id, ..
+            } => {
+                assert!((1..=80).contains(&len(label)));
+                assert!((1..=100).contains(&len(custom_id)), "{custom_id}");
+            }
+            Button::Link { label, url } => {
+                assert!((1..=80).contains(&len(label)) && len(url) <= 512)
+            }
+        }
+    }
+    assert!((1..=m.pages).contains(&m.page));
+}
+
+fn check(reply: &Reply) {
+    match reply {
+        Reply::Message(m) | Reply::Update(m) => {
+            check_message(m);
+            let text = format!("{} {}", m.embed.title, m.embed.description);
+            assert!(
+                !text.contains("@everyone") && !text.contains("@here"),
+                "a raw mention: {text}"
+            );
+        }
+        Reply::Choices(c) => {
+            assert!(c.len() <= limits::CHOICES);
+            for choice in c {
+                assert!(
+                    (1..=100).contains(&len(&choice.name))
+                        && (1..=100).contains(&len(&choice.value))
+                );
+            }
+        }
+    }
+    let body: serde_json::Value = serde_json::from_str(&render::body(reply)).unwrap();
+    if !matches!(reply, Reply::Choices(_)) {
+        assert_eq!(
+            body["data"]["allowed_mentions"]["parse"],
+            serde_json::json!([]),
+            "mentions must be silenced"
+        );
+    }
+}
+
+/// Text a user could type: anything, with markdown, mentions and long runs likely.
+fn user_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[a-zA-Z0-9 ]{0,40}",
+        prop::collection::vec(
+            prop_oneof![
+                Just("@everyone".to_owned()),
+                Just("@here".to_owned()),
+                Just("<@123456789>".to_owned()),
+                Just("**".to_owned()),
+                Just("`".to_owned()),
+                Just("[x](http://a)".to_owned()),
+                Just("\n".to_owned()),
+                Just("😀".to_owned()),
+                Just("Turkey".to_owned()),
+                Just("2020-10-10".to_owned()),
+                Just(" to:".to_owned()),
+                "[ -~]{0,20}",
+            ],
+            0..40
+        )
+        .prop_map(|v| v.concat()),
+        "x{300,3000}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_option_text_gives_a_reply_within_limits(
+        command in 0..COMMANDS.len(),
+        values in prop::collection::vec(user_text(), 0..3),
+        page in 0usize..50,
+        integer in any::<i64>(),
+    ) {
+        let spec = &COMMANDS[command];
+        let mut options: Vec<(String, Value)> = Vec::new();
+        for (o, v) in spec.options.iter().zip(values) {
+            let value = match o.kind {
+                Kind::Integer { .. } if v.len() % 2 == 0 => Value::Integer(integer),
+                _ => Value::Text(v),
+            };
+            options.push((o.name.to_owned(), value));
+        }
+        let mut call = Call::new(spec.name, options, context());
+        call.page = page;
+        check(&core().respond(&Request::Command(call.clone())));
+        if let Some(o) = spec.options.iter().find(|o| o.autocomplete) {
+            check(&core().respond(&Request::Autocomplete { call, focused: o.name.to_owned() }));
+        }
+    }
+
+    #[test]
+    fn any_button_id_gives_a_reply_within_limits(id in prop_oneof![
+        any::<String>(),
+        "page:(reaction|timeline|search|source|onthisday|topic|nope):[ -~]{0,60}:[0-9]{1,4}",
+    ]) {
+        check(&core().respond(&common::button(&id)));
+    }
+
+    #[test]
+    fn any_typed_line_parses_or_is_refused_politely(line in user_text()) {
+        if let Ok(request) = karabakh_reactions::console::request(&line, context(), false) {
+            check(&core().respond(&request));
+        }
+    }
+}
+
+#[test]
+fn every_page_of_every_actor_is_within_limits() {
+    for a in &core().data().actors {
+        let call = Call::new(
+            "reaction",
+            vec![("actor".into(), Value::Text(a.id.clone()))],
+            context(),
+        );
+        let answer = core().answer(&call);
+        for n in 1..=answer.page_count() {
+            check(&Reply::Message(answer.page(n)));
+        }
+    }
+}
