@@ -5,4 +5,5 @@
 
 pub mod cli;
 pub mod dataset;
+pub mod store;
 pub mod text;
