@@ -4,6 +4,7 @@
 //! Data flows one way: source text → [`dataset`] → `query` → `reply` → Discord JSON.
 
 pub mod cli;
+pub mod config;
 pub mod dataset;
 pub mod store;
 pub mod text;
