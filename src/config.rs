@@ -312,12 +312,18 @@ fn apply_file(config: &mut Config, origin: &str, text: &str) -> Result<(), Confi
         key: key.map(str::to_owned),
         reason,
     };
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| refuse(None, format!("not valid TOML: {e}")))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let place = e.span().map_or_else(String::new, |span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!(" at line {line}, column {column}")
+        });
+        refuse(None, format!("not valid TOML{place}: {}", e.message()))
+    })?;
     check_keys(&table).map_err(|(key, reason)| refuse(key.as_deref(), reason))?;
     let raw: FileConfig = serde_path_to_error::deserialize(toml::Value::Table(table))
-        .map_err(|e| refuse(Some(&e.path().to_string()), e.inner().to_string()))?;
+        .map_err(|e| refuse(Some(&e.path().to_string()), e.inner().message().to_owned()))?;
 
     let bad = |key: &'static str| move |reason: String| refuse(Some(key), reason);
     if let Some(v) = raw.database.and_then(|d| d.path) {
@@ -357,7 +363,10 @@ fn check_keys(table: &toml::Table) -> Result<(), (Option<String>, String)> {
         let Some(keys) = value.as_table() else {
             return Err((
                 Some(section.clone()),
-                format!("must be a section ([{section}]), not a {}", value.type_str()),
+                format!(
+                    "must be a section ([{section}]), not a {}",
+                    value.type_str()
+                ),
             ));
         };
         for key in keys.keys() {
@@ -551,14 +560,19 @@ fn parse_number(v: &str) -> Result<u64, String> {
 
 fn check_listen(v: &str) -> Result<SocketAddr, String> {
     v.trim().parse().map_err(|e| {
-        format!("not a socket address: `{v}` ({e}); write IP:PORT, such as 127.0.0.1:8080 or [::]:8080")
+        format!(
+            "not a socket address: `{v}` ({e}); write IP:PORT, such as 127.0.0.1:8080 or [::]:8080"
+        )
     })
 }
 
 fn check_level(v: &str) -> Result<String, String> {
     let v = v.trim();
     if v.is_empty() {
-        return Err("must be a log filter such as `info` or `karabakh_reactions=debug,warn`, not empty".to_owned());
+        return Err(
+            "must be a log filter such as `info` or `karabakh_reactions=debug,warn`, not empty"
+                .to_owned(),
+        );
     }
     tracing_subscriber::EnvFilter::builder()
         .parse(v)

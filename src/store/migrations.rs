@@ -107,7 +107,8 @@ mod tests {
     fn a_failing_migration_leaves_the_previous_version_whole() {
         let mut conn = Connection::open_in_memory().unwrap();
         // A table 0002 wants to create already exists: 0002 fails, 0001 stays.
-        conn.execute_batch("CREATE TABLE posts (x INTEGER)").unwrap();
+        conn.execute_batch("CREATE TABLE posts (x INTEGER)")
+            .unwrap();
         let err = migrate(&mut conn, "test.sqlite3").unwrap_err().to_string();
         assert!(
             err.contains("0002_schedule.sql") && err.contains("version 1"),

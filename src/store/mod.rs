@@ -39,7 +39,11 @@ pub enum StoreError {
         "{path}: the database is at schema version {found}, newer than this build knows \
          (up to {known}); run the newer build that wrote it, or restore a backup"
     )]
-    TooNew { path: String, found: i64, known: i64 },
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     #[error("{path}: migration {name} failed, the database is left at version {at}: {source}")]
     Migration {
         path: String,
@@ -167,14 +171,17 @@ pub trait SettingsStore: Send + Sync {
 
     /// Puts the post for a local date off until `until` (a retry after a failure
     /// that may pass). Does nothing if the schedule is already past that date or gone.
-    fn postpone_post(&self, guild_id: u64, date: Date, until: Timestamp)
-    -> Result<(), StoreError>;
+    fn postpone_post(&self, guild_id: u64, date: Date, until: Timestamp) -> Result<(), StoreError>;
 
     /// Stops a server's daily post with a reason shown to moderators, recorded in the
     /// audit trail as made by the bot. Returns false if the server has no daily post,
     /// or it is paused already (the first reason is kept).
-    fn pause_schedule(&self, guild_id: u64, reason: &str, at: Timestamp)
-    -> Result<bool, StoreError>;
+    fn pause_schedule(
+        &self,
+        guild_id: u64,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
 
     /// Starts a paused daily post again from `at` on, recorded as made by the bot.
     /// Returns false if it was not paused.

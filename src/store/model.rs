@@ -411,11 +411,25 @@ mod tests {
         }
         assert_eq!(PostTime::parse("07:30").unwrap().to_string(), "07:30");
         for bad in [
-            "25:00", "24:00", "7:5", "7:05", "07:5", "12:60", "1230", "", "ab:cd", "07:30:00",
-            "-1:00", "07h30", "０７:３０",
+            "25:00",
+            "24:00",
+            "7:5",
+            "7:05",
+            "07:5",
+            "12:60",
+            "1230",
+            "",
+            "ab:cd",
+            "07:30:00",
+            "-1:00",
+            "07h30",
+            "０７:３０",
         ] {
             let err = PostTime::parse(bad).unwrap_err().to_string();
-            assert!(err.contains("HH:MM") && err.contains("00:00 to 23:59"), "{bad}: {err}");
+            assert!(
+                err.contains("HH:MM") && err.contains("00:00 to 23:59"),
+                "{bad}: {err}"
+            );
         }
         assert!(PostTime::new(24, 0).is_err());
         assert!(PostTime::new(23, 60).is_err());
@@ -432,9 +446,18 @@ mod tests {
             "America/New_York"
         );
         assert!(TimeZoneName::parse("UTC").is_ok());
-        for bad in ["Europe/Pariss", "", "Mars/Olympus", "+04:00", "../../etc/passwd"] {
+        for bad in [
+            "Europe/Pariss",
+            "",
+            "Mars/Olympus",
+            "+04:00",
+            "../../etc/passwd",
+        ] {
             let err = TimeZoneName::parse(bad).unwrap_err().to_string();
-            assert!(err.contains("IANA") && err.contains("Europe/Paris"), "{bad}: {err}");
+            assert!(
+                err.contains("IANA") && err.contains("Europe/Paris"),
+                "{bad}: {err}"
+            );
         }
     }
 
@@ -453,7 +476,12 @@ mod tests {
         let names = time_zone_names();
         assert!(names.len() > 300, "only {} zones", names.len());
         assert!(names.windows(2).all(|w| w[0] < w[1]));
-        for expected in ["Europe/Paris", "America/New_York", "Asia/Baku", "Asia/Yerevan"] {
+        for expected in [
+            "Europe/Paris",
+            "America/New_York",
+            "Asia/Baku",
+            "Asia/Yerevan",
+        ] {
             assert!(names.iter().any(|n| n == expected), "{expected} missing");
         }
         for name in names {

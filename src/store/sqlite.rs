@@ -829,12 +829,7 @@ impl SettingsStore for SqliteStore {
         )
     }
 
-    fn postpone_post(
-        &self,
-        guild_id: u64,
-        date: Date,
-        until: Timestamp,
-    ) -> Result<(), StoreError> {
+    fn postpone_post(&self, guild_id: u64, date: Date, until: Timestamp) -> Result<(), StoreError> {
         let doing = format!("putting off the post of guild {guild_id} for {date}");
         self.write(&doing, |tx| {
             tx.execute(
@@ -926,6 +921,9 @@ mod tests {
         assert_eq!(clean_reason("  403 Missing Access\n"), "403 Missing Access");
         assert_eq!(clean_reason("a\nb"), "a b");
         assert_eq!(clean_reason(""), "no reason given");
-        assert_eq!(clean_reason(&"x".repeat(1000)).chars().count(), MAX_REASON + 1);
+        assert_eq!(
+            clean_reason(&"x".repeat(1000)).chars().count(),
+            MAX_REASON + 1
+        );
     }
 }
