@@ -5,7 +5,9 @@
 //! database (PostgreSQL, for several processes) can stand in for [`SqliteStore`].
 //!
 //! The trait is synchronous; async callers use `tokio::task::spawn_blocking`. The
-//! store never reads the clock: callers hand in "now", which keeps tests exact.
+//! store does not read the clock: callers hand in "now", which keeps tests exact.
+//! (One exception: [`SqliteStore::open`] schedules, from the time of opening, the
+//! daily posts carried over from a database older than migration 0002.)
 
 mod migrations;
 mod model;

@@ -638,7 +638,9 @@ impl SettingsStore for SqliteStore {
                     at,
                 )?;
             }
-            if unpauses {
+            // Clearing or resetting a paused post records the post going off; a pause
+            // row is only for a post that stays and runs again.
+            if unpauses && new.onthisday.is_some() {
                 audit(
                     tx,
                     guild_id,
