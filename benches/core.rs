@@ -9,13 +9,13 @@ use karabakh_reactions::console;
 use karabakh_reactions::discord::render;
 
 fn context() -> Context {
-    Context::new(jiff::civil::date(2026, 11, 25))
+    Context::new("2026-11-25T12:00:00Z".parse().expect("a timestamp"))
 }
 
 /// Text as typed → parsed request → reply → JSON body.
 fn answer(core: &Core, line: &str, autocomplete: bool) -> String {
     let request = console::request(line, context(), autocomplete).expect("parses");
-    render::body(&core.respond(&request))
+    render::body(&core.respond(&request).reply)
 }
 
 fn commands(c: &mut Criterion) {

@@ -6,6 +6,7 @@ use std::io::{self, BufRead, Write};
 use crate::commands::{Call, Context, Core, ParseError, Request, Value, parse_line};
 use crate::reply::markdown::to_terminal;
 use crate::reply::{Button, Choice, Message, Reply};
+use jiff::Timestamp;
 
 /// How wide the console wraps text.
 pub const WIDTH: usize = 88;
@@ -13,14 +14,21 @@ pub const WIDTH: usize = 88;
 /// A typed line as a request: a command, or (with `autocomplete`) suggestions for
 /// the last option typed.
 pub fn request(line: &str, context: Context, autocomplete: bool) -> Result<Request, ParseError> {
-    let (spec, options) = parse_line(line)?;
-    let call = Call::new(spec.name, options, context);
+    let parsed = parse_line(line)?;
+    let mut call = Call::new(parsed.command.name, parsed.options, context);
+    call.subcommand = parsed.subcommand.map(str::to_owned);
     if autocomplete {
         let focused = call
             .options
             .last()
             .map(|(name, _)| name.clone())
-            .or_else(|| spec.options.first().map(|o| o.name.to_owned()))
+            .or_else(|| {
+                parsed
+                    .command
+                    .options_of(parsed.subcommand)
+                    .first()
+                    .map(|o| o.name.to_owned())
+            })
             .unwrap_or_default();
         let mut call = call;
         if call.text(&focused).is_none() {
@@ -159,14 +167,14 @@ fn turn(message: &Message, word: &str) -> Option<String> {
 }
 
 /// Answers lines from `input` until it ends (or `quit`). `prompt` shows a prompt
-/// before each line (for a terminal); `today` dates `/onthisday`.
+/// before each line (for a terminal); `now` tells the time (for `/onthisday`).
 pub fn run(
     core: &Core,
     input: impl BufRead,
     mut output: impl Write,
     prompt: bool,
     ansi: bool,
-    today: impl Fn() -> jiff::civil::Date,
+    now: impl Fn() -> Timestamp,
 ) -> io::Result<()> {
     let mut last: Option<Message> = None;
     let mut answered = false;
@@ -177,7 +185,7 @@ pub fn run(
     for line in input.lines() {
         let line = line?;
         let line = line.trim();
-        let context = Context::new(today());
+        let context = Context::new(now());
         let reply = match line {
             "" => None,
             "quit" | "exit" => break,
@@ -188,7 +196,9 @@ pub fn run(
                     "previous"
                 };
                 match last.as_ref().and_then(|m| turn(m, word)) {
-                    Some(custom_id) => Some(core.respond(&Request::Button { custom_id, context })),
+                    Some(custom_id) => {
+                        Some(core.respond(&Request::Button { custom_id, context }).reply)
+                    }
                     None => {
                         writeln!(output, "There is no {word} page.")?;
                         None
@@ -196,7 +206,8 @@ pub fn run(
                 }
             }
             _ => match request(line, context, false) {
-                Ok(req) => Some(core.respond(&req)),
+                // Settings cannot change here: outside a server, no command asks to.
+                Ok(req) => Some(core.respond(&req).reply),
                 Err(e) => {
                     writeln!(output, "{e}")?;
                     None
@@ -228,8 +239,8 @@ pub fn run(
 mod tests {
     use super::*;
 
-    fn today() -> jiff::civil::Date {
-        jiff::civil::date(2026, 11, 25)
+    fn today() -> Timestamp {
+        "2026-11-25T12:00:00Z".parse().unwrap()
     }
 
     fn session(input: &str) -> String {

@@ -13,5 +13,6 @@ pub mod dataset;
 pub mod discord;
 pub mod query;
 pub mod reply;
+pub mod service;
 pub mod store;
 pub mod text;

@@ -27,8 +27,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn today() -> jiff::civil::Date {
-    jiff::ZonedDateTime::now().date()
+fn now() -> jiff::Timestamp {
+    jiff::Timestamp::now()
 }
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
@@ -47,7 +47,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 std::io::stdout().lock(),
                 interactive,
                 ansi,
-                today,
+                now,
             )
             .map_err(|e| format!("console: {e}"))?;
             Ok(ExitCode::SUCCESS)
@@ -97,14 +97,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 /// `ask`: one command, answered on standard output.
 fn ask(core: &Core, args: &AskArgs) -> Result<ExitCode, String> {
     let line = args.command.join(" ");
-    let request = match console::request(&line, Context::new(today()), args.autocomplete) {
+    let request = match console::request(&line, Context::new(now()), args.autocomplete) {
         Ok(request) => request,
         Err(e) => {
             eprintln!("karabakh-reactions: {e}");
             return Ok(ExitCode::from(USAGE));
         }
     };
-    let first = core.respond(&request);
+    let first = core.respond(&request).reply;
     let replies: Vec<Reply> = match (&request, &first, args.all_pages) {
         (Request::Command(call), Reply::Message(m), true) if m.pages > 1 => {
             let answer = core.answer(call);

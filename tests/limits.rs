@@ -128,9 +128,9 @@ proptest! {
         }
         let mut call = Call::new(spec.name, options, context());
         call.page = page;
-        check(&core().respond(&Request::Command(call.clone())));
+        check(&core().respond(&Request::Command(call.clone())).reply);
         if let Some(o) = spec.options.iter().find(|o| o.autocomplete) {
-            check(&core().respond(&Request::Autocomplete { call, focused: o.name.to_owned() }));
+            check(&core().respond(&Request::Autocomplete { call, focused: o.name.to_owned() }).reply);
         }
     }
 
@@ -139,13 +139,13 @@ proptest! {
         any::<String>(),
         "page:(reaction|timeline|search|source|onthisday|topic|nope):[ -~]{0,60}:[0-9]{1,4}",
     ]) {
-        check(&core().respond(&common::button(&id)));
+        check(&core().respond(&common::button(&id)).reply);
     }
 
     #[test]
     fn any_typed_line_parses_or_is_refused_politely(line in user_text()) {
         if let Ok(request) = karabakh_reactions::console::request(&line, context(), false) {
-            check(&core().respond(&request));
+            check(&core().respond(&request).reply);
         }
     }
 }

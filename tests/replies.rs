@@ -9,7 +9,7 @@ use karabakh_reactions::discord::render;
 
 fn body(request: &karabakh_reactions::commands::Request) -> String {
     let json: serde_json::Value =
-        serde_json::from_str(&render::body(&core().respond(request))).unwrap();
+        serde_json::from_str(&render::body(&core().respond(request).reply)).unwrap();
     serde_json::to_string_pretty(&json).unwrap()
 }
 

@@ -1,25 +1,35 @@
 //! `/about` and `/help`.
 
-use super::{COMMANDS, Call, CommandSpec, Core};
+use super::{COMMANDS, Call, CommandSpec, Core, PRIVATE, Permission};
 use crate::reply::markdown::{self, escape};
 use crate::reply::{Answer, Field};
 
 pub const ABOUT: CommandSpec = CommandSpec {
     name: "about",
     description: "What the bot knows: counts, dates covered, dataset version, licence",
-    options: &[],
+    options: &[PRIVATE],
     example: "/about",
-    run: about,
+    permission: Permission::Everyone,
+    guild_only: false,
+    needs_audit: false,
+    run: |core, call| about(core, call).into(),
     complete: None,
+    button: None,
+    subcommands: &[],
 };
 
 pub const HELP: CommandSpec = CommandSpec {
     name: "help",
     description: "Every command, one line each",
-    options: &[],
+    options: &[PRIVATE],
     example: "/help",
-    run: help,
+    permission: Permission::Everyone,
+    guild_only: false,
+    needs_audit: false,
+    run: |core, call| help(core, call).into(),
     complete: None,
+    button: None,
+    subcommands: &[],
 };
 
 fn about(core: &Core, _call: &Call) -> Answer {

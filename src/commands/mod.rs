@@ -1,5 +1,7 @@
 //! The commands: one table ([`COMMANDS`]) that drives dispatch, registration, `/help`
-//! and the console. [`Core::respond`] turns a request into a [`Reply`] with no I/O.
+//! and the console. [`Core::respond`] turns a request into an [`Outcome`] with no
+//! I/O: the reply, and the change to a server's settings (an [`Effect`]) that the
+//! transport applies before sending it.
 
 mod about;
 mod parse;
@@ -9,6 +11,7 @@ mod source;
 mod timeline;
 mod topic;
 
+use jiff::Timestamp;
 use jiff::civil::Date;
 
 pub use parse::{ParseError, parse_line};
@@ -17,12 +20,21 @@ use crate::dataset::{Dataset, DatasetError};
 use crate::query::Index;
 use crate::reply::markdown::{self, escape, escape_user};
 use crate::reply::{Answer, Choice, Credit, Reply, limits};
+use crate::store::{AuditEntry, Change, GuildSettings, Visibility};
 
 /// The type of an option's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    Text { max_length: u16 },
-    Integer { min: i64, max: i64 },
+    Text {
+        max_length: u16,
+    },
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Boolean,
+    /// A text channel of the server.
+    Channel,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -34,10 +46,43 @@ pub struct OptionSpec {
     pub autocomplete: bool,
 }
 
+/// `private:true` on a command: only the asker sees the answer.
+pub const PRIVATE: OptionSpec = OptionSpec {
+    name: "private",
+    description: "Show the answer to you only",
+    kind: Kind::Boolean,
+    required: false,
+    autocomplete: false,
+};
+
+/// A subcommand: `/config show`, `/config onthisday …`.
+#[derive(Debug, Clone, Copy)]
+pub struct SubcommandSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub options: &'static [OptionSpec],
+}
+
+/// Who may use a command. Registration turns it into Discord's
+/// `default_member_permissions`; [`Core`] checks it again from the permissions the
+/// interaction carries, since server owners can override Discord's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    Everyone,
+    /// Manage Server (or Administrator).
+    ManageServer,
+}
+
+/// Discord's permission bits the bot checks.
+pub const ADMINISTRATOR: u64 = 1 << 3;
+pub const MANAGE_GUILD: u64 = 1 << 5;
+
 /// Answers a command.
-pub type Run = fn(&Core, &Call) -> Answer;
-/// Suggests values for the option being typed: `(core, option name, text so far)`.
-pub type Complete = fn(&Core, &str, &str) -> Vec<Choice>;
+pub type Run = fn(&Core, &Call) -> Answered;
+/// Suggests values for the option being typed: `(core, call, option name, text so far)`.
+pub type Complete = fn(&Core, &Call, &str, &str) -> Vec<Choice>;
+/// Answers a click on one of the command's own buttons (`<command>:<rest>`): `rest`.
+pub type OnButton = fn(&Core, &str, &Context) -> Answered;
 /// A command's options, as typed: `(name, value)` pairs.
 pub type Options = Vec<(String, Value)>;
 
@@ -47,28 +92,58 @@ pub struct CommandSpec {
     pub name: &'static str,
     pub description: &'static str,
     pub options: &'static [OptionSpec],
+    /// When not empty, the command is only its subcommands (and `options` is empty).
+    pub subcommands: &'static [SubcommandSpec],
     /// A typical use, for `/help` and the README.
     pub example: &'static str,
+    pub permission: Permission,
+    /// Only in a server, never in a DM.
+    pub guild_only: bool,
+    /// Its answer shows the server's audit trail, which the transport loads for it.
+    pub needs_audit: bool,
     pub run: Run,
     pub complete: Option<Complete>,
+    pub button: Option<OnButton>,
 }
 
 impl CommandSpec {
     /// `/timeline date:<text> [to:<text>]`
     pub fn usage(&self) -> String {
-        let mut s = format!("/{}", self.name);
-        for o in self.options {
-            let kind = match o.kind {
-                Kind::Text { .. } => "text",
-                Kind::Integer { .. } => "number",
-            };
-            if o.required {
-                s.push_str(&format!(" {}:<{kind}>", o.name));
-            } else {
-                s.push_str(&format!(" [{}:<{kind}>]", o.name));
+        fn options(s: &mut String, options: &[OptionSpec]) {
+            for o in options.iter().filter(|o| o.name != PRIVATE.name) {
+                let kind = match o.kind {
+                    Kind::Text { .. } => "text",
+                    Kind::Integer { .. } => "number",
+                    Kind::Boolean => "true|false",
+                    Kind::Channel => "#channel",
+                };
+                if o.required {
+                    s.push_str(&format!(" {}:<{kind}>", o.name));
+                } else {
+                    s.push_str(&format!(" [{}:<{kind}>]", o.name));
+                }
             }
         }
+        let mut s = format!("/{}", self.name);
+        if self.subcommands.is_empty() {
+            options(&mut s, self.options);
+        } else {
+            let subs: Vec<&str> = self.subcommands.iter().map(|c| c.name).collect();
+            s.push_str(&format!(" {}", subs.join("|")));
+        }
         s
+    }
+
+    /// The options of a subcommand, or of the command itself.
+    pub fn options_of(&self, subcommand: Option<&str>) -> &'static [OptionSpec] {
+        match subcommand {
+            Some(name) => self
+                .subcommands
+                .iter()
+                .find(|s| s.name == name)
+                .map_or(&[], |s| s.options),
+            None => self.options,
+        }
     }
 }
 
@@ -93,25 +168,51 @@ pub fn spec(name: &str) -> Option<&'static CommandSpec> {
 pub enum Value {
     Text(String),
     Integer(i64),
+    Boolean(bool),
 }
 
-/// Where and when a request was made: what the core may know about the asker.
+/// Where and when a request was made: what the core may know about the asker and
+/// the server. The transport fills it from the interaction and the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
-    /// Today's date where the bot runs (for `/onthisday` without a date).
-    pub today: Date,
+    pub now: Timestamp,
     pub guild_id: Option<u64>,
-    /// Answers in this place are private unless a command says otherwise.
-    pub private_by_default: bool,
+    pub user_id: Option<u64>,
+    /// The asker's permissions in the server (`member.permissions`), if known.
+    pub permissions: Option<u64>,
+    /// The server's settings (the defaults outside a server).
+    pub settings: GuildSettings,
+    /// The server's recent changes, newest first: loaded for commands that show them.
+    pub audit: Vec<AuditEntry>,
 }
 
 impl Context {
-    pub fn new(today: Date) -> Self {
+    pub fn new(now: Timestamp) -> Self {
         Self {
-            today,
+            now,
             guild_id: None,
-            private_by_default: false,
+            user_id: None,
+            permissions: None,
+            settings: GuildSettings::default(),
+            audit: Vec::new(),
         }
+    }
+
+    /// Today's date: in the server's time zone when it has chosen one, else in UTC.
+    pub fn today(&self) -> Date {
+        match &self.settings.onthisday {
+            Some(o) => self
+                .now
+                .to_zoned_datetime(o.zone.time_zone().clone())
+                .date(),
+            None => self.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+        }
+    }
+
+    /// Whether the asker may manage the server (Manage Server or Administrator).
+    pub fn can_manage(&self) -> bool {
+        self.permissions
+            .is_some_and(|p| p & (MANAGE_GUILD | ADMINISTRATOR) != 0)
     }
 }
 
@@ -119,23 +220,25 @@ impl Context {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
     pub command: String,
-    pub options: Vec<(String, Value)>,
+    pub subcommand: Option<String>,
+    pub options: Options,
     /// The page asked for (1 for a new command).
     pub page: usize,
     pub context: Context,
 }
 
 impl Call {
-    pub fn new(command: &str, options: Vec<(String, Value)>, context: Context) -> Self {
+    pub fn new(command: &str, options: Options, context: Context) -> Self {
         Self {
             command: command.to_owned(),
+            subcommand: None,
             options,
             page: 1,
             context,
         }
     }
 
-    /// A text option's value (an integer is given as its digits).
+    /// An option's value as text (numbers and booleans written out).
     pub fn text(&self, name: &str) -> Option<String> {
         self.options
             .iter()
@@ -143,6 +246,23 @@ impl Call {
             .map(|(_, v)| match v {
                 Value::Text(s) => s.clone(),
                 Value::Integer(i) => i.to_string(),
+                Value::Boolean(b) => b.to_string(),
+            })
+    }
+
+    /// A yes/no option: a boolean, or text that reads as one.
+    pub fn flag(&self, name: &str) -> Option<bool> {
+        self.options
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| match v {
+                Value::Boolean(b) => Some(*b),
+                Value::Text(s) => match s.trim().to_lowercase().as_str() {
+                    "true" | "yes" | "on" => Some(true),
+                    "false" | "no" | "off" => Some(false),
+                    _ => None,
+                },
+                Value::Integer(i) => Some(*i != 0),
             })
     }
 }
@@ -161,6 +281,60 @@ pub enum Request {
         custom_id: String,
         context: Context,
     },
+}
+
+impl Request {
+    pub fn context(&self) -> &Context {
+        match self {
+            Self::Command(call) | Self::Autocomplete { call, .. } => &call.context,
+            Self::Button { context, .. } => context,
+        }
+    }
+
+    /// The command's table entry (for a button, the command that made it).
+    pub fn spec(&self) -> Option<&'static CommandSpec> {
+        match self {
+            Self::Command(call) | Self::Autocomplete { call, .. } => spec(&call.command),
+            Self::Button { custom_id, .. } => {
+                let rest = custom_id.strip_prefix("page:").unwrap_or(custom_id);
+                spec(rest.split(':').next().unwrap_or(""))
+            }
+        }
+    }
+}
+
+/// A change the transport makes durable before it sends the reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Apply {
+        guild_id: u64,
+        user_id: u64,
+        change: Change,
+    },
+}
+
+/// A command's answer and the change it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    pub answer: Answer,
+    pub effect: Option<Effect>,
+}
+
+impl From<Answer> for Answered {
+    fn from(answer: Answer) -> Self {
+        Self {
+            answer,
+            effect: None,
+        }
+    }
+}
+
+/// What the bot does for one request: reply, after making `effect` durable. If the
+/// effect cannot be made durable, the transport replies [`Core::failure`] instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub reply: Reply,
+    pub effect: Option<Effect>,
 }
 
 /// The bot's pure core: the dataset, its indexes, and the answer to every request.
@@ -244,51 +418,136 @@ impl Core {
         &self.index.data
     }
 
-    /// The answer to one request.
-    pub fn respond(&self, request: &Request) -> Reply {
+    /// What to do for one request.
+    pub fn respond(&self, request: &Request) -> Outcome {
         match request {
-            Request::Command(call) => Reply::Message(self.answer(call).page(call.page)),
+            Request::Command(call) => {
+                let a = self.answered(call);
+                Outcome {
+                    reply: Reply::Message(a.answer.page(call.page)),
+                    effect: a.effect,
+                }
+            }
             Request::Autocomplete { call, focused } => {
                 let typed = call.text(focused).unwrap_or_default();
                 let choices = spec(&call.command)
                     .and_then(|c| c.complete)
-                    .map(|complete| complete(self, focused, &typed))
+                    .map(|complete| complete(self, call, focused, &typed))
                     .unwrap_or_default();
-                Reply::Choices(limits::choices(choices))
+                Outcome {
+                    reply: Reply::Choices(limits::choices(choices)),
+                    effect: None,
+                }
             }
-            Request::Button { custom_id, context } => match self.call_for_button(custom_id, context) {
-                Some(call) => Reply::Update(self.answer(&call).page(call.page)),
-                None => Reply::Message(
-                    self.notice(
-                        "This button has expired",
-                        "This button belongs to an answer the bot can no longer rebuild. Ask again with the command.",
-                    )
-                    .page(1),
-                ),
-            },
+            Request::Button { custom_id, context } => {
+                if let Some(call) = self.call_for_page(custom_id, context) {
+                    return Outcome {
+                        reply: Reply::Update(self.answer(&call).page(call.page)),
+                        effect: None,
+                    };
+                }
+                let own = custom_id.split_once(':').and_then(|(command, rest)| {
+                    let spec = spec(command)?;
+                    Some((spec, spec.button?, rest))
+                });
+                match own {
+                    Some((spec, on_button, rest)) => match self.refusal(spec, context) {
+                        Some(refused) => Outcome {
+                            reply: Reply::Message(refused.page(1)),
+                            effect: None,
+                        },
+                        None => {
+                            let a = on_button(self, rest, context);
+                            Outcome {
+                                reply: Reply::Update(a.answer.page(1)),
+                                effect: a.effect,
+                            }
+                        }
+                    },
+                    None => Outcome {
+                        reply: Reply::Message(
+                            self.notice(
+                                "This button has expired",
+                                "This button belongs to an answer the bot can no longer rebuild. Ask again with the \
+                                 command.",
+                            )
+                            .page(1),
+                        ),
+                        effect: None,
+                    },
+                }
+            }
         }
+    }
+
+    /// Why a command is refused in this place, if it is: outside a server for a
+    /// server-only command, or without Manage Server for a moderators' command.
+    fn refusal(&self, spec: &CommandSpec, context: &Context) -> Option<Answer> {
+        if spec.guild_only && context.guild_id.is_none() {
+            return Some(self.notice(
+                "Only in a server",
+                &format!(
+                    "/{} works only in a server, where moderators can use it.",
+                    spec.name
+                ),
+            ));
+        }
+        if spec.permission == Permission::ManageServer && !context.can_manage() {
+            return Some(self.notice(
+                "Not allowed",
+                &format!(
+                    "/{} needs the Manage Server permission in this server. Ask a moderator.",
+                    spec.name
+                ),
+            ));
+        }
+        None
+    }
+
+    /// The answer to a call and the change it asks for.
+    pub fn answered(&self, call: &Call) -> Answered {
+        let Some(spec) = spec(&call.command) else {
+            return self
+                .notice(
+                    "Unknown command",
+                    &format!(
+                        "The bot has no command /{}. Type /help to see its commands.",
+                        escape_user(&call.command)
+                    ),
+                )
+                .into();
+        };
+        if let Some(refused) = self.refusal(spec, &call.context) {
+            return refused.into();
+        }
+        let mut answered = (spec.run)(self, call);
+        if call.flag(PRIVATE.name) == Some(true)
+            || call.context.settings.visibility == Visibility::Private
+        {
+            answered.answer.private = true;
+        }
+        answered
     }
 
     /// The whole answer to a call, before it is cut into pages.
     pub fn answer(&self, call: &Call) -> Answer {
-        let mut answer = match spec(&call.command) {
-            Some(spec) => (spec.run)(self, call),
-            None => self.notice(
-                "Unknown command",
-                &format!(
-                    "The bot has no command /{}. Type /help to see its commands.",
-                    escape_user(&call.command)
-                ),
-            ),
-        };
-        if call.context.private_by_default {
-            answer.private = true;
-        }
-        answer
+        self.answered(call).answer
+    }
+
+    /// What the transport replies when an effect could not be made durable.
+    pub fn failure(&self) -> Reply {
+        Reply::Message(
+            self.notice(
+                "Not saved",
+                "Something went wrong while saving this change, and nothing was changed. Please try again in a \
+                 moment.",
+            )
+            .page(1),
+        )
     }
 
     /// Rebuilds the call behind a page button: `page:<command>:<argument>:<n>`.
-    fn call_for_button(&self, custom_id: &str, context: &Context) -> Option<Call> {
+    fn call_for_page(&self, custom_id: &str, context: &Context) -> Option<Call> {
         let rest = custom_id.strip_prefix("page:")?;
         let (rest, page) = rest.rsplit_once(':')?;
         let page: usize = page.parse().ok()?;
@@ -297,6 +556,7 @@ impl Core {
         let option = spec.options.first()?;
         Some(Call {
             command: command.to_owned(),
+            subcommand: None,
             options: vec![(option.name.to_owned(), Value::Text(argument.to_owned()))],
             page,
             context: context.clone(),
@@ -397,7 +657,11 @@ mod tests {
                 c.name
             );
             assert!(c.options.len() <= 25);
-            for o in c.options {
+            for o in c
+                .options
+                .iter()
+                .chain(c.subcommands.iter().flat_map(|s| s.options))
+            {
                 assert!(valid_name(o.name), "{}.{}", c.name, o.name);
                 assert!(
                     (1..=100).contains(&o.description.chars().count()),
@@ -407,6 +671,12 @@ mod tests {
                 );
                 assert_eq!(o.autocomplete, c.complete.is_some() && o.autocomplete);
             }
+            for sub in c.subcommands {
+                assert!(
+                    valid_name(sub.name) && (1..=100).contains(&sub.description.chars().count())
+                );
+            }
+            assert!(c.options.is_empty() || c.subcommands.is_empty());
             assert!(c.example.starts_with(&format!("/{}", c.name)));
         }
     }

@@ -12,6 +12,7 @@ use super::{CommandSpec, Kind, Options, Value, spec};
 pub enum ParseError {
     Empty,
     UnknownCommand(String),
+    UnknownSubcommand { command: String, subcommand: String },
     UnknownOption { command: String, option: String },
 }
 
@@ -26,9 +27,38 @@ impl fmt::Display for ParseError {
                 f,
                 "there is no command /{name}: type /help to list the commands"
             ),
+            Self::UnknownSubcommand {
+                command,
+                subcommand,
+            } => {
+                let known: Vec<&str> = spec(command)
+                    .map(|s| s.subcommands.iter().map(|c| c.name).collect())
+                    .unwrap_or_default();
+                if subcommand.is_empty() {
+                    write!(f, "/{command} needs a subcommand: {}", known.join(", "))
+                } else {
+                    write!(
+                        f,
+                        "/{command} has no subcommand '{subcommand}' (its subcommands: {})",
+                        known.join(", ")
+                    )
+                }
+            }
             Self::UnknownOption { command, option } => {
                 let known: Vec<&str> = spec(command)
-                    .map(|s| s.options.iter().map(|o| o.name).collect())
+                    .map(|s| {
+                        let mut names: Vec<&str> = Vec::new();
+                        for o in s
+                            .options
+                            .iter()
+                            .chain(s.subcommands.iter().flat_map(|c| c.options))
+                        {
+                            if !names.contains(&o.name) {
+                                names.push(o.name);
+                            }
+                        }
+                        names
+                    })
                     .unwrap_or_default();
                 if known.is_empty() {
                     write!(
@@ -79,7 +109,7 @@ fn markers(args: &str) -> Vec<(usize, usize, &str)> {
 }
 
 /// The command and its options from a typed line.
-pub fn parse_line(line: &str) -> Result<(&'static CommandSpec, Options), ParseError> {
+pub fn parse_line(line: &str) -> Result<Parsed, ParseError> {
     let line = line.trim();
     let line = line.strip_prefix('/').unwrap_or(line);
     let (name, args) = match line.split_once(char::is_whitespace) {
@@ -91,7 +121,23 @@ pub fn parse_line(line: &str) -> Result<(&'static CommandSpec, Options), ParseEr
     }
     let command =
         spec(&name.to_lowercase()).ok_or_else(|| ParseError::UnknownCommand(name.to_owned()))?;
-    let known = |n: &str| command.options.iter().find(|o| o.name == n);
+    // A command made of subcommands takes the subcommand's name first.
+    let (subcommand, args) = if command.subcommands.is_empty() {
+        (None, args)
+    } else {
+        let (word, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+        let sub = command
+            .subcommands
+            .iter()
+            .find(|s| s.name == word.to_lowercase())
+            .ok_or_else(|| ParseError::UnknownSubcommand {
+                command: command.name.to_owned(),
+                subcommand: word.to_owned(),
+            })?;
+        (Some(sub.name), rest.trim())
+    };
+    let option_specs = command.options_of(subcommand);
+    let known = |n: &str| option_specs.iter().find(|o| o.name == n);
 
     // Split at the markers of known options; a marker of an unknown option that sits
     // where an option could start is a mistake worth saying.
@@ -113,7 +159,7 @@ pub fn parse_line(line: &str) -> Result<(&'static CommandSpec, Options), ParseEr
     let mut options: Vec<(String, Value)> = Vec::new();
     let positional = args[..cuts.first().map_or(args.len(), |c| c.0)].trim();
     if !positional.is_empty() {
-        match command.options.first() {
+        match option_specs.iter().find(|o| o.name != super::PRIVATE.name) {
             Some(first) => options.push((first.name.to_owned(), typed(first.kind, positional))),
             None => {
                 return Err(ParseError::UnknownOption {
@@ -134,7 +180,19 @@ pub fn parse_line(line: &str) -> Result<(&'static CommandSpec, Options), ParseEr
         options.retain(|(n, _)| n != name);
         options.push((name.to_owned(), typed(spec.kind, value)));
     }
-    Ok((command, options))
+    Ok(Parsed {
+        command,
+        subcommand,
+        options,
+    })
+}
+
+/// A typed line, read: the command, its subcommand and its options.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub command: &'static CommandSpec,
+    pub subcommand: Option<&'static str>,
+    pub options: Options,
 }
 
 /// The value as Discord would send it: integers as numbers when they read as one.
@@ -143,6 +201,20 @@ fn typed(kind: Kind, text: &str) -> Value {
         Kind::Integer { .. } => text
             .parse()
             .map_or_else(|_| Value::Text(text.to_owned()), Value::Integer),
+        Kind::Boolean => match text.to_lowercase().as_str() {
+            "true" | "yes" => Value::Boolean(true),
+            "false" | "no" => Value::Boolean(false),
+            _ => Value::Text(text.to_owned()),
+        },
+        // A channel is given by id, or as Discord writes it: <#123>.
+        Kind::Channel => {
+            let id = text
+                .trim()
+                .trim_start_matches("<#")
+                .trim_start_matches('#')
+                .trim_end_matches('>');
+            Value::Text(id.to_owned())
+        }
         Kind::Text { .. } => Value::Text(text.to_owned()),
     }
 }
@@ -152,8 +224,8 @@ mod tests {
     use super::*;
 
     fn parse(line: &str) -> (String, Vec<(String, Value)>) {
-        let (c, o) = parse_line(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-        (c.name.to_owned(), o)
+        let p = parse_line(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        (p.command.name.to_owned(), p.options)
     }
 
     fn text(s: &str) -> Value {
@@ -234,8 +306,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            msg.contains("no option 'til'") && msg.contains("date, to"),
+            msg.contains("no option 'til'") && msg.contains("date, to, private"),
             "{msg}"
+        );
+        assert_eq!(
+            parse("/reaction Turkey private:true").1[1],
+            ("private".into(), Value::Boolean(true))
         );
     }
 }

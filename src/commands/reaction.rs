@@ -1,7 +1,7 @@
 //! `/reaction actor:<text>`: an actor's statements in date order, then the
 //! statements that mention it.
 
-use super::{Call, CommandSpec, Core, Kind, OptionSpec, Who};
+use super::{Call, CommandSpec, Core, Kind, OptionSpec, PRIVATE, Permission, Who};
 use crate::query::Lookup;
 use crate::reply::markdown::{escape, escape_user};
 use crate::reply::{Answer, Choice};
@@ -9,16 +9,24 @@ use crate::reply::{Answer, Choice};
 pub const SPEC: CommandSpec = CommandSpec {
     name: "reaction",
     description: "What a state, organisation or person said, quoted with its citations",
-    options: &[OptionSpec {
-        name: "actor",
-        description: "A state, organisation or person, e.g. Turkey, NATO, Erdoğan",
-        kind: Kind::Text { max_length: 100 },
-        required: true,
-        autocomplete: true,
-    }],
+    options: &[
+        OptionSpec {
+            name: "actor",
+            description: "A state, organisation or person, e.g. Turkey, NATO, Erdoğan",
+            kind: Kind::Text { max_length: 100 },
+            required: true,
+            autocomplete: true,
+        },
+        PRIVATE,
+    ],
     example: "/reaction Turkey",
-    run,
+    permission: Permission::Everyone,
+    guild_only: false,
+    needs_audit: false,
+    run: |core, call| run(core, call).into(),
     complete: Some(complete),
+    button: None,
+    subcommands: &[],
 };
 
 const STATEMENTS: &str = "Statements";
@@ -94,7 +102,7 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn complete(core: &Core, _option: &str, typed: &str) -> Vec<Choice> {
+fn complete(core: &Core, _call: &Call, _option: &str, typed: &str) -> Vec<Choice> {
     let ix = &core.index;
     ix.complete_actor(typed, 25)
         .into_iter()

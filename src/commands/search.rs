@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use super::{Call, CommandSpec, Core, Kind, OptionSpec, Who};
+use super::{Call, CommandSpec, Core, Kind, OptionSpec, PRIVATE, Permission, Who};
 use crate::query::search::DocRef;
 use crate::reply::Answer;
 use crate::reply::markdown::{bold, escape, escape_into, escape_user};
@@ -11,16 +11,24 @@ use crate::text::fold;
 pub const SPEC: CommandSpec = CommandSpec {
     name: "search",
     description: "Search the statements and background summaries for words",
-    options: &[OptionSpec {
-        name: "query",
-        description: "Words to look for, e.g. ceasefire, cluster munitions, Minsk",
-        kind: Kind::Text { max_length: 80 },
-        required: true,
-        autocomplete: false,
-    }],
+    options: &[
+        OptionSpec {
+            name: "query",
+            description: "Words to look for, e.g. ceasefire, cluster munitions, Minsk",
+            kind: Kind::Text { max_length: 80 },
+            required: true,
+            autocomplete: false,
+        },
+        PRIVATE,
+    ],
     example: "/search cluster munitions",
-    run,
+    permission: Permission::Everyone,
+    guild_only: false,
+    needs_audit: false,
+    run: |core, call| run(core, call).into(),
     complete: None,
+    button: None,
+    subcommands: &[],
 };
 
 /// How much of a background summary to show around its first match.

@@ -1,23 +1,31 @@
 //! `/source number:<1–243>`: every statement citing a reference, and where the
 //! reference list lives.
 
-use super::{Call, CommandSpec, Core, Kind, OptionSpec, Who};
+use super::{Call, CommandSpec, Core, Kind, OptionSpec, PRIVATE, Permission, Who};
 use crate::reply::Answer;
 use crate::reply::markdown::{escape, escape_user};
 
 pub const SPEC: CommandSpec = CommandSpec {
     name: "source",
     description: "Every statement that cites a reference number, and where the reference list is",
-    options: &[OptionSpec {
-        name: "number",
-        description: "A citation number, as shown in [brackets]",
-        kind: Kind::Integer { min: 1, max: 243 },
-        required: true,
-        autocomplete: false,
-    }],
+    options: &[
+        OptionSpec {
+            name: "number",
+            description: "A citation number, as shown in [brackets]",
+            kind: Kind::Integer { min: 1, max: 243 },
+            required: true,
+            autocomplete: false,
+        },
+        PRIVATE,
+    ],
     example: "/source 55",
-    run,
+    permission: Permission::Everyone,
+    guild_only: false,
+    needs_audit: false,
+    run: |core, call| run(core, call).into(),
     complete: None,
+    button: None,
+    subcommands: &[],
 };
 
 fn run(core: &Core, call: &Call) -> Answer {

@@ -2,7 +2,7 @@
 
 use jiff::civil::Date;
 
-use super::{Call, CommandSpec, Core, Kind, OptionSpec, Who};
+use super::{Call, CommandSpec, Core, Kind, OptionSpec, PRIVATE, Permission, Who};
 use crate::query::when::{self, DateError, Span};
 use crate::reply::Answer;
 use crate::reply::markdown::{self, bold, escape, escape_user};
@@ -25,25 +25,39 @@ pub const SPEC: CommandSpec = CommandSpec {
             required: false,
             autocomplete: false,
         },
+        PRIVATE,
     ],
     example: "/timeline 2020-10-10",
-    run,
+    permission: Permission::Everyone,
+    guild_only: false,
+    needs_audit: false,
+    run: |core, call| run(core, call).into(),
     complete: None,
+    button: None,
+    subcommands: &[],
 };
 
 pub const ON_THIS_DAY: CommandSpec = CommandSpec {
     name: "onthisday",
     description: "What happened on this month and day in any year",
-    options: &[OptionSpec {
-        name: "date",
-        description: "A day of the year, e.g. 25 November or 11-25 (default: today)",
-        kind: Kind::Text { max_length: 60 },
-        required: false,
-        autocomplete: false,
-    }],
+    options: &[
+        OptionSpec {
+            name: "date",
+            description: "A day of the year, e.g. 25 November or 11-25 (default: today)",
+            kind: Kind::Text { max_length: 60 },
+            required: false,
+            autocomplete: false,
+        },
+        PRIVATE,
+    ],
     example: "/onthisday 25 November",
-    run: on_this_day,
+    permission: Permission::Everyone,
+    guild_only: false,
+    needs_audit: false,
+    run: |core, call| on_this_day(core, call).into(),
     complete: None,
+    button: None,
+    subcommands: &[],
 };
 
 const REACTIONS: &str = "Reactions";
@@ -208,7 +222,10 @@ fn on_this_day(core: &Core, call: &Call) -> Answer {
             Ok(md) => md,
             Err(e) => return date_error(core, &e),
         },
-        None => (call.context.today.month(), call.context.today.day()),
+        None => {
+            let today = call.context.today();
+            (today.month(), today.day())
+        }
     };
     let ix = &core.index;
     let label = markdown::day_of_year(month, day);

@@ -1,6 +1,6 @@
 //! `/topic name:<text>`: a background summary.
 
-use super::{Call, CommandSpec, Core, Kind, OptionSpec};
+use super::{Call, CommandSpec, Core, Kind, OptionSpec, PRIVATE, Permission};
 use crate::query::Lookup;
 use crate::reply::markdown::{self, escape, escape_user};
 use crate::reply::{Answer, Choice, Field};
@@ -8,16 +8,24 @@ use crate::reply::{Answer, Choice, Field};
 pub const SPEC: CommandSpec = CommandSpec {
     name: "topic",
     description: "A background summary: Madrid Principles, Lachin offensive, Stepanakert Airport …",
-    options: &[OptionSpec {
-        name: "name",
-        description: "A background topic, e.g. Madrid Principles",
-        kind: Kind::Text { max_length: 100 },
-        required: true,
-        autocomplete: true,
-    }],
+    options: &[
+        OptionSpec {
+            name: "name",
+            description: "A background topic, e.g. Madrid Principles",
+            kind: Kind::Text { max_length: 100 },
+            required: true,
+            autocomplete: true,
+        },
+        PRIVATE,
+    ],
     example: "/topic Madrid Principles",
-    run,
+    permission: Permission::Everyone,
+    guild_only: false,
+    needs_audit: false,
+    run: |core, call| run(core, call).into(),
     complete: Some(complete),
+    button: None,
+    subcommands: &[],
 };
 
 fn run(core: &Core, call: &Call) -> Answer {
@@ -65,7 +73,7 @@ fn run(core: &Core, call: &Call) -> Answer {
     answer
 }
 
-fn complete(core: &Core, _option: &str, typed: &str) -> Vec<Choice> {
+fn complete(core: &Core, _call: &Call, _option: &str, typed: &str) -> Vec<Choice> {
     let ix = &core.index;
     ix.complete_topic(typed, 25)
         .into_iter()

@@ -3,13 +3,14 @@
 //! `allowed_mentions: {parse: []}` to every message.
 
 use serenity::all::{
-    AutocompleteChoice, ButtonStyle, CommandOptionType, CreateActionRow, CreateAllowedMentions,
-    CreateAutocompleteResponse, CreateButton, CreateCommand, CreateCommandOption, CreateEmbed,
-    CreateEmbedAuthor, CreateEmbedFooter, CreateInteractionResponse,
-    CreateInteractionResponseMessage, InstallationContext, InteractionContext,
+    AutocompleteChoice, ButtonStyle, ChannelType, CommandOptionType, CreateActionRow,
+    CreateAllowedMentions, CreateAutocompleteResponse, CreateButton, CreateCommand,
+    CreateCommandOption, CreateEmbed, CreateEmbedAuthor, CreateEmbedFooter,
+    CreateInteractionResponse, CreateInteractionResponseMessage, InstallationContext,
+    InteractionContext, Permissions,
 };
 
-use crate::commands::{COMMANDS, CommandSpec, Kind};
+use crate::commands::{COMMANDS, CommandSpec, Kind, OptionSpec, Permission};
 use crate::reply::{Button, Message, Reply, limits};
 
 /// The interaction response for a reply.
@@ -82,15 +83,7 @@ fn button(b: &Button) -> CreateButton {
 
 /// The definition Discord registers for one command.
 pub fn command(spec: &CommandSpec) -> CreateCommand {
-    let mut c = CreateCommand::new(spec.name)
-        .description(spec.description)
-        .integration_types(vec![InstallationContext::Guild])
-        .contexts(vec![
-            InteractionContext::Guild,
-            InteractionContext::BotDm,
-            InteractionContext::PrivateChannel,
-        ]);
-    for o in spec.options {
+    fn option(o: &OptionSpec) -> CreateCommandOption {
         let option = match o.kind {
             Kind::Text { max_length } => {
                 CreateCommandOption::new(CommandOptionType::String, o.name, o.description)
@@ -102,8 +95,41 @@ pub fn command(spec: &CommandSpec) -> CreateCommand {
                     .min_int_value(min.max(0) as u64)
                     .max_int_value(max.max(0) as u64)
             }
+            Kind::Boolean => {
+                CreateCommandOption::new(CommandOptionType::Boolean, o.name, o.description)
+            }
+            Kind::Channel => {
+                CreateCommandOption::new(CommandOptionType::Channel, o.name, o.description)
+                    .channel_types(vec![ChannelType::Text, ChannelType::News])
+            }
         };
-        c = c.add_option(option.required(o.required));
+        option.required(o.required)
+    }
+    let mut c = CreateCommand::new(spec.name)
+        .description(spec.description)
+        .integration_types(vec![InstallationContext::Guild])
+        .contexts(if spec.guild_only {
+            vec![InteractionContext::Guild]
+        } else {
+            vec![
+                InteractionContext::Guild,
+                InteractionContext::BotDm,
+                InteractionContext::PrivateChannel,
+            ]
+        });
+    if spec.permission == Permission::ManageServer {
+        c = c.default_member_permissions(Permissions::MANAGE_GUILD);
+    }
+    for o in spec.options {
+        c = c.add_option(option(o));
+    }
+    for sub in spec.subcommands {
+        let mut s =
+            CreateCommandOption::new(CommandOptionType::SubCommand, sub.name, sub.description);
+        for o in sub.options {
+            s = s.add_sub_option(option(o));
+        }
+        c = c.add_option(s);
     }
     c
 }

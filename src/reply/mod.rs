@@ -10,6 +10,11 @@ pub mod markdown;
 
 use limits::fit;
 
+/// The embed colour of an answer from the dataset.
+pub const INFO_COLOR: u32 = 0x3B_6E_A5;
+/// The embed colour of a polite notice.
+pub const NOTICE_COLOR: u32 = 0x99_99_99;
+
 /// What kind of answer it is: colours the embed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
@@ -299,8 +304,8 @@ impl Answer {
             },
             footer: self.footer(n, count),
             color: match self.tone {
-                Tone::Info => 0x3B_6E_A5,
-                Tone::Notice => 0x99_99_99,
+                Tone::Info => INFO_COLOR,
+                Tone::Notice => NOTICE_COLOR,
             },
         };
         fit(Message {

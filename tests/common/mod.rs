@@ -14,7 +14,7 @@ pub fn core() -> &'static Core {
 
 /// A fixed "today", so answers that depend on it are reproducible.
 pub fn context() -> Context {
-    Context::new(jiff::civil::date(2026, 11, 25))
+    Context::new("2026-11-25T12:00:00Z".parse().expect("a timestamp"))
 }
 
 /// A command typed as in Discord.
