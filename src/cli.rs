@@ -15,8 +15,35 @@ pub struct Cli {
     /// Load this dataset file instead of the one compiled into the binary.
     #[arg(long, global = true, value_name = "PATH")]
     pub data: Option<PathBuf>,
+    /// The configuration file (default: config/bot.toml if it exists). See
+    /// config/bot.example.toml.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// With DISCORD_TOKEN: run only these shards, e.g. 0-3 (needs --total-shards).
+    #[arg(long, value_name = "FIRST-LAST", requires = "total_shards", value_parser = parse_shards)]
+    pub shards: Option<(u32, u32)>,
+    /// With --shards: how many shards the bot has in all.
+    #[arg(long, value_name = "N", requires = "shards")]
+    pub total_shards: Option<u32>,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// `FIRST-LAST` (or one number) as a range of shard ids.
+fn parse_shards(s: &str) -> Result<(u32, u32), String> {
+    let (a, b) = s.split_once('-').unwrap_or((s, s));
+    let first: u32 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{a}' is not a shard number"))?;
+    let last: u32 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{b}' is not a shard number"))?;
+    if last < first {
+        return Err(format!("the range {first}-{last} ends before it starts"));
+    }
+    Ok((first, last))
 }
 
 #[derive(Debug, Subcommand)]
@@ -26,6 +53,22 @@ pub enum Command {
     /// Build or check the reactions dataset.
     #[command(subcommand)]
     Dataset(DatasetCommand),
+    /// Bulk-overwrite the bot's slash commands on Discord (globally, or for one server).
+    Register {
+        /// Register for this server only (takes effect at once; global commands can
+        /// take a while to appear).
+        #[arg(long, value_name = "ID")]
+        guild: Option<u64>,
+        /// Print the JSON Discord would receive and send nothing.
+        #[arg(long)]
+        print: bool,
+    },
+    /// Answer interactions over HTTP (Discord's interactions endpoint URL).
+    Serve {
+        /// The address to listen on (default: http.listen in the config, 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -14,5 +14,6 @@ pub mod discord;
 pub mod query;
 pub mod reply;
 pub mod service;
+pub mod startup;
 pub mod store;
 pub mod text;

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use karabakh_reactions::cli::{AskArgs, Cli, Command, DatasetCommand};
 use karabakh_reactions::commands::{Context, Core, Request};
-use karabakh_reactions::console;
 use karabakh_reactions::dataset::{self, Dataset};
 use karabakh_reactions::discord::render;
 use karabakh_reactions::reply::Reply;
+use karabakh_reactions::{console, startup};
 
 /// Exit code for a command line the bot cannot run (an unknown command or option).
 const USAGE: u8 = 2;
@@ -34,7 +34,13 @@ fn now() -> jiff::Timestamp {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         None => {
-            let core = Core::new(load(cli.data.as_deref())?);
+            let loaded = startup::load_config(cli.config.as_deref())?;
+            if loaded.config.secrets.token.is_some() {
+                startup::init_logging(&loaded.config.log.level);
+                // Issue 4: the gateway bot.
+                return Err("the Discord gateway is not built yet".to_owned());
+            }
+            let core = Core::new(startup::load_dataset(cli.data.as_deref())?);
             let interactive = std::io::stdin().is_terminal();
             eprintln!(
                 "karabakh-reactions is offline (no DISCORD_TOKEN set): type slash commands here, e.g. /help. \
@@ -52,7 +58,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             .map_err(|e| format!("console: {e}"))?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Ask(args)) => ask(&Core::new(load(cli.data.as_deref())?), &args),
+        Some(Command::Ask(args)) => ask(
+            &Core::new(startup::load_dataset(cli.data.as_deref())?),
+            &args,
+        ),
+        Some(Command::Register { .. }) => {
+            // Issue 4: registration.
+            Err("register is not built yet".to_owned())
+        }
+        Some(Command::Serve { .. }) => {
+            // Issue 5: the HTTP interactions endpoint.
+            Err("serve is not built yet".to_owned())
+        }
         Some(Command::Dataset(DatasetCommand::Build(args))) => {
             let source = read(&args.source)?;
             let curation = read(&args.curation)?;
@@ -71,7 +88,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Dataset(DatasetCommand::Check { source })) => {
-            let data = load(cli.data.as_deref())?;
+            let data = startup::load_dataset(cli.data.as_deref())?;
             let source = match source {
                 Some(path) => read(&path)?,
                 None => dataset::SOURCE_TEXT.to_owned(),
@@ -131,15 +148,6 @@ fn ask(core: &Core, args: &AskArgs) -> Result<ExitCode, String> {
 
 fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-fn load(path: Option<&Path>) -> Result<Dataset, String> {
-    match path {
-        None => dataset::embedded().map_err(|e| e.to_string()),
-        Some(path) => {
-            dataset::parse(&read(path)?, &path.display().to_string()).map_err(|e| e.to_string())
-        }
-    }
 }
 
 fn print_counts(d: &Dataset) {
