@@ -9,7 +9,9 @@ use clap::Parser;
 use karabakh_reactions::cli::{AskArgs, Cli, Command, DatasetCommand};
 use karabakh_reactions::commands::{Context, Core, Request};
 use karabakh_reactions::dataset::{self, Dataset};
-use karabakh_reactions::discord::render;
+use karabakh_reactions::discord::gateway::{self, Sharding};
+use karabakh_reactions::discord::register::{self, Scope};
+use karabakh_reactions::discord::{render, rest};
 use karabakh_reactions::reply::Reply;
 use karabakh_reactions::{console, startup};
 
@@ -35,10 +37,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         None => {
             let loaded = startup::load_config(cli.config.as_deref())?;
-            if loaded.config.secrets.token.is_some() {
-                startup::init_logging(&loaded.config.log.level);
-                // Issue 4: the gateway bot.
-                return Err("the Discord gateway is not built yet".to_owned());
+            if let Some(token) = &loaded.config.secrets.token {
+                let config = &loaded.config;
+                let sharding = Sharding::from_cli(cli.shards, cli.total_shards)?;
+                rest::check_token_shape(token.expose())?;
+                startup::init_logging(&config.log.level);
+                let service = startup::service(cli.data.as_deref(), config)?;
+                block_on(gateway::run(service, config, token, sharding))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if cli.shards.is_some() {
+                return Err(
+                    "--shards runs shards of the Discord bot, which needs DISCORD_TOKEN".to_owned(),
+                );
             }
             let core = Core::new(startup::load_dataset(cli.data.as_deref())?);
             let interactive = std::io::stdin().is_terminal();
@@ -62,9 +73,21 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             &Core::new(startup::load_dataset(cli.data.as_deref())?),
             &args,
         ),
-        Some(Command::Register { .. }) => {
-            // Issue 4: registration.
-            Err("register is not built yet".to_owned())
+        Some(Command::Register { guild, print }) => {
+            if print {
+                println!("{}", register::body());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let loaded = startup::load_config(cli.config.as_deref())?;
+            let config = &loaded.config;
+            let token = config.secrets.token().map_err(|e| {
+                format!("register sends the commands to Discord and needs the bot token ({e}); use --print to see them without sending")
+            })?;
+            rest::check_token_shape(token.expose())?;
+            startup::init_logging(&config.log.level);
+            let done = block_on(register::run(config, token, Scope::new(guild)))?;
+            println!("{done}");
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Serve { .. }) => {
             // Issue 5: the HTTP interactions endpoint.
@@ -144,6 +167,19 @@ fn ask(core: &Core, args: &AskArgs) -> Result<ExitCode, String> {
         print!("{}", pages.join("\n"));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `future` on a multi-threaded tokio runtime built for it: only the Discord
+/// paths need one, so the console and `ask` start without it. Blocking work still
+/// running after the future ends gets two seconds, then the process moves on.
+fn block_on<T>(future: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let result = runtime.block_on(future);
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result
 }
 
 fn read(path: &Path) -> Result<String, String> {
