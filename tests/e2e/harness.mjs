@@ -1,6 +1,6 @@
 // End-to-end test harness: runs the bot binary against discord-digital-twin 0.1.1, an in-memory
 // Discord (REST under /api/v10 and a gateway on one port), and drives it as a user would.
-// Used by node's built-in test runner (`node --test`); see proto.test.mjs for every helper in use.
+// Used by node's built-in test runner (`node --test`); bot.test.mjs uses it against our binary.
 //
 // Adjustments a serenity 0.12.5 bot needs, and why:
 //
@@ -20,7 +20,17 @@
 //    `gateway.sendDispatch` and adds `colors` to every role in `d.roles` and `d.role`
 //    (fixDispatch below).
 //
+// 4. GET /api/v10/oauth2/applications/@me: serenity's `get_current_application_info` (used by
+//    `register` to learn the application id) asks this path; the twin serves the same answer at
+//    `/applications/@me`, so the harness rewrites the path.
+//
 // Further limits of the twin, and what the harness does about each:
+//
+// - It checks no token on REST (only on Identify). The harness answers 401 `{"message": "401:
+//   Unauthorized", "code": 0}` to any /api/v10 request whose `Authorization` is not `Bot <token>`,
+//   as Discord does, except interaction callbacks, webhooks and GET /gateway (no token needed);
+//   `startTwin({restAuth: false})` turns that off (to reach the gateway with a token it rejects).
+// - The default token is shaped like Discord's (botToken below): the bot checks the shape.
 //
 // - It binds every interface: DigitalDiscord#start() calls `httpServer.listen(0, cb)`. startTwin()
 //   patches http.Server.prototype.listen for that one call so it binds 127.0.0.1, and checks the
@@ -54,6 +64,7 @@
 //   which a proxy needs anyway), heartbeat interval fixed at 45 s.
 
 import { spawn } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
@@ -69,20 +80,24 @@ export const ALL_PERMISSIONS = '1099511627775'
 
 const API_PREFIX = '/api/v10'
 const CALLBACK_PATH = /^\/api\/v10\/interactions\/(\d+)\/([^/]+)\/callback$/
+/** Paths Discord serves without the bot token: interaction callbacks, webhooks, GET /gateway. */
+const NO_AUTH_PATH = /^\/api\/v10\/(interactions\/|webhooks\/|gateway\/?$)/
 const COMMANDS_PATH = /^\/api\/v10\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/
 
 /**
  * Start a twin on 127.0.0.1 with one guild holding a text channel, the bot and one member user,
  * plus a DM channel between that user and the bot.
  * @param {object} [opts]
- * @param {string} [opts.token] bot token the twin accepts on Identify
+ * @param {string} [opts.token] bot token the twin accepts on Identify (and the harness on REST);
+ *   default: a token shaped like Discord's for the bot's id (see botToken)
+ * @param {boolean} [opts.restAuth] answer 401 to REST requests without `Authorization: Bot <token>`,
+ *   as Discord does (default true; interaction callbacks and webhooks need no token)
  * @param {string} [opts.guildName]
  * @param {string} [opts.channelName]
  * @param {string} [opts.username] the member user's name
  * @param {string} [opts.botName]
  */
 export async function startTwin(opts = {}) {
-  const token = opts.token ?? 'e2e-bot-token'
   const ids = {
     botId: generateSnowflake(),
     guildId: generateSnowflake(),
@@ -90,6 +105,8 @@ export async function startTwin(opts = {}) {
     userId: generateSnowflake(),
     dmChannelId: generateSnowflake(),
   }
+  const token = opts.token ?? botToken(ids.botId)
+  const restAuth = opts.restAuth ?? true
   ids.applicationId = ids.botId
   ids.everyoneRoleId = ids.guildId
 
@@ -184,6 +201,18 @@ export async function startTwin(opts = {}) {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')
       const entry = { at: Date.now(), method: req.method, path: url.pathname, query: url.search, status: null, body: undefined }
       requests.push(entry)
+      // Discord answers 401 to a request without the bot's token; the twin checks none.
+      if (restAuth && url.pathname.startsWith(`${API_PREFIX}/`) && !NO_AUTH_PATH.test(url.pathname)
+        && req.headers.authorization !== `Bot ${token}`) {
+        entry.status = 401
+        res.writeHead(401, { 'Content-Type': 'application/json' })
+        res.end(JSON.stringify({ message: '401: Unauthorized', code: 0 }))
+        return
+      }
+      // serenity asks GET /oauth2/applications/@me for the application; the twin has /applications/@me.
+      if (req.method === 'GET' && url.pathname === `${API_PREFIX}/oauth2/applications/@me`) {
+        req.url = `${API_PREFIX}/applications/@me${url.search}`
+      }
       // Adjustment 2: serenity's Client asks GET /gateway for the websocket URL.
       if (req.method === 'GET' && (url.pathname === `${API_PREFIX}/gateway` || url.pathname === `${API_PREFIX}/gateway/`)) {
         entry.status = 200
@@ -546,6 +575,15 @@ export async function startTwin(opts = {}) {
     close,
     [Symbol.asyncDispose]: close,
   }
+}
+
+/**
+ * A token shaped like a Discord bot token for `botId` (not a real one): the id in base64, a
+ * timestamp part and an HMAC part, separated by dots. Random, so each twin's differs.
+ */
+export function botToken(botId) {
+  const part = (n) => crypto.randomBytes(n).toString('base64url')
+  return `${Buffer.from(String(botId)).toString('base64url')}.${part(5).slice(0, 6)}.${part(29).slice(0, 38)}`
 }
 
 /**

@@ -1,0 +1,292 @@
+// End-to-end tests of the karabakh-reactions binary (BOT_BIN) on the gateway of a local Discord
+// (discord-digital-twin, through harness.mjs). `cargo test` runs them (tests/e2e.rs), with BOT_BIN
+// set to the binary it built:
+//   BOT_BIN=target/debug/karabakh-reactions node --test tests/e2e/
+// Every answer the bot sends is compared with what `karabakh-reactions ask --json` prints for the
+// same command: the console and Discord go through the same core and renderer.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { CallbackType, botToken, startTwin } from './harness.mjs'
+
+const BOT_BIN = process.env.BOT_BIN
+if (!BOT_BIN && process.env.CI) {
+  throw new Error('BOT_BIN is not set: under CI these tests must run, not be skipped (cargo test sets BOT_BIN)')
+}
+const skip = !BOT_BIN && 'BOT_BIN is not set (cargo test sets it to the binary it built)'
+
+/** Working directory and databases of every bot started here (no config/bot.toml in it). */
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kr-e2e-'))
+after(() => fs.rmSync(tmp, { recursive: true, force: true }))
+
+let databases = 0
+/** Env for one bot: its own settings database, info logs, no development server unless given. */
+function botEnv(extra = {}) {
+  databases += 1
+  return { KR_DATABASE: path.join(tmp, `bot-${databases}.sqlite3`), KR_LOG: 'info', KR_DEV_GUILD: '', ...extra }
+}
+
+/** Runs the binary to completion (no Discord): {code, stdout, stderr}. */
+function run(args, env = {}) {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DISCORD_') && !k.startsWith('KR_')))
+  const r = spawnSync(BOT_BIN, args, { cwd: tmp, env: { ...base, ...env }, encoding: 'utf8', timeout: 20_000 })
+  if (r.error) throw r.error
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** What `ask --json` prints for a command (every page with allPages, autocomplete with autocomplete). */
+function ask(command, { allPages = false, autocomplete = false } = {}) {
+  const flags = ['--json', ...(allPages ? ['--all-pages'] : []), ...(autocomplete ? ['--autocomplete'] : [])]
+  const r = run(['ask', ...flags, command])
+  assert.equal(r.code, 0, r.stderr)
+  return JSON.parse(r.stdout)
+}
+
+/** The command definitions `register --print` shows. */
+function printedDefinitions() {
+  const r = run(['register', '--print'])
+  assert.equal(r.code, 0, r.stderr)
+  return JSON.parse(r.stdout)
+}
+
+/** The embed's visible text: title, description, fields, footer. */
+function embedText(embed) {
+  return [embed.title, embed.description, ...(embed.fields ?? []).flatMap((f) => [f.name, f.value]), embed.footer?.text].join('\n')
+}
+
+/** Citation 55 as the embed shows it: `[55]`, escaped, linking to the article's references. */
+const CITES_55 = '[\\[55\\]](https://en.wikipedia.org/wiki/International_reactions_to_the_Second_Nagorno-Karabakh_War#References)'
+
+function nonEmptyLines(text) {
+  return text.split('\n').filter((l) => l.trim() !== '')
+}
+
+describe('the bot on a local Discord', { skip, timeout: 60_000 }, () => {
+  let h
+  let bot
+  let printed
+
+  before(async () => {
+    printed = printedDefinitions()
+    h = await startTwin()
+    bot = h.spawnBot(BOT_BIN, { cwd: tmp, env: botEnv({ KR_DEV_GUILD: h.ids.guildId }) })
+    await bot.waitForOutput(/connected to the gateway/)
+  })
+
+  after(async () => {
+    await h?.close()
+  })
+
+  test('checks the token with one REST call, then connects with no intents, sharded automatically', () => {
+    assert.deepEqual(
+      h.requests.slice(0, 2).map((r) => [r.method, r.path, r.status]),
+      [['GET', '/api/v10/users/@me', 200], ['GET', '/api/v10/gateway', 200]],
+    )
+    assert.ok(h.requests.some((r) => r.method === 'GET' && r.path === '/api/v10/gateway/bot' && r.status === 200), 'asked how many shards')
+    assert.equal(h.gatewayConnections.length, 1)
+    const identifies = h.gatewayReceived.filter((p) => p.op === 2)
+    assert.equal(identifies.length, 1)
+    assert.equal(identifies[0].d.intents, 0, 'no intents')
+    assert.deepEqual(identifies[0].d.shard, [0, 1])
+    assert.match(bot.output(), /connected to the gateway shard=0 shards=1 bot=karabakh-reactions guilds=1/)
+  })
+
+  test('registers the command table for the development server, exactly as `register --print` shows it', async () => {
+    const regs = h.commandRegistrations()
+    assert.equal(regs.length, 1)
+    assert.equal(regs[0].guildId, h.ids.guildId)
+    assert.equal(regs[0].applicationId, h.ids.applicationId)
+    assert.equal(regs[0].status, 200)
+    assert.deepEqual(regs[0].body, printed)
+
+    const names = printed.map((c) => c.name)
+    assert.deepEqual(names, ['reaction', 'timeline', 'search', 'topic', 'source', 'onthisday', 'about', 'help'])
+    const stored = await h.getCommands({ guildId: h.ids.guildId })
+    assert.deepEqual(stored.map((c) => c.name).sort(), [...names].sort())
+    const reaction = printed[0]
+    assert.deepEqual(reaction.contexts, [0, 1, 2])
+    assert.equal(reaction.options.find((o) => o.name === 'actor').autocomplete, true)
+    assert.deepEqual(await h.getCommands(), [], 'nothing global')
+  })
+
+  test('/reaction Hungary in a server channel: an embed citing [55], as `ask` shows it', async () => {
+    const r = await h.runCommand({ name: 'reaction', options: { actor: 'Hungary' } })
+    assert.equal(r.callback.status, 204)
+    assert.equal(r.callback.type, CallbackType.ChannelMessage)
+    assert.deepEqual(r.callback.body, ask('/reaction Hungary'))
+    const embed = r.callback.data.embeds[0]
+    assert.match(embed.title, /Hungary/)
+    assert.ok(embedText(embed).includes(CITES_55), 'cites [55], linked to the references')
+    assert.equal(r.callback.data.flags ?? 0, 0, 'public')
+    assert.deepEqual(r.callback.data.allowed_mentions, { parse: [], users: [], roles: [] })
+    assert.ok(r.message, 'the answer is in the channel')
+    assert.equal(r.message.author.id, h.ids.botId)
+    assert.ok(embedText(r.message.embeds[0]).includes(CITES_55))
+  })
+
+  test('autocomplete for /reaction actor:Tur offers Turkey', async () => {
+    const r = await h.autocomplete({ name: 'reaction', focused: 'actor', value: 'Tur' })
+    assert.equal(r.callback.type, CallbackType.AutocompleteResult)
+    assert.deepEqual(r.choices[0], { name: 'Turkey · state', value: 'Turkey' }, JSON.stringify(r.choices))
+    assert.deepEqual(r.callback.body, ask('/reaction actor:Tur', { autocomplete: true }))
+  })
+
+  test('a page button turns the page: a type 7 update to page 2', async () => {
+    const first = await h.runCommand({ name: 'reaction', options: { actor: 'Turkey' } })
+    const pages = ask('/reaction Turkey', { allPages: true })
+    assert.deepEqual(first.callback.body, pages[0])
+    assert.match(first.callback.data.embeds[0].footer.text, /page 1\/\d+$/)
+    const next = first.callback.data.components[0].components.find((b) => !b.disabled && /:2$/.test(b.custom_id))
+    assert.ok(next, 'a button to page 2')
+
+    const r = await h.clickButton({ messageId: first.message.id, customId: next.custom_id })
+    assert.equal(r.callback.type, CallbackType.UpdateMessage)
+    assert.deepEqual(r.callback.body, pages[1])
+    assert.match(r.callback.data.embeds[0].footer.text, /page 2\/\d+$/)
+    assert.equal(r.message.id, first.message.id, 'the same message')
+    assert.match(r.message.embeds[0].footer.text, /page 2\/\d+$/)
+  })
+
+  test('a command in a DM', async () => {
+    const r = await h.runCommand({ name: 'reaction', options: { actor: 'Hungary' }, dm: true })
+    assert.equal(r.channelId, h.ids.dmChannelId)
+    assert.equal(r.callback.type, CallbackType.ChannelMessage)
+    assert.deepEqual(r.callback.body, ask('/reaction Hungary'))
+    const sent = h.dispatches.find((d) => d.t === 'INTERACTION_CREATE' && d.d.id === r.id)
+    assert.equal(sent.d.guild_id, undefined, 'no server')
+    assert.ok(r.message)
+    assert.equal(r.message.channel_id, h.ids.dmChannelId)
+  })
+
+  test('an unknown actor gets a private reply (flags 64)', async () => {
+    const r = await h.runCommand({ name: 'reaction', options: { actor: 'Turky' } })
+    assert.equal(r.callback.type, CallbackType.ChannelMessage)
+    assert.equal(r.callback.data.flags, 64)
+    assert.match(r.callback.data.embeds[0].description, /Did you mean: Turkey/)
+    assert.deepEqual(r.callback.body, ask('/reaction Turky'))
+  })
+
+  test('a reply that echoes @everyone pings no one', async () => {
+    const r = await h.runCommand({ name: 'search', options: { query: '@everyone @here' } })
+    assert.deepEqual(r.callback.data.allowed_mentions, { parse: [], users: [], roles: [] })
+    const sent = JSON.stringify(r.callback.body)
+    assert.ok(!/@everyone|@here/.test(sent), `raw mention in ${sent}`)
+    assert.match(embedText(r.callback.data.embeds[0]), /@\u200beveryone @\u200bhere/, 'echoed, neutralised')
+  })
+
+  test('`register` overwrites the commands for one server and globally, with the same definitions', async () => {
+    for (const [args, guildId] of [[['register', '--guild', h.ids.guildId], h.ids.guildId], [['register'], null]]) {
+      const before = h.commandRegistrations().length
+      const reg = h.spawnBot(BOT_BIN, { args, cwd: tmp, env: botEnv() })
+      const exit = await reg.exited
+      assert.deepEqual(exit, { code: 0, signal: null }, reg.output())
+      const where = guildId ? `for server ${guildId}` : 'globally'
+      assert.match(reg.stdout(), new RegExp(`^registered 8 commands ${where} for karabakh-reactions: reaction, timeline, `))
+      const regs = h.commandRegistrations().slice(before)
+      assert.equal(regs.length, 1)
+      assert.equal(regs[0].guildId, guildId)
+      assert.equal(regs[0].status, 200)
+      assert.deepEqual(regs[0].body, printed)
+      assert.equal((await h.getCommands({ guildId })).length, 8)
+    }
+  })
+
+  test('every REST request succeeded and no output shows the token', () => {
+    const bad = h.requests.filter((r) => r.status === null || r.status >= 400)
+    assert.deepEqual(bad, [])
+    const secretPart = h.token.split('.')[2]
+    for (const b of [bot]) {
+      assert.ok(!b.output().includes(secretPart), 'the token is not in the output')
+      assert.doesNotMatch(b.output(), /panicked|ERROR|WARN/)
+    }
+  })
+
+  test('SIGTERM shuts the shards down and exits 0', async () => {
+    const exit = await bot.kill({ graceMs: 15_000 })
+    assert.deepEqual(exit, { code: 0, signal: null }, bot.tail(20))
+    assert.match(bot.output(), /shutting down the shards signal="?SIGTERM/)
+    assert.match(nonEmptyLines(bot.output()).at(-1), /stopped/)
+    await h.waitFor('the websocket to close', () => h.twin.server.gateway.clients.length === 0, { timeout: 5_000 })
+  })
+})
+
+describe('a slice of the shards', { skip, timeout: 30_000 }, () => {
+  let h
+  after(async () => {
+    await h?.close()
+  })
+
+  test('--shards 1-1 --total-shards 2 identifies as shard 1 of 2, leaves registration to shard 0, stops on SIGINT', async () => {
+    h = await startTwin()
+    const bot = h.spawnBot(BOT_BIN, {
+      args: ['--shards', '1-1', '--total-shards', '2'],
+      cwd: tmp,
+      env: botEnv({ KR_DEV_GUILD: h.ids.guildId }),
+    })
+    await bot.waitForOutput(/connected to the gateway shard=1 shards=2/)
+    const identifies = h.gatewayReceived.filter((p) => p.op === 2)
+    assert.deepEqual(identifies.map((p) => p.d.shard), [[1, 2]])
+    assert.ok(!h.requests.some((r) => r.path === '/api/v10/gateway/bot'), 'no automatic sharding')
+    assert.deepEqual(h.commandRegistrations(), [], 'shard 0 registers the development server, not this slice')
+
+    const r = await h.runCommand({ name: 'about' })
+    assert.deepEqual(r.callback.body, ask('/about'))
+
+    bot.process.kill('SIGINT')
+    const exit = await bot.exited
+    assert.deepEqual(exit, { code: 0, signal: null }, bot.tail(20))
+    assert.match(bot.output(), /shutting down the shards signal="?SIGINT/)
+  })
+})
+
+describe('refusals', { skip, timeout: 30_000 }, () => {
+  const twins = []
+  after(async () => {
+    await Promise.all(twins.map((t) => t.close()))
+  })
+
+  /** Checks a refusal: exit 1, the last line one sentence starting `karabakh-reactions: `. */
+  function assertRefused(bot, exit, sentence, token) {
+    assert.deepEqual(exit, { code: 1, signal: null }, bot.tail(20))
+    const last = nonEmptyLines(bot.stderr()).at(-1)
+    assert.match(last, new RegExp(`^karabakh-reactions: ${sentence}`))
+    assert.equal(last.split('. ').length, 1, `one sentence: ${last}`)
+    assert.ok(!bot.output().includes(token.split('.')[2]), 'the token is not in the output')
+    assert.doesNotMatch(bot.output(), /panicked/)
+  }
+
+  test('a token Discord rejects: one sentence, exit 1, one request and no gateway connection', async () => {
+    const h = await startTwin()
+    twins.push(h)
+    const wrong = botToken(h.ids.botId)
+    const bot = h.spawnBot(BOT_BIN, { cwd: tmp, env: botEnv({ DISCORD_TOKEN: wrong }) })
+    const exit = await bot.exited
+    assertRefused(bot, exit, 'Discord rejected the token \\(401 Unauthorized\\)', wrong)
+    assert.deepEqual(h.requests.map((r) => [r.method, r.path, r.status]), [['GET', '/api/v10/users/@me', 401]])
+    assert.equal(h.gatewayConnections.length, 0)
+  })
+
+  test('a token the gateway rejects (close 4004): the bot stops instead of reconnecting', async () => {
+    const h = await startTwin({ restAuth: false })
+    twins.push(h)
+    const wrong = botToken(h.ids.botId)
+    const bot = h.spawnBot(BOT_BIN, { cwd: tmp, env: botEnv({ DISCORD_TOKEN: wrong }) })
+    const exit = await bot.exited
+    assertRefused(bot, exit, 'Discord rejected the token \\(the gateway closed the connection with 4004', wrong)
+    assert.equal(h.gatewayConnections.length, 1, 'no second attempt')
+    assert.equal(h.gatewayReceived.filter((p) => p.op === 2).length, 1, 'one Identify')
+  })
+
+  test('`register` with a rejected token', async () => {
+    const h = await startTwin()
+    twins.push(h)
+    const wrong = botToken(h.ids.botId)
+    const bot = h.spawnBot(BOT_BIN, { args: ['register'], cwd: tmp, env: botEnv({ DISCORD_TOKEN: wrong }) })
+    const exit = await bot.exited
+    assertRefused(bot, exit, 'Discord rejected the token \\(401 Unauthorized\\)', wrong)
+    assert.deepEqual(h.commandRegistrations(), [])
+  })
+})
