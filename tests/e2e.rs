@@ -121,7 +121,7 @@ fn end_to_end_on_a_local_discord() {
 
     let mut test = Command::new("node");
     test.current_dir(&dir)
-        .args(["--test", "--test-concurrency=1"])
+        .args(["--test", "--test-reporter=tap", "--test-concurrency=1"])
         .args(&files)
         .env("BOT_BIN", env!("CARGO_BIN_EXE_karabakh-reactions"))
         // The JS tests refuse to skip themselves under CI; here they always run.
