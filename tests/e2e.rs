@@ -22,9 +22,12 @@ fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
 }
 
-/// Runs `command` until it exits or `limit` passes (then kills it); returns its
-/// status and its stdout and stderr, read from files so no pipe can fill up.
+/// Runs `command` until it exits or `limit` passes (then kills it and everything it
+/// started: it runs in a process group of its own); returns its status and its stdout
+/// and stderr, read from files so no pipe can fill up.
 fn run_bounded(mut command: Command, what: &str, limit: Duration) -> (ExitStatus, String) {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let out = tempfile::NamedTempFile::new().expect("a temporary file");
     let err = tempfile::NamedTempFile::new().expect("a temporary file");
     command
@@ -40,6 +43,13 @@ fn run_bounded(mut command: Command, what: &str, limit: Duration) -> (ExitStatus
             break status;
         }
         if started.elapsed() > limit {
+            // The bots node started too, not only node.
+            #[cfg(unix)]
+            // SAFETY: kill(2) with a negative pid signals that process group: the
+            // group `child` leads, created by process_group(0) above.
+            unsafe {
+                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+            }
             let _ = child.kill();
             let _ = child.wait();
             panic!(

@@ -80,7 +80,9 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
 /// Whether requests go to Discord itself (serenity limits their rate) or to another
 /// base: a shared rate-limit proxy, or a local Discord in tests (which limit it).
 pub fn through_proxy(api_base: &str) -> bool {
-    api_base != DEFAULT_API_BASE
+    let base = api_base.trim_end_matches('/').to_ascii_lowercase();
+    let own = DEFAULT_API_BASE.to_ascii_lowercase();
+    base != own && base != format!("{own}:443")
 }
 
 /// The REST client for `api_base`. With Discord's own address it keeps serenity's rate
@@ -211,6 +213,7 @@ mod tests {
     #[test]
     fn only_discord_itself_keeps_the_rate_limiter() {
         assert!(!through_proxy(DEFAULT_API_BASE));
+        assert!(!through_proxy("https://Discord.com:443/"));
         assert!(through_proxy("http://127.0.0.1:3000"));
         assert!(through_proxy("https://ratelimit-proxy.internal"));
     }
