@@ -79,6 +79,19 @@ fn register_without_a_token_says_where_to_put_it() {
 }
 
 #[test]
+fn register_refuses_server_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let last = refused(&run(bot(&dir)
+        .args(["register", "--guild", "0"])
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("DISCORD_API_BASE", "http://127.0.0.1:9")));
+    assert!(
+        last.ends_with("--guild takes a server (guild) id, a number above 0"),
+        "{last}"
+    );
+}
+
+#[test]
 fn a_malformed_token_is_refused_before_any_connection() {
     let dir = tempfile::tempdir().unwrap();
     for (token, why) in [

@@ -70,6 +70,9 @@ pub async fn register(http: &Http, api_base: &str, scope: Scope) -> Result<Vec<S
 /// to print.
 pub async fn run(config: &Config, token: &Secret, scope: Scope) -> Result<String, String> {
     let base = &config.discord.api_base;
+    if scope == Scope::Guild(0) {
+        return Err("--guild takes a server (guild) id, a number above 0".to_owned());
+    }
     rest::check_token_shape(token.expose())?;
     let http = rest::client(base, token)?;
     let me = rest::check_login(&http, base).await?;
