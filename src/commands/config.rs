@@ -9,7 +9,7 @@ use super::{
     SubcommandSpec,
 };
 use crate::reply::markdown::escape;
-use crate::reply::{Answer, Button, Choice, Field};
+use crate::reply::{Answer, Button, Choice, limits};
 use crate::store::{
     AuditEntry, Change, GuildSettings, LastChange, OnThisDay, PostTime, Setting, TimeZoneName,
     ValueError, Visibility, describe_onthisday, time_zone_names,
@@ -121,7 +121,7 @@ fn run(core: &Core, call: &Call) -> Answered {
         Some("onthisday") => set_onthisday(core, call),
         Some("onthisday-off") => onthisday_off(core, &call.context),
         Some("replies") => replies(core, call),
-        Some("reset") => ask_reset(core).into(),
+        Some("reset") => ask_reset(core, &call.context.settings).into(),
         _ => core
             .notice(
                 "Which setting?",
@@ -235,8 +235,14 @@ fn show(core: &Core, context: &Context) -> Answer {
                     stamp(p.at, 'f'),
                     escape(&p.reason)
                 )),
-                (None, Some(next)) => {
+                (None, Some(next)) if next.at >= context.now => {
                     t.push_str(&format!("\nNext post: {}.", stamp(next.at, 'F')));
+                }
+                (None, Some(next)) => {
+                    t.push_str(&format!(
+                        "\nNext post: due since {}; it goes out once the bot catches up.",
+                        stamp(next.at, 'R')
+                    ));
                 }
                 (None, None) => {}
             }
@@ -250,26 +256,31 @@ fn show(core: &Core, context: &Context) -> Answer {
         capitalise(visibility_text(s.visibility)),
         changed_by(s.visibility_changed)
     );
-    answer.fields = vec![
-        Field {
-            name: "Daily post".to_owned(),
-            value: daily,
-            inline: false,
-        },
-        Field {
-            name: "Replies".to_owned(),
-            value: replies,
-            inline: false,
-        },
-    ];
+    answer.block(Some("Daily post"), daily);
+    answer.block(Some("Replies"), replies);
     if context.audit.is_empty() {
         answer.block(Some(CHANGES), "No change recorded yet.".to_owned());
     }
-    for e in &context.audit {
-        answer.block(Some(CHANGES), audit_line(e));
+    // One page: the newest changes that fit, and how many more there are.
+    let mut used: usize = answer.blocks.iter().map(|b| b.len + 40).sum();
+    for (i, e) in context.audit.iter().enumerate() {
+        let line = audit_line(e);
+        let len = limits::len(&line);
+        if used + len + 2 > SHOW_BUDGET {
+            answer.block(
+                Some(CHANGES),
+                format!("… and {} earlier.", context.audit.len() - i),
+            );
+            break;
+        }
+        used += len + 2;
+        answer.block(Some(CHANGES), line);
     }
     answer
 }
+
+/// What `/config show` puts on its one page, well within a description's 4096.
+const SHOW_BUDGET: usize = 3_600;
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
@@ -394,13 +405,19 @@ fn replies(core: &Core, call: &Call) -> Answered {
     }
 }
 
-fn ask_reset(core: &Core) -> Answer {
+fn ask_reset(core: &Core, s: &GuildSettings) -> Answer {
     let mut answer = core.new_answer("Reset every setting?");
-    answer.intro = Some(
-        "This turns the daily post off and makes replies public again. The record of changes \
-         is kept."
-            .to_owned(),
-    );
+    let daily = match &s.onthisday {
+        Some(o) => format!("turns the daily post off ({})", onthisday_text(Some(o))),
+        None => "leaves the daily post off".to_owned(),
+    };
+    let replies = match s.visibility {
+        Visibility::Private => "makes replies public again",
+        Visibility::Public => "leaves replies public",
+    };
+    answer.intro = Some(format!(
+        "This {daily} and {replies}. The record of changes is kept."
+    ));
     answer.actions = vec![
         Button::Action {
             label: "Reset".to_owned(),
@@ -539,5 +556,51 @@ mod tests {
         assert_eq!(audit_value("off"), "off");
         assert_eq!(audit_value("paused: **x**"), "paused: \\*\\*x\\*\\*");
         assert_eq!(audit_value("channel x"), "channel x");
+    }
+
+    #[test]
+    fn show_keeps_to_one_page_however_long_the_trail() {
+        let core = Core::embedded().unwrap();
+        let mut context = Context::new("2026-11-25T12:00:00Z".parse().unwrap());
+        context.guild_id = Some(1);
+        for i in 0..10 {
+            context.audit.push(AuditEntry {
+                guild_id: 1,
+                setting: Setting::Pause,
+                old_value: "running".to_owned(),
+                new_value: format!("paused: {i} {}", "x".repeat(600)),
+                user_id: None,
+                at: context.now,
+            });
+        }
+        let answer = show(&core, &context);
+        assert_eq!(answer.page_count(), 1);
+        let text = answer.page(1).embed.description;
+        assert!(text.contains("paused: 0 "), "the newest is shown");
+        assert!(!text.contains("paused: 9 "));
+        assert!(text.contains("earlier."), "{text}");
+    }
+
+    #[test]
+    fn show_says_when_the_next_post_is_overdue() {
+        let core = Core::embedded().unwrap();
+        let mut context = Context::new("2026-11-25T12:00:00Z".parse().unwrap());
+        context.guild_id = Some(1);
+        let o = OnThisDay {
+            channel_id: 5,
+            time: PostTime::parse("07:30").unwrap(),
+            zone: TimeZoneName::parse("UTC").unwrap(),
+            post_empty_days: false,
+        };
+        context.settings.onthisday = Some(o.clone());
+        context.settings.next_post = Some(o.next_run(context.now).unwrap());
+        let text = show(&core, &context).page(1).embed.description;
+        assert!(text.contains("Next post: <t:1795678200:F>."), "{text}");
+        context.settings.next_post = Some(o.run_on(jiff::civil::date(2026, 11, 25)).unwrap());
+        let text = show(&core, &context).page(1).embed.description;
+        assert!(
+            text.contains("Next post: due since <t:1795591800:R>"),
+            "{text}"
+        );
     }
 }
