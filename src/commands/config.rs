@@ -134,13 +134,26 @@ fn run(core: &Core, call: &Call) -> Answered {
     answered
 }
 
-/// A change by the asker in the asker's server, or why it cannot be made.
-fn effect(context: &Context, change: Change) -> Option<Effect> {
-    Some(Effect::Apply {
-        guild_id: context.guild_id?,
-        user_id: context.user_id?,
-        change,
-    })
+/// The answer to a change by the asker in the asker's server, with the change to
+/// make durable; a notice if the interaction names no server or no user (Discord
+/// always sends both for a command in a server).
+fn changed(core: &Core, context: &Context, change: Change, answer: Answer) -> Answered {
+    match (context.guild_id, context.user_id) {
+        (Some(guild_id), Some(user_id)) => Answered {
+            answer,
+            effect: Some(Effect::Apply {
+                guild_id,
+                user_id,
+                change,
+            }),
+        },
+        _ => core
+            .notice(
+                "Not saved",
+                "This change needs a server and a member to record it by. Nothing was changed.",
+            )
+            .into(),
+    }
 }
 
 /// `<t:UNIX:style>`: a time every reader sees in their own zone.
@@ -353,10 +366,7 @@ fn set_onthisday(core: &Core, call: &Call) -> Answered {
          Make sure the bot may send messages in that channel.",
     );
     answer.intro = Some(text);
-    Answered {
-        answer,
-        effect: effect(&call.context, Change::SetOnThisDay(new)),
-    }
+    changed(core, &call.context, Change::SetOnThisDay(new), answer)
 }
 
 fn onthisday_off(core: &Core, context: &Context) -> Answered {
@@ -370,10 +380,7 @@ fn onthisday_off(core: &Core, context: &Context) -> Answered {
         "**Daily post**: {} → off\nTurn it on again with `/config onthisday`.",
         onthisday_text(Some(old))
     ));
-    Answered {
-        answer,
-        effect: effect(context, Change::ClearOnThisDay),
-    }
+    changed(core, context, Change::ClearOnThisDay, answer)
 }
 
 fn replies(core: &Core, call: &Call) -> Answered {
@@ -399,10 +406,7 @@ fn replies(core: &Core, call: &Call) -> Answered {
         "**Replies**: {old} → {new}\nFrom now on they are {}.",
         visibility_text(new)
     ));
-    Answered {
-        answer,
-        effect: effect(&call.context, Change::SetVisibility(new)),
-    }
+    changed(core, &call.context, Change::SetVisibility(new), answer)
 }
 
 fn ask_reset(core: &Core, s: &GuildSettings) -> Answer {
@@ -480,10 +484,7 @@ fn reset(core: &Core, context: &Context) -> Answered {
     }
     lines.push("Every setting is back to its default.".to_owned());
     answer.intro = Some(lines.join("\n"));
-    Answered {
-        answer,
-        effect: effect(context, Change::Reset),
-    }
+    changed(core, context, Change::Reset, answer)
 }
 
 /// Zone names for what is typed: those starting with it first, then those with a

@@ -103,12 +103,15 @@ describe('the bot on a local Discord', { skip, timeout: 60_000 }, () => {
     assert.deepEqual(regs[0].body, printed)
 
     const names = printed.map((c) => c.name)
-    assert.deepEqual(names, ['reaction', 'timeline', 'search', 'topic', 'source', 'onthisday', 'about', 'help'])
+    assert.deepEqual(names, ['reaction', 'timeline', 'search', 'topic', 'source', 'onthisday', 'config', 'about', 'help'])
     const stored = await h.getCommands({ guildId: h.ids.guildId })
     assert.deepEqual(stored.map((c) => c.name).sort(), [...names].sort())
     const reaction = printed[0]
     assert.deepEqual(reaction.contexts, [0, 1, 2])
     assert.equal(reaction.options.find((o) => o.name === 'actor').autocomplete, true)
+    const config = printed.find((c) => c.name === 'config')
+    assert.deepEqual(config.contexts, [0], '/config only in servers')
+    assert.equal(config.default_member_permissions, '32', '/config for Manage Server by default')
     assert.deepEqual(await h.getCommands(), [], 'nothing global')
   })
 
