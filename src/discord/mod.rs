@@ -5,6 +5,7 @@
 
 pub mod gateway;
 pub mod interaction;
+pub mod messages;
 pub mod register;
 pub mod render;
 pub mod rest;
