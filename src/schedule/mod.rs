@@ -307,7 +307,10 @@ impl<P: Poster> Scheduler<P> {
     /// what goes wrong is logged and in the report, and the next tick tries again.
     pub async fn tick(&self, now: Timestamp) -> TickReport {
         let mut report = TickReport::default();
-        let mut seen: HashSet<u64> = HashSet::new();
+        // A schedule comes back with a later date once handled (a missed day skipped
+        // leads to today's post, due at once); one the store failed to move comes
+        // back with the same date and waits for the next tick.
+        let mut seen: HashSet<(u64, Date)> = HashSet::new();
         let mut halt: Option<Halt> = None;
         loop {
             let due = match self.store(move |s| s.due_schedules(now, BATCH)).await {
@@ -317,10 +320,9 @@ impl<P: Poster> Scheduler<P> {
                     break;
                 }
             };
-            // A schedule the store failed to move comes back: handle it once a tick.
             let fresh: Vec<Schedule> = due
                 .into_iter()
-                .filter(|s| seen.insert(s.guild_id))
+                .filter(|s| seen.insert((s.guild_id, s.next_run.date)))
                 .collect();
             if fresh.is_empty() {
                 break;
@@ -343,7 +345,12 @@ impl<P: Poster> Scheduler<P> {
             Decision::Post => {}
             Decision::SkipMissed => {
                 tracing::info!(guild, %date, "the day's post was missed entirely; not posting it late");
-                return self.skip(guild, date, now, Outcome::SkippedMissed).await;
+                // Moved on from the start of today's run, not from now: today's post,
+                // if its time has passed, is still today's and goes out late (it comes
+                // back in this tick's next batch).
+                let today = local_date(&s.onthisday, now);
+                let from = s.onthisday.run_on(today).map_or(now, |run| run.at.min(now));
+                return self.skip(guild, date, from, Outcome::SkippedMissed).await;
             }
             Decision::SkipEmpty => {
                 tracing::debug!(guild, %date, "nothing happened on this day; no post");
