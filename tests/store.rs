@@ -24,6 +24,7 @@ fn otd(channel_id: u64, time: &str, zone: &str) -> OnThisDay {
         channel_id,
         time: PostTime::parse(time).unwrap(),
         zone: TimeZoneName::parse(zone).unwrap(),
+        post_empty_days: false,
     }
 }
 
@@ -51,7 +52,7 @@ fn the_database_is_created_with_its_folder_in_wal_mode_at_the_latest_version() {
     assert!(path.is_file());
     assert_eq!(store.path(), path);
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
     let conn = raw(&path);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -142,6 +143,64 @@ fn every_setting_round_trips_through_the_file() {
         store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.guild_settings(guild).unwrap().onthisday, Some(o));
     }
+}
+
+#[test]
+fn posting_empty_days_round_trips_is_audited_and_goes_with_the_daily_post() {
+    let (_dir, path, store) = fresh();
+    let g = 31;
+    let t = ts("2024-03-01T05:00:00Z");
+    let quiet = otd(5, "07:30", "Europe/Paris");
+    let chatty = OnThisDay {
+        post_empty_days: true,
+        ..quiet.clone()
+    };
+    store
+        .apply(g, &Change::SetOnThisDay(quiet.clone()), 1, t)
+        .unwrap();
+    assert!(
+        !store
+            .guild_settings(g)
+            .unwrap()
+            .onthisday
+            .unwrap()
+            .post_empty_days
+    );
+    // Only the flag changes: that is a change, audited with both values.
+    store
+        .apply(g, &Change::SetOnThisDay(chatty.clone()), 2, t)
+        .unwrap();
+    drop(store);
+    let store = SqliteStore::open(&path).unwrap();
+    let s = store.guild_settings(g).unwrap();
+    assert_eq!(s.onthisday, Some(chatty.clone()));
+    assert_eq!(s.onthisday_changed.unwrap().user_id, 2);
+    let trail = store.audit_trail(g, 10).unwrap();
+    assert_eq!(trail[0].old_value, "channel 5 at 07:30 Europe/Paris");
+    assert_eq!(
+        trail[0].new_value,
+        "channel 5 at 07:30 Europe/Paris, empty days posted"
+    );
+    // The scheduler sees it too.
+    let schedules = store.enabled_schedules().unwrap();
+    assert_eq!(schedules.len(), 1);
+    assert!(schedules[0].onthisday.post_empty_days);
+    // Cleared with the daily post: set again without it, it is off.
+    store.apply(g, &Change::ClearOnThisDay, 3, t).unwrap();
+    let empty: i64 = raw(&path)
+        .query_row(
+            "SELECT onthisday_empty_days FROM guild_settings WHERE guild_id = 31",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(empty, 0);
+    store.apply(g, &Change::SetOnThisDay(chatty), 4, t).unwrap();
+    store.apply(g, &Change::Reset, 4, t).unwrap();
+    store
+        .apply(g, &Change::SetOnThisDay(quiet.clone()), 5, t)
+        .unwrap();
+    assert_eq!(store.guild_settings(g).unwrap().onthisday, Some(quiet));
 }
 
 #[test]
@@ -275,6 +334,7 @@ fn concurrent_changes_to_different_guilds_never_mix() {
                     channel_id: channel,
                     time,
                     zone: TimeZoneName::parse(zone).unwrap(),
+                    post_empty_days: i % 3 == 0,
                 };
                 let v = if i % 2 == 0 {
                     Visibility::Private
@@ -721,6 +781,50 @@ fn an_older_schema_is_migrated_at_open_and_keeps_its_rows() {
     assert_eq!(trail[0].new_value, "private");
 }
 
+/// A database at version 2 (before empty days could be posted) gets the column at
+/// open, off for every server, and keeps its daily posts and their schedule.
+#[test]
+fn a_version_2_database_migrates_to_3_with_empty_days_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.sqlite3");
+    {
+        let conn = raw(&path);
+        for m in &MIGRATIONS[..2] {
+            conn.execute_batch(m.sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute(
+            "INSERT INTO guild_settings (guild_id, visibility, onthisday_channel_id,
+                 onthisday_time, onthisday_zone, onthisday_changed_by, onthisday_changed_at)
+             VALUES (7, 'public', 99, '07:30', 'Asia/Baku', 6, 1700000060000)",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO schedules (guild_id, next_local_date, next_run_at)
+             VALUES (7, '2099-01-01', 4070908800000)",
+            [],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 3);
+    let s = store.guild_settings(7).unwrap();
+    assert_eq!(s.onthisday, Some(otd(99, "07:30", "Asia/Baku")));
+    assert!(!s.onthisday.unwrap().post_empty_days);
+    assert_eq!(
+        s.next_post.map(|r| r.date),
+        Some(date(2099, 1, 1)),
+        "the schedule is kept as it was"
+    );
+    // The column refuses anything but 0 and 1.
+    let bad = raw(&path).execute(
+        "UPDATE guild_settings SET onthisday_empty_days = 2 WHERE guild_id = 7",
+        [],
+    );
+    assert!(bad.is_err());
+}
+
 #[test]
 fn a_database_newer_than_the_build_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -789,6 +893,7 @@ fn nth(n: u64) -> OnThisDay {
         channel_id: n,
         time: PostTime::new((n / 60 % 24) as u8, (n % 60) as u8).unwrap(),
         zone: TimeZoneName::parse(zones[(n % 3) as usize]).unwrap(),
+        post_empty_days: n % 2 == 0,
     }
 }
 

@@ -102,6 +102,9 @@ fn help(core: &Core, _call: &Call) -> Answer {
                 c.example
             ),
         );
+        for (usage, description) in c.subcommand_usages() {
+            answer.block(None, format!("  `{usage}` — {}.", escape(description)));
+        }
     }
     answer
 }

@@ -4,6 +4,7 @@
 //! transport applies before sending it.
 
 mod about;
+pub mod config;
 mod parse;
 mod reaction;
 mod search;
@@ -35,6 +36,9 @@ pub enum Kind {
     Boolean,
     /// A text channel of the server.
     Channel,
+    /// One of a fixed list of words, offered by Discord as choices (and checked by
+    /// the core, since a payload can carry anything).
+    Choice(&'static [&'static str]),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -116,6 +120,15 @@ impl CommandSpec {
                     Kind::Integer { .. } => "number",
                     Kind::Boolean => "true|false",
                     Kind::Channel => "#channel",
+                    Kind::Choice(words) => {
+                        let listed = words.join("|");
+                        if o.required {
+                            s.push_str(&format!(" {}:<{listed}>", o.name));
+                        } else {
+                            s.push_str(&format!(" [{}:<{listed}>]", o.name));
+                        }
+                        continue;
+                    }
                 };
                 if o.required {
                     s.push_str(&format!(" {}:<{kind}>", o.name));
@@ -132,6 +145,27 @@ impl CommandSpec {
             s.push_str(&format!(" {}", subs.join("|")));
         }
         s
+    }
+
+    /// `/config replies visibility:<public|private>`: each subcommand with its options.
+    pub fn subcommand_usages(&self) -> Vec<(String, &'static str)> {
+        self.subcommands
+            .iter()
+            .map(|sub| {
+                let spec = CommandSpec {
+                    name: self.name,
+                    options: sub.options,
+                    subcommands: &[],
+                    ..*self
+                };
+                let usage = spec.usage();
+                let rest = usage.strip_prefix(&format!("/{}", self.name)).unwrap_or("");
+                (
+                    format!("/{} {}{rest}", self.name, sub.name),
+                    sub.description,
+                )
+            })
+            .collect()
     }
 
     /// The options of a subcommand, or of the command itself.
@@ -155,6 +189,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     topic::SPEC,
     source::SPEC,
     timeline::ON_THIS_DAY,
+    config::SPEC,
     about::ABOUT,
     about::HELP,
 ];
@@ -504,6 +539,30 @@ impl Core {
         None
     }
 
+    /// A polite refusal of an option whose value is not one of its choices.
+    fn wrong_choice(&self, spec: &CommandSpec, call: &Call) -> Option<Answer> {
+        spec.options_of(call.subcommand.as_deref())
+            .iter()
+            .find_map(|o| {
+                let Kind::Choice(words) = o.kind else {
+                    return None;
+                };
+                let given = call.text(o.name)?;
+                let known = words.iter().any(|w| w.eq_ignore_ascii_case(given.trim()));
+                (!known).then(|| {
+                    self.notice(
+                        "Not a choice",
+                        &format!(
+                            "'{}' is not a value of {}: choose {}.",
+                            escape_user(&given),
+                            o.name,
+                            words.join(" or ")
+                        ),
+                    )
+                })
+            })
+    }
+
     /// The answer to a call and the change it asks for.
     pub fn answered(&self, call: &Call) -> Answered {
         let Some(spec) = spec(&call.command) else {
@@ -519,6 +578,9 @@ impl Core {
         };
         if let Some(refused) = self.refusal(spec, &call.context) {
             return refused.into();
+        }
+        if let Some(wrong) = self.wrong_choice(spec, call) {
+            return wrong.into();
         }
         let mut answered = (spec.run)(self, call);
         if call.flag(PRIVATE.name) == Some(true)

@@ -215,7 +215,7 @@ fn typed(kind: Kind, text: &str) -> Value {
                 .trim_end_matches('>');
             Value::Text(id.to_owned())
         }
-        Kind::Text { .. } => Value::Text(text.to_owned()),
+        Kind::Text { .. } | Kind::Choice(_) => Value::Text(text.to_owned()),
     }
 }
 

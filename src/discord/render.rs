@@ -102,6 +102,10 @@ pub fn command(spec: &CommandSpec) -> CreateCommand {
                 CreateCommandOption::new(CommandOptionType::Channel, o.name, o.description)
                     .channel_types(vec![ChannelType::Text, ChannelType::News])
             }
+            Kind::Choice(words) => words.iter().fold(
+                CreateCommandOption::new(CommandOptionType::String, o.name, o.description),
+                |option, w| option.add_string_choice(*w, *w),
+            ),
         };
         option.required(o.required)
     }

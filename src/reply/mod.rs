@@ -63,6 +63,9 @@ pub struct Answer {
     pub credit: Credit,
     /// Nothing was found (the scheduler skips such days).
     pub empty: bool,
+    /// The command's own buttons (`<command>:<rest>`, e.g. confirm and cancel),
+    /// after the page buttons on every page.
+    pub actions: Vec<Button>,
 }
 
 /// The attribution every answer carries.
@@ -141,6 +144,7 @@ impl Answer {
             pager: None,
             credit,
             empty: false,
+            actions: Vec::new(),
         }
     }
 
@@ -292,6 +296,7 @@ impl Answer {
                 }
             }
         }
+        buttons.extend(self.actions.iter().cloned());
         let embed = Embed {
             title: self.title.clone(),
             url: None,

@@ -29,6 +29,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_schedule.sql",
         sql: include_str!("../../migrations/0002_schedule.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_empty_days.sql",
+        sql: include_str!("../../migrations/0003_empty_days.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -220,12 +220,16 @@ impl FromStr for TimeZoneName {
     }
 }
 
-/// The daily "on this day" post of a server: where, and at what local time.
+/// The daily "on this day" post of a server: where, at what local time, and whether
+/// days the dataset has nothing for are posted too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OnThisDay {
     pub channel_id: u64,
     pub time: PostTime,
     pub zone: TimeZoneName,
+    /// Post on days with nothing to say (a short "nothing on this day" message);
+    /// by default such days are skipped.
+    pub post_empty_days: bool,
 }
 
 impl OnThisDay {
@@ -265,9 +269,18 @@ impl OnThisDay {
         }
     }
 
-    /// How the value reads in the audit trail.
+    /// How the value reads in the audit trail: "channel 1 at 07:30 Europe/Paris",
+    /// with ", empty days posted" when they are.
     pub fn describe(&self) -> String {
-        format!("channel {} at {} {}", self.channel_id, self.time, self.zone)
+        let empty = if self.post_empty_days {
+            ", empty days posted"
+        } else {
+            ""
+        };
+        format!(
+            "channel {} at {} {}{empty}",
+            self.channel_id, self.time, self.zone
+        )
     }
 }
 
@@ -503,6 +516,7 @@ mod tests {
             channel_id: 1,
             time: PostTime::parse(time).unwrap(),
             zone: TimeZoneName::parse(zone).unwrap(),
+            post_empty_days: false,
         }
     }
 
@@ -563,6 +577,17 @@ mod tests {
             .unwrap();
         assert_eq!(next.date, date(2024, 3, 5));
         assert_eq!(next.at, ts("2024-03-05T06:30:00Z"));
+    }
+
+    #[test]
+    fn the_audit_trail_says_when_empty_days_are_posted() {
+        let mut o = otd("07:30", "Europe/Paris");
+        assert_eq!(o.describe(), "channel 1 at 07:30 Europe/Paris");
+        o.post_empty_days = true;
+        assert_eq!(
+            o.describe(),
+            "channel 1 at 07:30 Europe/Paris, empty days posted"
+        );
     }
 
     #[test]

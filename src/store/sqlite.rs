@@ -190,7 +190,7 @@ impl SqliteStore {
         let mut st = conn
             .prepare_cached(
                 "SELECT s.guild_id, g.onthisday_channel_id, g.onthisday_time, g.onthisday_zone,
-                        s.next_local_date, s.next_run_at
+                        s.next_local_date, s.next_run_at, g.onthisday_empty_days
                  FROM schedules s JOIN guild_settings g USING (guild_id)
                  WHERE s.paused_at IS NULL AND s.next_run_at <= ?1
                  ORDER BY s.next_run_at, s.guild_id
@@ -208,22 +208,24 @@ impl SqliteStore {
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, i64>(5)?,
+                    r.get::<_, bool>(6)?,
                 ))
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(sql("listing schedules"))?;
         rows.into_iter()
-            .map(|(guild, channel, time, zone, date, at)| {
+            .map(|(guild, channel, time, zone, date, at, empty_days)| {
                 let guild_id = id_out(guild);
                 let row = guild_row(guild_id);
-                let onthisday = onthisday_out(&row, channel, time, zone)?.ok_or_else(|| {
-                    corrupt(
-                        "schedules",
-                        "guild_id",
-                        &row,
-                        "a schedule without a daily post",
-                    )
-                })?;
+                let onthisday =
+                    onthisday_out(&row, channel, time, zone, empty_days)?.ok_or_else(|| {
+                        corrupt(
+                            "schedules",
+                            "guild_id",
+                            &row,
+                            "a schedule without a daily post",
+                        )
+                    })?;
                 Ok(Schedule {
                     guild_id,
                     onthisday,
@@ -237,12 +239,14 @@ impl SqliteStore {
     }
 }
 
-/// The daily post as stored: three columns, all set or none.
+/// The daily post as stored: three columns, all set or none, and whether empty days
+/// are posted (read only when the post is set).
 fn onthisday_out(
     row: &str,
     channel: Option<i64>,
     time: Option<String>,
     zone: Option<String>,
+    empty_days: bool,
 ) -> Result<Option<OnThisDay>, StoreError> {
     const T: &str = "guild_settings";
     match (channel, time, zone) {
@@ -258,6 +262,7 @@ fn onthisday_out(
                     format!("{e} (was the zone dropped from a newer tzdb?)"),
                 )
             })?,
+            post_empty_days: empty_days,
         })),
         _ => Err(corrupt(
             T,
@@ -297,7 +302,7 @@ fn read_settings(conn: &Connection, guild_id: u64) -> Result<GuildSettings, Stor
                     g.onthisday_channel_id, g.onthisday_time, g.onthisday_zone,
                     g.onthisday_changed_by, g.onthisday_changed_at,
                     s.next_local_date, s.next_run_at, s.paused_reason, s.paused_at,
-                    s.guild_id IS NOT NULL
+                    s.guild_id IS NOT NULL, g.onthisday_empty_days
              FROM guild_settings g LEFT JOIN schedules s USING (guild_id)
              WHERE g.guild_id = ?1",
         )
@@ -327,6 +332,7 @@ struct RawSettings {
     paused_reason: Option<String>,
     paused_at: Option<i64>,
     has_schedule: bool,
+    empty_days: bool,
 }
 
 impl RawSettings {
@@ -345,6 +351,7 @@ impl RawSettings {
             paused_reason: r.get(10)?,
             paused_at: r.get(11)?,
             has_schedule: r.get(12)?,
+            empty_days: r.get(13)?,
         })
     }
 
@@ -352,7 +359,7 @@ impl RawSettings {
         let row = guild_row(guild_id);
         let visibility = Visibility::parse(&self.visibility)
             .map_err(|e| corrupt("guild_settings", "visibility", &row, e))?;
-        let onthisday = onthisday_out(&row, self.channel, self.time, self.zone)?;
+        let onthisday = onthisday_out(&row, self.channel, self.time, self.zone, self.empty_days)?;
         if onthisday.is_some() != self.has_schedule {
             return Err(corrupt(
                 "schedules",
@@ -513,8 +520,8 @@ fn write_settings(conn: &Connection, guild_id: u64, s: &GuildSettings) -> Result
         "INSERT INTO guild_settings (
              guild_id, visibility, visibility_changed_by, visibility_changed_at,
              onthisday_channel_id, onthisday_time, onthisday_zone,
-             onthisday_changed_by, onthisday_changed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             onthisday_changed_by, onthisday_changed_at, onthisday_empty_days)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (guild_id) DO UPDATE SET
              visibility = excluded.visibility,
              visibility_changed_by = excluded.visibility_changed_by,
@@ -523,7 +530,8 @@ fn write_settings(conn: &Connection, guild_id: u64, s: &GuildSettings) -> Result
              onthisday_time = excluded.onthisday_time,
              onthisday_zone = excluded.onthisday_zone,
              onthisday_changed_by = excluded.onthisday_changed_by,
-             onthisday_changed_at = excluded.onthisday_changed_at",
+             onthisday_changed_at = excluded.onthisday_changed_at,
+             onthisday_empty_days = excluded.onthisday_empty_days",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -536,6 +544,7 @@ fn write_settings(conn: &Connection, guild_id: u64, s: &GuildSettings) -> Result
             o.map(|o| o.zone.as_str().to_owned()),
             s.onthisday_changed.map(|c| id_in(c.user_id)),
             s.onthisday_changed.map(|c| c.at.as_millisecond()),
+            o.is_some_and(|o| o.post_empty_days),
         ])
     })
     .map_err(sql(format!("writing the settings of guild {guild_id}")))?;

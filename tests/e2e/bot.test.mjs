@@ -103,12 +103,15 @@ describe('the bot on a local Discord', { skip, timeout: 60_000 }, () => {
     assert.deepEqual(regs[0].body, printed)
 
     const names = printed.map((c) => c.name)
-    assert.deepEqual(names, ['reaction', 'timeline', 'search', 'topic', 'source', 'onthisday', 'about', 'help'])
+    assert.deepEqual(names, ['reaction', 'timeline', 'search', 'topic', 'source', 'onthisday', 'config', 'about', 'help'])
     const stored = await h.getCommands({ guildId: h.ids.guildId })
     assert.deepEqual(stored.map((c) => c.name).sort(), [...names].sort())
     const reaction = printed[0]
     assert.deepEqual(reaction.contexts, [0, 1, 2])
     assert.equal(reaction.options.find((o) => o.name === 'actor').autocomplete, true)
+    const config = printed.find((c) => c.name === 'config')
+    assert.deepEqual(config.contexts, [0], '/config only in servers')
+    assert.equal(config.default_member_permissions, '32', '/config for Manage Server by default')
     assert.deepEqual(await h.getCommands(), [], 'nothing global')
   })
 
@@ -184,13 +187,13 @@ describe('the bot on a local Discord', { skip, timeout: 60_000 }, () => {
       const exit = await reg.exited
       assert.deepEqual(exit, { code: 0, signal: null }, reg.output())
       const where = guildId ? `for server ${guildId}` : 'globally'
-      assert.match(reg.stdout(), new RegExp(`^registered 8 commands ${where} for karabakh-reactions: reaction, timeline, `))
+      assert.match(reg.stdout(), new RegExp(`^registered ${printed.length} commands ${where} for karabakh-reactions: reaction, timeline, `))
       const regs = h.commandRegistrations().slice(before)
       assert.equal(regs.length, 1)
       assert.equal(regs[0].guildId, guildId)
       assert.equal(regs[0].status, 200)
       assert.deepEqual(regs[0].body, printed)
-      assert.equal((await h.getCommands({ guildId })).length, 8)
+      assert.equal((await h.getCommands({ guildId })).length, printed.length)
     }
   })
 
