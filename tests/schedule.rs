@@ -53,6 +53,7 @@ fn otd(channel_id: u64, time: &str, zone: &str) -> OnThisDay {
         channel_id,
         time: PostTime::parse(time).unwrap(),
         zone: TimeZoneName::parse(zone).unwrap(),
+        post_empty_days: false,
     }
 }
 
@@ -217,6 +218,24 @@ async fn an_empty_day_is_skipped_and_the_schedule_moves_on() {
     );
     assert_eq!(posted(&b.tick("2024-04-01T00:30:00Z").await), 1);
     assert_eq!(b.titles(11), vec!["On this day: 1 April"]);
+}
+
+#[tokio::test]
+async fn a_server_that_asked_for_empty_days_gets_them() {
+    let b = Bench::new().await;
+    let mut o = otd(12, "02:30", "Europe/Paris");
+    o.post_empty_days = true;
+    b.set(2, o, "2024-03-30T12:00:00Z");
+    assert_eq!(posted(&b.tick("2024-03-31T01:30:00Z").await), 1);
+    assert_eq!(b.titles(12), vec!["On this day: 31 March"]);
+    let description = b.fake.messages(12)[0].json["embeds"][0]["description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        description.contains("Nothing in the dataset"),
+        "{description}"
+    );
 }
 
 #[tokio::test]

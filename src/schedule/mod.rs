@@ -61,11 +61,10 @@ pub const CLOCK_SLACK: SignedDuration = SignedDuration::from_secs(120);
 /// How many recent messages of a channel are searched for an earlier try's post.
 pub const RECENT_MESSAGES: u8 = 50;
 
-/// Whether a server wants a post on days the dataset has nothing for.
-///
-/// wired to OnThisDay.post_empty_days when the config branch lands
-pub fn posts_empty_days(_o: &OnThisDay) -> bool {
-    false
+/// Whether a server wants a post on days the dataset has nothing for (`/config
+/// onthisday … empty-days:true`; off by default).
+pub fn posts_empty_days(o: &OnThisDay) -> bool {
+    o.post_empty_days
 }
 
 /// What to do with a due schedule.
@@ -703,6 +702,7 @@ mod tests {
             channel_id: 7,
             time: PostTime::parse(time).unwrap(),
             zone: TimeZoneName::parse(zone).unwrap(),
+            post_empty_days: false,
         }
     }
 
@@ -740,8 +740,19 @@ mod tests {
     }
 
     #[test]
-    fn empty_days_are_not_posted_until_the_setting_exists() {
-        assert!(!posts_empty_days(&otd("09:00", "UTC")));
+    fn empty_days_are_posted_only_when_the_server_asked() {
+        let mut o = otd("09:00", "UTC");
+        let day = date(2024, 7, 4);
+        let at = ts("2024-07-04T09:00:00Z");
+        assert!(!posts_empty_days(&o));
+        assert_eq!(decide(&o, day, at, true), Decision::SkipEmpty);
+        o.post_empty_days = true;
+        assert_eq!(decide(&o, day, at, true), Decision::Post);
+        // A missed day stays missed.
+        assert_eq!(
+            decide(&o, day, ts("2024-07-05T09:00:00Z"), true),
+            Decision::SkipMissed
+        );
     }
 
     #[test]
