@@ -100,7 +100,8 @@ describe('the daily post on a local Discord', { skip, timeout: 120_000 }, () => 
     assert.deepEqual(creates[0].body.allowed_mentions, { parse: [] })
     assert.equal(creates[0].body.enforce_nonce, true)
     assert.match(creates[0].body.nonce, /^otd[0-9a-f]{16}$/)
-    assert.match(bot.output(), /posted the day's message/)
+    // Recorded as sent once Discord answered (the log line comes after the channel has it).
+    await bot.waitForOutput(/posted the day's message/)
 
     // Once: one message from the bot in the channel, besides the reply to /config.
     const mine = (await h.getMessages()).filter((m) => m.author?.id === h.ids.botId && m.embeds?.[0]?.title?.startsWith('On this day'))
