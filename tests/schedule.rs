@@ -599,43 +599,96 @@ async fn a_late_start_posts_the_same_day_and_missed_days_are_not_back_filled() {
     assert!(!b.store.was_posted(2, date(2024, 10, 16)).unwrap());
 }
 
-#[tokio::test]
-async fn the_loop_posts_with_the_real_clock_and_stops_on_shutdown() {
-    let b = Bench::new().await;
-    // Due now (a run a minute ago today, set a minute ago): the loop's first tick
-    // posts it, without any sleeping on the test's side.
+/// Sets guild 1's post (empty days too) to the current UTC minute, configured a
+/// minute ago: due now by the real clock. Its local date.
+fn due_now(b: &Bench, channel: u64) -> Date {
     let now = Timestamp::now();
     let local = now.to_zoned_datetime(jiff::tz::TimeZone::UTC);
     let time = format!("{:02}:{:02}", local.hour(), local.minute());
-    let o = otd(71, &time, "UTC");
+    let mut o = otd(channel, &time, "UTC");
+    o.post_empty_days = true;
+    let set_at = now - jiff::SignedDuration::from_secs(61);
     b.store
-        .apply(
-            1,
-            &Change::SetOnThisDay(o),
-            MODERATOR,
-            now - jiff::SignedDuration::from_secs(61),
-        )
+        .apply(1, &Change::SetOnThisDay(o), MODERATOR, set_at)
         .unwrap();
     b.fake.set_now(now);
+    local.date()
+}
+
+/// Runs the real loop on `scheduler` until guild 1's post for `day` is recorded (or
+/// 10 s pass: a bound on a failure, not a measured time), then stops it.
+async fn run_loop_until_posted<P: Poster + 'static>(
+    b: &Bench,
+    scheduler: Arc<Scheduler<P>>,
+    day: Date,
+) {
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let handle = karabakh_reactions::schedule::spawn(
-        Arc::clone(&b.scheduler),
-        Duration::from_secs(3600),
-        stopped,
-    );
-    // Wait for the request itself (bounded, not timed): the loop ticks at once.
-    let mut waited = 0;
-    while b.store.guild_settings(1).unwrap().next_post.map(|r| r.at) <= Some(now) && waited < 200 {
+    let handle = karabakh_reactions::schedule::spawn(scheduler, Duration::from_secs(3600), stopped);
+    for _ in 0..200 {
+        if b.store.was_posted(1, day).unwrap() {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        waited += 1;
     }
     stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(10), handle)
         .await
         .expect("the loop stops on shutdown")
         .unwrap();
-    let today = local.date();
-    let empty = karabakh_reactions::schedule::answer_for(&core(), today, 1, now).empty;
-    assert_eq!(b.fake.messages(71).len(), usize::from(!empty));
-    assert!(b.store.guild_settings(1).unwrap().next_post.unwrap().date > today);
+}
+
+#[tokio::test]
+async fn the_loop_posts_with_the_real_clock_and_stops_on_shutdown() {
+    let b = Bench::new().await;
+    let day = due_now(&b, 71);
+    run_loop_until_posted(&b, Arc::clone(&b.scheduler), day).await;
+    assert!(b.store.was_posted(1, day).unwrap());
+    assert_eq!(b.fake.messages(71).len(), 1);
+    assert!(b.store.guild_settings(1).unwrap().next_post.unwrap().date > day);
+}
+
+/// Panics in its first create, before sending: a bug in one tick.
+struct PanicsOnce(RestPoster, std::sync::atomic::AtomicBool);
+
+impl Poster for PanicsOnce {
+    async fn create_message(
+        &self,
+        channel: u64,
+        m: &Message,
+        nonce: &str,
+    ) -> Result<u64, PostError> {
+        if !self.1.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            panic!("a bug in this tick");
+        }
+        self.0.create_message(channel, m, nonce).await
+    }
+    async fn recent_messages(
+        &self,
+        channel: u64,
+        limit: u8,
+    ) -> Result<Vec<ChannelMessage>, PostError> {
+        self.0.recent_messages(channel, limit).await
+    }
+    async fn bot_user_id(&self) -> Result<u64, PostError> {
+        self.0.bot_user_id().await
+    }
+}
+
+#[tokio::test]
+async fn a_panic_in_one_tick_does_not_stop_the_loop() {
+    let b = Bench::new().await;
+    let day = due_now(&b, 72);
+    let config = config_for(&b.fake);
+    let poster =
+        RestPoster::new(&config.discord.api_base, config.secrets.token().unwrap()).unwrap();
+    let store: Arc<dyn SettingsStore> = Arc::clone(&b.store) as _;
+    let scheduler = Arc::new(Scheduler::new(
+        store,
+        core(),
+        PanicsOnce(poster, std::sync::atomic::AtomicBool::new(false)),
+    ));
+    run_loop_until_posted(&b, scheduler, day).await;
+    assert!(b.store.was_posted(1, day).unwrap());
+    assert_eq!(b.fake.messages(72).len(), 1);
+    assert_eq!(b.fake.creates().len(), 1, "the panicking tick sent nothing");
 }

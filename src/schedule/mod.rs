@@ -370,13 +370,14 @@ impl<P: Poster> Scheduler<P> {
             Claim::Send(claim) => claim,
             Claim::AlreadySent { message_id, .. } => {
                 // Recorded, so the schedule moved on already; make sure.
-                let _ = self.skip(guild, date, now, Outcome::GaveUp).await;
-                return Outcome::AlreadyPosted { message_id };
+                return self
+                    .skip(guild, date, now, Outcome::AlreadyPosted { message_id })
+                    .await;
             }
             Claim::NotScheduled => return Outcome::NotScheduled,
         };
         let message = answer.page(1);
-        let sent = match self.earlier_post(&claim, &message, now).await {
+        let sent = match self.earlier_post(&claim, &message).await {
             Ok(Some(id)) => {
                 tracing::warn!(
                     guild, %date, message_id = id, attempt = claim.attempt,
@@ -403,7 +404,6 @@ impl<P: Poster> Scheduler<P> {
         &self,
         claim: &PostClaim,
         message: &Message,
-        _now: Timestamp,
     ) -> Result<Option<u64>, PostError> {
         if claim.attempt <= 1 {
             return Ok(None);
@@ -657,9 +657,15 @@ pub fn spawn<P: Poster + 'static>(
             if *shutdown.borrow() {
                 break;
             }
-            let report = scheduler.tick(Timestamp::now()).await;
-            if !report.outcomes.is_empty() {
-                tracing::debug!(handled = report.outcomes.len(), "scheduler tick");
+            // Its own task, so that a panic in one tick (a bug) is logged and the next
+            // tick still comes; what it had claimed and not recorded is retried then.
+            let ticking = Arc::clone(&scheduler);
+            match tokio::spawn(async move { ticking.tick(Timestamp::now()).await }).await {
+                Ok(report) if !report.outcomes.is_empty() => {
+                    tracing::debug!(handled = report.outcomes.len(), "scheduler tick");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "a scheduler tick failed; going on"),
             }
             let next = match scheduler.next_due_at().await {
                 Ok(next) => next,
