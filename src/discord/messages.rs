@@ -50,7 +50,7 @@ impl RestPoster {
             .connect_timeout(TIMEOUT)
             .timeout(TIMEOUT)
             .user_agent(concat!(
-                "DiscordBot (https://github.com/karabakh-reactions, ",
+                "DiscordBot (karabakh-reactions, ",
                 env!("CARGO_PKG_VERSION"),
                 ")"
             ))
