@@ -13,6 +13,7 @@ pub mod dataset;
 pub mod discord;
 pub mod query;
 pub mod reply;
+pub mod schedule;
 pub mod service;
 pub mod startup;
 pub mod store;

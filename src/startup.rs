@@ -60,3 +60,33 @@ pub fn service(data: Option<&Path>, config: &Config) -> Result<Service, String> 
     );
     Ok(Service::new(Arc::new(core), Some(open_store(config)?)))
 }
+
+/// Starts the daily posts' scheduler on `service`'s store, posting through the REST
+/// API at `config.discord.api_base` with `token`, until `shutdown` turns true. `None`
+/// (logged) when the bot has no database, or the client cannot be set up. Call it in
+/// one process only (the gateway's first shard, or the HTTP endpoint): the nonce
+/// keeps a second one from double-posting, but not from wasting requests.
+pub fn spawn_scheduler(
+    service: &Service,
+    config: &Config,
+    token: &crate::config::Secret,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    use crate::discord::messages::RestPoster;
+    use crate::schedule::{self, Scheduler};
+
+    let Some(store) = service.store.clone() else {
+        tracing::info!("no settings database: the daily posts are off");
+        return None;
+    };
+    let poster = match RestPoster::new(&config.discord.api_base, token) {
+        Ok(poster) => poster,
+        Err(e) => {
+            tracing::error!(error = %e, "the daily posts are off");
+            return None;
+        }
+    };
+    let scheduler = Arc::new(Scheduler::new(store, Arc::clone(&service.core), poster));
+    let poll = std::time::Duration::from_secs(config.schedule.poll_seconds.max(1));
+    Some(schedule::spawn(scheduler, poll, shutdown))
+}

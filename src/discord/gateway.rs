@@ -86,6 +86,7 @@ pub async fn run(
     let stop = shutdown_signal()?;
     tokio::pin!(stop);
     let base = config.discord.api_base.as_str();
+    let for_scheduler = service.clone();
     let mut client = tokio::select! {
         prepared = prepare(service, config, token, sharding) => prepared?,
         signal = &mut stop => {
@@ -97,7 +98,16 @@ pub async fn run(
     let (first, last, total) = client.shards;
     // serenity's range includes its end here.
     let started = client.client.start_shard_range(first..last, total);
-    tokio::select! {
+    // The daily posts: one process posts (the one with shard 0); the nonce guards
+    // against a second.
+    let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = if sharding.runs_first_shard() {
+        crate::startup::spawn_scheduler(&for_scheduler, config, token, stopped)
+    } else {
+        tracing::info!("the daily posts are sent by the process that runs shard 0");
+        None
+    };
+    let result = tokio::select! {
         result = started => match result {
             Ok(()) => {
                 tracing::info!("the gateway client stopped");
@@ -116,7 +126,14 @@ pub async fn run(
             tracing::info!("stopped");
             Ok(())
         }
+    };
+    let _ = stop_scheduler.send(true);
+    if let Some(handle) = scheduler {
+        if tokio::time::timeout(SHUTDOWN_GRACE, handle).await.is_err() {
+            tracing::warn!("the scheduler did not stop in time; leaving anyway");
+        }
     }
+    result
 }
 
 /// A client ready to start, and its shards: `(first, last, total)`.

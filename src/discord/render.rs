@@ -142,3 +142,21 @@ pub fn command(spec: &CommandSpec) -> CreateCommand {
 pub fn commands() -> Vec<CreateCommand> {
     COMMANDS.iter().map(command).collect()
 }
+
+/// The JSON body of `POST /channels/{id}/messages` for a page posted by the bot
+/// itself (the daily post): the same embed and buttons as an interaction reply,
+/// mentions silenced, and `nonce` with `enforce_nonce`, so that Discord answers a
+/// second create with the same nonce with the first message instead of a new one.
+pub fn channel_message(m: &Message, nonce: &str) -> serde_json::Value {
+    let mut body = serde_json::to_value(message(m)).expect("messages serialize");
+    if let Some(fields) = body.as_object_mut() {
+        // Interaction-only fields do not belong in a channel message.
+        fields.remove("flags");
+        fields.remove("tts");
+        fields.remove("attachments");
+        fields.insert("allowed_mentions".into(), serde_json::json!({"parse": []}));
+        fields.insert("nonce".into(), nonce.into());
+        fields.insert("enforce_nonce".into(), true.into());
+    }
+    body
+}

@@ -1,0 +1,154 @@
+//! The cost of one scheduler tick: 1 000 or 100 000 configured servers, of which a
+//! handful (5, or 50) are due, on a real SQLite file, posting through a no-op
+//! in-memory poster. The cost should follow the posts due, not the servers
+//! configured (the queue is the index on `schedules.next_run_at`). Also the tick
+//! that finds nothing due, which the loop runs at least every `poll_seconds`.
+//!
+//! Run: `cargo bench --bench schedule` (databases in the temporary folder, on disk);
+//! `KR_BENCH_DIR=/dev/shm cargo bench --bench schedule` puts them in memory, which
+//! leaves out the fsync of each transaction (two per post: claim, then record).
+//!
+//! The databases are seeded with plain SQL in one transaction (with
+//! `synchronous=OFF` for the seeding connection only), straight into the store's
+//! tables after `SqliteStore::open` created them: 100 000 `apply` calls, each its own
+//! fsync'ed transaction with an audit record, would take minutes and measure nothing
+//! of the scheduler. Before each timed tick the due servers are made due again (their
+//! posts deleted and their next run set back), outside the measurement.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use jiff::Timestamp;
+use karabakh_reactions::commands::Core;
+use karabakh_reactions::reply::Message;
+use karabakh_reactions::schedule::{ChannelMessage, PostError, Poster, Scheduler};
+use karabakh_reactions::store::{SettingsStore, SqliteStore};
+use rusqlite::{Connection, params};
+
+/// Posts nowhere: every create succeeds at once.
+struct NoOp(AtomicU64);
+
+impl Poster for NoOp {
+    async fn create_message(&self, _: u64, _: &Message, _: &str) -> Result<u64, PostError> {
+        Ok(self.0.fetch_add(1, Ordering::Relaxed))
+    }
+    async fn recent_messages(&self, _: u64, _: u8) -> Result<Vec<ChannelMessage>, PostError> {
+        Ok(Vec::new())
+    }
+    async fn bot_user_id(&self) -> Result<u64, PostError> {
+        Ok(1)
+    }
+}
+
+const NOW: &str = "2020-10-09T08:00:00Z";
+const DAY: &str = "2020-10-09";
+
+fn now() -> Timestamp {
+    NOW.parse().unwrap()
+}
+
+/// `servers` configured servers; guilds 1..=`due` are due at [`NOW`] (08:00 UTC on
+/// a day the dataset has entries for), the rest later that day or the next.
+fn seed(path: &Path, servers: u64, due: u64) {
+    drop(SqliteStore::open(path).expect("the store opens"));
+    let mut conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "synchronous", "OFF").unwrap();
+    let tx = conn.transaction().unwrap();
+    {
+        let mut settings = tx
+            .prepare(
+                "INSERT INTO guild_settings (guild_id, onthisday_channel_id, onthisday_time,
+                                             onthisday_zone)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .unwrap();
+        let mut schedules = tx
+            .prepare(
+                "INSERT INTO schedules (guild_id, next_local_date, next_run_at)
+                 VALUES (?1, ?2, ?3)",
+            )
+            .unwrap();
+        let base = now().as_millisecond();
+        for guild in 1..=servers {
+            let (time, at) = if guild <= due {
+                ("08:00".to_owned(), base)
+            } else {
+                // Spread over the following hours, minute by minute: never due at NOW.
+                let minutes = 1 + (guild % (16 * 60)) as i64;
+                (
+                    format!("{:02}:{:02}", 8 + minutes / 60, minutes % 60),
+                    base + minutes * 60_000,
+                )
+            };
+            settings
+                .execute(params![
+                    guild as i64,
+                    (guild + 1_000_000) as i64,
+                    time,
+                    "UTC"
+                ])
+                .unwrap();
+            schedules.execute(params![guild as i64, DAY, at]).unwrap();
+        }
+    }
+    tx.commit().unwrap();
+}
+
+/// Makes guilds 1..=`due` due at NOW again.
+fn reset(conn: &Connection, due: u64) {
+    conn.execute("DELETE FROM posts WHERE guild_id <= ?1", [due as i64])
+        .unwrap();
+    conn.execute(
+        "UPDATE schedules SET next_local_date = ?2, next_run_at = ?3 WHERE guild_id <= ?1",
+        params![due as i64, DAY, now().as_millisecond()],
+    )
+    .unwrap();
+}
+
+fn tick(c: &mut Criterion) {
+    let core = Arc::new(Core::embedded().expect("the dataset loads"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("schedule_tick");
+    group.sample_size(20);
+    for (servers, due) in [(1_000u64, 5u64), (100_000, 5), (100_000, 50)] {
+        // KR_BENCH_DIR=/dev/shm takes the disk's fsyncs out of the figures.
+        let dir = match std::env::var_os("KR_BENCH_DIR") {
+            Some(base) => tempfile::tempdir_in(base).unwrap(),
+            None => tempfile::tempdir().unwrap(),
+        };
+        let path = dir.path().join("bench.sqlite3");
+        seed(&path, servers, due);
+        let store: Arc<dyn SettingsStore> = Arc::new(SqliteStore::open(&path).unwrap());
+        let scheduler = Scheduler::new(store, Arc::clone(&core), NoOp(AtomicU64::new(1)));
+        let side = Connection::open(&path).unwrap();
+        side.busy_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
+        // Check once that the tick posts exactly the servers due.
+        reset(&side, due);
+        let report = runtime.block_on(scheduler.tick(now()));
+        assert_eq!(report.posted().len() as u64, due, "{report:?}");
+
+        group.bench_function(format!("{servers}_servers_{due}_due"), |b| {
+            b.iter_batched(
+                || reset(&side, due),
+                |()| runtime.block_on(scheduler.tick(now())),
+                BatchSize::PerIteration,
+            )
+        });
+        // Nothing due: what the loop pays when it wakes for nothing.
+        if due == 5 {
+            group.bench_function(format!("{servers}_servers_none_due"), |b| {
+                b.iter(|| runtime.block_on(scheduler.tick(now())))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, tick);
+criterion_main!(benches);

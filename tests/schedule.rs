@@ -1,0 +1,694 @@
+//! The daily posts end to end inside one process: a real SQLite store on a temporary
+//! file, the real REST client, a fake Discord on 127.0.0.1 (tests/support) that
+//! records every request and can refuse, and an injected clock (each test calls
+//! `tick(now)` with the instant it wants; nothing sleeps).
+
+mod support;
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use jiff::civil::{Date, date};
+use karabakh_reactions::commands::Core;
+use karabakh_reactions::config::{self, Config};
+use karabakh_reactions::discord::messages::RestPoster;
+use karabakh_reactions::reply::Message;
+use karabakh_reactions::schedule::{
+    ChannelMessage, Outcome, PostError, Poster, Scheduler, TickReport,
+};
+use karabakh_reactions::store::{
+    Change, OnThisDay, PostTime, Setting, SettingsStore, SqliteStore, TimeZoneName, post_nonce,
+};
+use serde_json::json;
+use support::{FakeDiscord, Scripted};
+use tempfile::TempDir;
+
+/// Shaped like a bot token; the fake accepts any `Bot …`.
+const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.not-a-real-token_0123456789";
+const MODERATOR: u64 = 77;
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn core() -> Arc<Core> {
+    static CORE: OnceLock<Arc<Core>> = OnceLock::new();
+    Arc::clone(CORE.get_or_init(|| Arc::new(Core::embedded().expect("the dataset loads"))))
+}
+
+fn config_for(fake: &FakeDiscord) -> Config {
+    let base = fake.base();
+    let env = move |k: &str| match k {
+        "DISCORD_TOKEN" => Some(TOKEN.to_owned()),
+        "DISCORD_API_BASE" => Some(base.clone()),
+        _ => None,
+    };
+    config::resolve(None, &env).unwrap()
+}
+
+fn otd(channel_id: u64, time: &str, zone: &str) -> OnThisDay {
+    OnThisDay {
+        channel_id,
+        time: PostTime::parse(time).unwrap(),
+        zone: TimeZoneName::parse(zone).unwrap(),
+        post_empty_days: false,
+    }
+}
+
+/// A database file, the fake Discord, and a scheduler on both.
+struct Bench {
+    _dir: TempDir,
+    path: PathBuf,
+    fake: FakeDiscord,
+    store: Arc<SqliteStore>,
+    scheduler: Arc<Scheduler<RestPoster>>,
+}
+
+impl Bench {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bot.sqlite3");
+        let fake = FakeDiscord::start().await;
+        let store = Arc::new(SqliteStore::open(&path).unwrap());
+        let scheduler = scheduler(&fake, Arc::clone(&store));
+        Bench {
+            _dir: dir,
+            path,
+            fake,
+            store,
+            scheduler,
+        }
+    }
+
+    /// As after a restart: a new store handle on the same file, a new scheduler.
+    fn restart(&mut self) {
+        self.store = Arc::new(SqliteStore::open(&self.path).unwrap());
+        self.scheduler = scheduler(&self.fake, Arc::clone(&self.store));
+    }
+
+    fn set(&self, guild: u64, o: OnThisDay, at: &str) {
+        self.store
+            .apply(guild, &Change::SetOnThisDay(o), MODERATOR, ts(at))
+            .unwrap();
+    }
+
+    fn next_post(&self, guild: u64) -> Option<(Date, Timestamp)> {
+        self.store
+            .guild_settings(guild)
+            .unwrap()
+            .next_post
+            .map(|r| (r.date, r.at))
+    }
+
+    async fn tick(&self, now: &str) -> TickReport {
+        let now = ts(now);
+        self.fake.set_now(now);
+        self.scheduler.tick(now).await
+    }
+
+    fn titles(&self, channel: u64) -> Vec<String> {
+        self.fake
+            .messages(channel)
+            .iter()
+            .map(|m| m.json["embeds"][0]["title"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+fn scheduler(fake: &FakeDiscord, store: Arc<SqliteStore>) -> Arc<Scheduler<RestPoster>> {
+    let config = config_for(fake);
+    let poster =
+        RestPoster::new(&config.discord.api_base, config.secrets.token().unwrap()).unwrap();
+    Arc::new(Scheduler::new(store, core(), poster))
+}
+
+fn posted(report: &TickReport) -> usize {
+    report.count(|o| matches!(o, Outcome::Posted { .. }))
+}
+
+#[tokio::test]
+async fn new_york_posts_at_the_local_time_across_both_daylight_saving_changes() {
+    let b = Bench::new().await;
+    // 2022-03-13: New York's clocks jump from 02:00 to 03:00; 02:30 does not exist
+    // and is read as 03:30 EDT (07:30 UTC).
+    b.set(
+        1,
+        otd(11, "02:30", "America/New_York"),
+        "2022-03-12T12:00:00Z",
+    );
+    assert_eq!(
+        b.next_post(1),
+        Some((date(2022, 3, 13), ts("2022-03-13T07:30:00Z")))
+    );
+    assert!(b.tick("2022-03-13T07:29:59Z").await.outcomes.is_empty());
+    assert!(b.fake.creates().is_empty());
+    let report = b.tick("2022-03-13T07:30:00Z").await;
+    assert_eq!(report.posted(), vec![1]);
+    assert_eq!(b.titles(11), vec!["On this day: 13 March"]);
+    // Later that day: nothing more; the next post is the next day's.
+    assert!(b.tick("2022-03-13T09:00:00Z").await.outcomes.is_empty());
+    assert_eq!(b.fake.creates().len(), 1);
+    assert_eq!(
+        b.next_post(1),
+        Some((date(2022, 3, 14), ts("2022-03-14T06:30:00Z")))
+    );
+
+    // 2027-11-07: 01:00–02:00 comes twice; the first 01:30 (EDT, 05:30 UTC) posts,
+    // the second (EST, 06:30 UTC) does not.
+    b.set(
+        2,
+        otd(12, "01:30", "America/New_York"),
+        "2027-11-06T12:00:00Z",
+    );
+    assert!(b.tick("2027-11-07T05:29:59Z").await.posted().is_empty());
+    let report = b.tick("2027-11-07T05:30:00Z").await;
+    assert_eq!(report.posted(), vec![2]);
+    assert!(b.tick("2027-11-07T06:30:00Z").await.posted().is_empty());
+    assert!(b.tick("2027-11-07T06:45:00Z").await.posted().is_empty());
+    assert_eq!(b.titles(12), vec!["On this day: 7 November"]);
+}
+
+#[tokio::test]
+async fn paris_and_sydney_post_once_on_the_days_their_clocks_change() {
+    let b = Bench::new().await;
+    // 2024-10-27: Paris goes back from 03:00 to 02:00; 02:30 comes twice. The first
+    // (CEST, 00:30 UTC) posts; the second (CET, 01:30 UTC) does not.
+    b.set(1, otd(11, "02:30", "Europe/Paris"), "2024-10-26T12:00:00Z");
+    assert!(b.tick("2024-10-27T00:29:59Z").await.outcomes.is_empty());
+    assert_eq!(posted(&b.tick("2024-10-27T00:30:00Z").await), 1);
+    assert!(b.tick("2024-10-27T01:30:00Z").await.outcomes.is_empty());
+    assert!(b.tick("2024-10-27T01:31:00Z").await.outcomes.is_empty());
+    assert_eq!(b.titles(11), vec!["On this day: 27 October"]);
+
+    // 2022-10-02: Sydney jumps from 02:00 to 03:00; 02:30 is read as 03:30 AEDT
+    // (16:30 UTC the day before).
+    b.set(
+        2,
+        otd(12, "02:30", "Australia/Sydney"),
+        "2022-10-01T00:00:00Z",
+    );
+    assert_eq!(
+        b.next_post(2),
+        Some((date(2022, 10, 2), ts("2022-10-01T16:30:00Z")))
+    );
+    assert!(b.tick("2022-10-01T16:29:59Z").await.outcomes.is_empty());
+    assert_eq!(posted(&b.tick("2022-10-01T16:30:00Z").await), 1);
+    assert!(b.tick("2022-10-01T17:30:00Z").await.outcomes.is_empty());
+    assert_eq!(b.titles(12), vec!["On this day: 2 October"]);
+}
+
+#[tokio::test]
+async fn an_empty_day_is_skipped_and_the_schedule_moves_on() {
+    let b = Bench::new().await;
+    // 2024-03-31 (Paris skips 02:30 that night: 03:30 CEST, 01:30 UTC): the dataset
+    // has nothing on 31 March, so nothing is posted; 1 April has entries.
+    b.set(1, otd(11, "02:30", "Europe/Paris"), "2024-03-30T12:00:00Z");
+    assert_eq!(
+        b.next_post(1),
+        Some((date(2024, 3, 31), ts("2024-03-31T01:30:00Z")))
+    );
+    let report = b.tick("2024-03-31T01:30:00Z").await;
+    assert_eq!(report.outcome(1), Some(&Outcome::SkippedEmpty));
+    assert!(b.fake.requests().is_empty(), "{:?}", b.fake.requests());
+    assert_eq!(
+        b.next_post(1),
+        Some((date(2024, 4, 1), ts("2024-04-01T00:30:00Z")))
+    );
+    assert_eq!(posted(&b.tick("2024-04-01T00:30:00Z").await), 1);
+    assert_eq!(b.titles(11), vec!["On this day: 1 April"]);
+}
+
+#[tokio::test]
+async fn a_server_that_asked_for_empty_days_gets_them() {
+    let b = Bench::new().await;
+    let mut o = otd(12, "02:30", "Europe/Paris");
+    o.post_empty_days = true;
+    b.set(2, o, "2024-03-30T12:00:00Z");
+    assert_eq!(posted(&b.tick("2024-03-31T01:30:00Z").await), 1);
+    assert_eq!(b.titles(12), vec!["On this day: 31 March"]);
+    let description = b.fake.messages(12)[0].json["embeds"][0]["description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        description.contains("Nothing in the dataset"),
+        "{description}"
+    );
+}
+
+#[tokio::test]
+async fn the_request_is_a_silent_message_with_the_nonce_and_the_bot_token() {
+    let b = Bench::new().await;
+    b.set(5, otd(55, "09:00", "UTC"), "2020-09-27T00:00:00Z");
+    let report = b.tick("2020-09-27T09:00:00Z").await;
+    let creates = b.fake.creates();
+    assert_eq!(creates.len(), 1);
+    let r = &creates[0];
+    assert_eq!(r.path, "/api/v10/channels/55/messages");
+    assert_eq!(r.headers["authorization"], format!("Bot {TOKEN}"));
+    assert_eq!(r.headers["content-type"], "application/json");
+    let body = r.body.as_ref().unwrap();
+    assert_eq!(body["allowed_mentions"], json!({"parse": []}));
+    assert_eq!(body["nonce"], json!(post_nonce(5, date(2020, 9, 27))));
+    assert_eq!(body["enforce_nonce"], json!(true));
+    assert_eq!(
+        body["embeds"][0]["title"],
+        json!("On this day: 27 September")
+    );
+    assert!(body.get("flags").is_none(), "{body}");
+    // The same page as `/onthisday 09-27`, buttons included when it has several.
+    let expected = karabakh_reactions::schedule::answer_for(
+        &core(),
+        date(2020, 9, 27),
+        5,
+        ts("2020-09-27T09:00:00Z"),
+    );
+    assert!(!expected.empty);
+    let page = expected.page(1);
+    assert_eq!(
+        body["embeds"][0]["description"],
+        json!(page.embed.description)
+    );
+    assert_eq!(
+        body["components"].as_array().map_or(0, Vec::len),
+        page.buttons.len().div_ceil(5)
+    );
+    let id = b.fake.messages(55)[0].id;
+    assert_eq!(report.outcome(5), Some(&Outcome::Posted { message_id: id }));
+}
+
+#[tokio::test]
+async fn a_restart_after_the_post_does_not_repeat_it() {
+    let mut b = Bench::new().await;
+    b.set(1, otd(11, "08:00", "Europe/Paris"), "2020-10-09T00:00:00Z");
+    assert_eq!(posted(&b.tick("2020-10-09T06:00:00Z").await), 1);
+    b.restart();
+    for now in [
+        "2020-10-09T06:00:00Z",
+        "2020-10-09T06:00:01Z",
+        "2020-10-09T21:59:00Z",
+    ] {
+        assert!(b.tick(now).await.outcomes.is_empty(), "{now}");
+    }
+    assert_eq!(b.fake.creates().len(), 1);
+    assert!(b.store.was_posted(1, date(2020, 10, 9)).unwrap());
+    // The next day posts as usual.
+    assert_eq!(posted(&b.tick("2020-10-10T06:00:00Z").await), 0); // 10-10 is empty
+    assert_eq!(posted(&b.tick("2020-10-11T06:00:00Z").await), 1);
+    assert_eq!(b.fake.messages(11).len(), 2);
+}
+
+/// Forwards to a real poster, then dies before the scheduler can record the post:
+/// the process crashing between send and record.
+struct CrashAfterSend(RestPoster);
+
+impl Poster for CrashAfterSend {
+    async fn create_message(
+        &self,
+        channel: u64,
+        m: &Message,
+        nonce: &str,
+    ) -> Result<u64, PostError> {
+        let _sent = self.0.create_message(channel, m, nonce).await;
+        panic!("the process dies here, after the send and before the record");
+    }
+    async fn recent_messages(
+        &self,
+        channel: u64,
+        limit: u8,
+    ) -> Result<Vec<ChannelMessage>, PostError> {
+        self.0.recent_messages(channel, limit).await
+    }
+    async fn bot_user_id(&self) -> Result<u64, PostError> {
+        self.0.bot_user_id().await
+    }
+}
+
+async fn crash_once(b: &Bench, now: &str) {
+    let config = config_for(&b.fake);
+    let poster =
+        RestPoster::new(&config.discord.api_base, config.secrets.token().unwrap()).unwrap();
+    let store: Arc<dyn SettingsStore> = Arc::new(SqliteStore::open(&b.path).unwrap());
+    let crashing = Arc::new(Scheduler::new(store, core(), CrashAfterSend(poster)));
+    let now = ts(now);
+    b.fake.set_now(now);
+    let died = tokio::spawn(async move { crashing.tick(now).await }).await;
+    assert!(died.unwrap_err().is_panic());
+}
+
+#[tokio::test]
+async fn a_crash_between_send_and_record_does_not_double_the_post() {
+    let mut b = Bench::new().await;
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z");
+    crash_once(&b, "2020-10-09T08:00:00Z").await;
+    assert_eq!(b.fake.messages(11).len(), 1, "the send reached Discord");
+    assert!(!b.store.was_posted(1, date(2020, 10, 9)).unwrap());
+
+    // Back up 20 minutes later: Discord has forgotten the nonce by then, so only the
+    // look at the channel's recent messages keeps the post from going out twice.
+    b.fake.forget_nonces();
+    b.restart();
+    let report = b.tick("2020-10-09T08:20:00Z").await;
+    let id = b.fake.messages(11)[0].id;
+    assert_eq!(
+        report.outcome(1),
+        Some(&Outcome::AlreadyPosted {
+            message_id: Some(id)
+        })
+    );
+    assert_eq!(b.fake.creates().len(), 1, "no second create");
+    assert_eq!(b.fake.messages(11).len(), 1);
+    assert!(b.store.was_posted(1, date(2020, 10, 9)).unwrap());
+    let looked: Vec<_> = b
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        looked,
+        vec![
+            "/api/v10/users/@me",
+            "/api/v10/channels/11/messages?limit=50"
+        ]
+    );
+    // And nothing more that day.
+    assert!(b.tick("2020-10-09T12:00:00Z").await.outcomes.is_empty());
+}
+
+#[tokio::test]
+async fn a_post_of_the_same_day_a_year_before_is_not_taken_for_the_lost_one() {
+    let mut b = Bench::new().await;
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z");
+    assert_eq!(posted(&b.tick("2020-10-09T08:00:00Z").await), 1);
+    // A year later the same title is due again; the first try dies after sending
+    // nothing that is kept (the fake refuses it with a 500 and the process dies).
+    b.fake.script(11, [Scripted::ServerError]);
+    crash_once(&b, "2021-10-09T08:00:00Z").await;
+    assert_eq!(b.fake.messages(11).len(), 1);
+    b.fake.forget_nonces();
+    b.restart();
+    let report = b.tick("2021-10-09T08:05:00Z").await;
+    assert_eq!(posted(&report), 1, "{report:?}");
+    assert_eq!(
+        b.titles(11),
+        vec!["On this day: 9 October", "On this day: 9 October"]
+    );
+}
+
+#[tokio::test]
+async fn forbidden_or_gone_channels_pause_only_their_server() {
+    let b = Bench::new().await;
+    for (guild, channel) in [(1, 21), (2, 22), (3, 23)] {
+        b.set(guild, otd(channel, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    }
+    b.fake.script(21, [Scripted::Forbidden]);
+    b.fake.script(23, [Scripted::NotFound]);
+    let report = b.tick("2020-10-08T08:00:00Z").await;
+    assert_eq!(report.posted(), vec![2]);
+    let expected = "Discord refused the post to <#21>: Missing Permissions (403, code 50013). \
+                    Give the bot Send Messages and Embed Links there, then set /config \
+                    onthisday again.";
+    assert_eq!(
+        report.outcome(1),
+        Some(&Outcome::Paused {
+            reason: expected.to_owned()
+        })
+    );
+    let settings = b.store.guild_settings(1).unwrap();
+    assert_eq!(settings.paused.as_ref().unwrap().reason, expected);
+    assert_eq!(settings.next_post, None);
+    let audit = b.store.audit_trail(1, 1).unwrap();
+    assert_eq!(audit[0].setting, Setting::Pause);
+    assert_eq!(audit[0].user_id, None, "paused by the bot");
+    assert!(
+        audit[0].new_value.contains(expected),
+        "{}",
+        audit[0].new_value
+    );
+    let gone = b.store.guild_settings(3).unwrap().paused.unwrap().reason;
+    assert!(
+        gone.contains("<#23>: Unknown Channel (404, code 10003)"),
+        "{gone}"
+    );
+
+    // The next day only the server that kept its channel posts.
+    let report = b.tick("2020-10-09T08:00:00Z").await;
+    assert_eq!(report.posted(), vec![2]);
+    assert_eq!(b.fake.messages(21).len() + b.fake.messages(23).len(), 0);
+    // A moderator setting the post again resumes it.
+    b.set(1, otd(24, "08:00", "UTC"), "2020-10-10T12:00:00Z");
+    assert!(b.store.guild_settings(1).unwrap().paused.is_none());
+    assert_eq!(posted(&b.tick("2020-10-11T08:00:00Z").await), 2);
+    assert_eq!(b.fake.messages(24).len(), 1);
+}
+
+#[tokio::test]
+async fn a_429_is_waited_out_and_not_counted_as_a_failure() {
+    let b = Bench::new().await;
+    b.set(1, otd(31, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    // Seven 429s in a row: more than the retries a failure gets.
+    b.fake.script(
+        31,
+        (0..7).map(|_| Scripted::RateLimited {
+            retry_after: 12.5,
+            global: false,
+        }),
+    );
+    let mut now = ts("2020-10-08T08:00:00Z");
+    for round in 0..7 {
+        let report = b.tick(&now.to_string()).await;
+        let until = now + jiff::SignedDuration::from_millis(12_500);
+        assert_eq!(
+            report.outcome(1),
+            Some(&Outcome::Postponed { until }),
+            "round {round}"
+        );
+        // Nothing is sent before the wait is over.
+        let just_before = until - jiff::SignedDuration::from_millis(1);
+        assert!(b.tick(&just_before.to_string()).await.outcomes.is_empty());
+        assert_eq!(b.fake.creates().len(), round + 1);
+        now = until;
+    }
+    assert_eq!(posted(&b.tick(&now.to_string()).await), 1);
+    assert_eq!(b.fake.messages(31).len(), 1);
+}
+
+#[tokio::test]
+async fn a_global_429_holds_every_post_of_the_tick() {
+    let b = Bench::new().await;
+    b.set(1, otd(31, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.set(2, otd(32, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.fake.script(
+        31,
+        [Scripted::RateLimited {
+            retry_after: 3.0,
+            global: true,
+        }],
+    );
+    let report = b.tick("2020-10-08T08:00:00Z").await;
+    let until = ts("2020-10-08T08:00:03Z");
+    assert_eq!(report.count(|o| *o == Outcome::Postponed { until }), 2);
+    assert_eq!(b.fake.creates().len(), 1, "the second server was not tried");
+    assert_eq!(posted(&b.tick("2020-10-08T08:00:03Z").await), 2);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_backoff_then_succeed() {
+    let b = Bench::new().await;
+    b.set(1, otd(41, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.fake
+        .script(41, [Scripted::ServerError, Scripted::ServerError]);
+    let report = b.tick("2020-10-08T08:00:00Z").await;
+    assert_eq!(
+        report.outcome(1),
+        Some(&Outcome::Retrying {
+            until: ts("2020-10-08T08:00:30Z"),
+            failures: 1
+        })
+    );
+    assert!(b.tick("2020-10-08T08:00:29Z").await.outcomes.is_empty());
+    let report = b.tick("2020-10-08T08:00:30Z").await;
+    assert_eq!(
+        report.outcome(1),
+        Some(&Outcome::Retrying {
+            until: ts("2020-10-08T08:01:30Z"),
+            failures: 2
+        })
+    );
+    assert!(b.tick("2020-10-08T08:01:29Z").await.outcomes.is_empty());
+    assert_eq!(posted(&b.tick("2020-10-08T08:01:30Z").await), 1);
+    assert_eq!(b.fake.creates().len(), 3);
+    assert_eq!(b.fake.messages(41).len(), 1);
+    assert!(b.store.was_posted(1, date(2020, 10, 8)).unwrap());
+}
+
+#[tokio::test]
+async fn after_the_last_retry_the_day_is_given_up() {
+    let b = Bench::new().await;
+    b.set(1, otd(41, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.fake.script(41, (0..6).map(|_| Scripted::ServerError));
+    let mut now = ts("2020-10-08T08:00:00Z");
+    let mut waits = Vec::new();
+    loop {
+        let report = b.tick(&now.to_string()).await;
+        match report.outcome(1) {
+            Some(Outcome::Retrying { until, .. }) => {
+                waits.push(until.duration_since(now).as_secs());
+                now = *until;
+            }
+            Some(Outcome::GaveUp) => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(waits, vec![30, 60, 120, 240, 480]);
+    assert_eq!(b.fake.creates().len(), 6);
+    assert!(!b.store.was_posted(1, date(2020, 10, 8)).unwrap());
+    assert!(b.store.guild_settings(1).unwrap().paused.is_none());
+    // The next day is tried afresh.
+    assert_eq!(b.next_post(1).unwrap().0, date(2020, 10, 9));
+    assert_eq!(posted(&b.tick("2020-10-09T08:00:00Z").await), 1);
+}
+
+#[tokio::test]
+async fn a_rejected_token_puts_posts_off_and_pauses_nobody() {
+    let b = Bench::new().await;
+    b.set(1, otd(51, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.set(2, otd(52, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.fake.script(51, [Scripted::Unauthorized]);
+    let report = b.tick("2020-10-08T08:00:00Z").await;
+    let until = ts("2020-10-08T08:05:00Z");
+    assert_eq!(report.count(|o| *o == Outcome::Postponed { until }), 2);
+    assert_eq!(
+        b.fake.creates().len(),
+        1,
+        "no more requests with a bad token"
+    );
+    for guild in [1, 2] {
+        assert!(b.store.guild_settings(guild).unwrap().paused.is_none());
+    }
+    assert_eq!(posted(&b.tick("2020-10-08T08:05:00Z").await), 2);
+}
+
+#[tokio::test]
+async fn a_late_start_posts_the_same_day_and_missed_days_are_not_back_filled() {
+    let b = Bench::new().await;
+    // Due 15 October 09:00 in Paris (07:00 UTC); the bot is back at 22:00 local.
+    b.set(1, otd(61, "09:00", "Europe/Paris"), "2024-10-15T00:00:00Z");
+    let report = b.tick("2024-10-15T20:00:00Z").await;
+    assert_eq!(posted(&report), 1);
+    assert_eq!(b.titles(61), vec!["On this day: 15 October"]);
+
+    // Due 15 October too, but the bot is down until 17 October 10:00 local: the
+    // 15th and 16th are not posted; the 17th's post (09:00) goes out late.
+    b.set(2, otd(62, "09:00", "Europe/Paris"), "2024-10-15T00:00:00Z");
+    let report = b.tick("2024-10-17T08:00:00Z").await;
+    let for_two: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter(|(g, _, _)| *g == 2)
+        .map(|(_, d, o)| (*d, o.clone()))
+        .collect();
+    assert_eq!(for_two[0], (date(2024, 10, 15), Outcome::SkippedMissed));
+    assert_eq!(for_two.len(), 2, "{for_two:?}");
+    assert!(matches!(for_two[1], (d, Outcome::Posted { .. }) if d == date(2024, 10, 17)));
+    assert_eq!(b.titles(62), vec!["On this day: 17 October"]);
+    assert!(!b.store.was_posted(2, date(2024, 10, 16)).unwrap());
+}
+
+/// Sets guild 1's post (empty days too) to the current UTC minute, configured a
+/// minute ago: due now by the real clock. Its local date.
+fn due_now(b: &Bench, channel: u64) -> Date {
+    let now = Timestamp::now();
+    let local = now.to_zoned_datetime(jiff::tz::TimeZone::UTC);
+    let time = format!("{:02}:{:02}", local.hour(), local.minute());
+    let mut o = otd(channel, &time, "UTC");
+    o.post_empty_days = true;
+    let set_at = now - jiff::SignedDuration::from_secs(61);
+    b.store
+        .apply(1, &Change::SetOnThisDay(o), MODERATOR, set_at)
+        .unwrap();
+    b.fake.set_now(now);
+    local.date()
+}
+
+/// Runs the real loop on `scheduler` until guild 1's post for `day` is recorded (or
+/// 10 s pass: a bound on a failure, not a measured time), then stops it.
+async fn run_loop_until_posted<P: Poster + 'static>(
+    b: &Bench,
+    scheduler: Arc<Scheduler<P>>,
+    day: Date,
+) {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let handle = karabakh_reactions::schedule::spawn(scheduler, Duration::from_secs(3600), stopped);
+    for _ in 0..200 {
+        if b.store.was_posted(1, day).unwrap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .expect("the loop stops on shutdown")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_loop_posts_with_the_real_clock_and_stops_on_shutdown() {
+    let b = Bench::new().await;
+    let day = due_now(&b, 71);
+    run_loop_until_posted(&b, Arc::clone(&b.scheduler), day).await;
+    assert!(b.store.was_posted(1, day).unwrap());
+    assert_eq!(b.fake.messages(71).len(), 1);
+    assert!(b.store.guild_settings(1).unwrap().next_post.unwrap().date > day);
+}
+
+/// Panics in its first create, before sending: a bug in one tick.
+struct PanicsOnce(RestPoster, std::sync::atomic::AtomicBool);
+
+impl Poster for PanicsOnce {
+    async fn create_message(
+        &self,
+        channel: u64,
+        m: &Message,
+        nonce: &str,
+    ) -> Result<u64, PostError> {
+        if !self.1.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            panic!("a bug in this tick");
+        }
+        self.0.create_message(channel, m, nonce).await
+    }
+    async fn recent_messages(
+        &self,
+        channel: u64,
+        limit: u8,
+    ) -> Result<Vec<ChannelMessage>, PostError> {
+        self.0.recent_messages(channel, limit).await
+    }
+    async fn bot_user_id(&self) -> Result<u64, PostError> {
+        self.0.bot_user_id().await
+    }
+}
+
+#[tokio::test]
+async fn a_panic_in_one_tick_does_not_stop_the_loop() {
+    let b = Bench::new().await;
+    let day = due_now(&b, 72);
+    let config = config_for(&b.fake);
+    let poster =
+        RestPoster::new(&config.discord.api_base, config.secrets.token().unwrap()).unwrap();
+    let store: Arc<dyn SettingsStore> = Arc::clone(&b.store) as _;
+    let scheduler = Arc::new(Scheduler::new(
+        store,
+        core(),
+        PanicsOnce(poster, std::sync::atomic::AtomicBool::new(false)),
+    ));
+    run_loop_until_posted(&b, scheduler, day).await;
+    assert!(b.store.was_posted(1, day).unwrap());
+    assert_eq!(b.fake.messages(72).len(), 1);
+    assert_eq!(b.fake.creates().len(), 1, "the panicking tick sent nothing");
+}
