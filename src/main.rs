@@ -11,7 +11,7 @@ use karabakh_reactions::commands::{Context, Core, Request};
 use karabakh_reactions::dataset::{self, Dataset};
 use karabakh_reactions::discord::gateway::{self, Sharding};
 use karabakh_reactions::discord::register::{self, Scope};
-use karabakh_reactions::discord::{render, rest};
+use karabakh_reactions::discord::{endpoint, render, rest};
 use karabakh_reactions::reply::Reply;
 use karabakh_reactions::{console, startup};
 
@@ -89,9 +89,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             println!("{done}");
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Serve { .. }) => {
-            // Issue 5: the HTTP interactions endpoint.
-            Err("serve is not built yet".to_owned())
+        Some(Command::Serve { listen }) => {
+            let loaded = startup::load_config(cli.config.as_deref())?;
+            let config = &loaded.config;
+            let key = config.secrets.public_key().map_err(|e| {
+                format!("serve checks every request against the application's public key ({e})")
+            })?;
+            let verifier = endpoint::verifier(key.expose())?;
+            startup::init_logging(&config.log.level);
+            let service = startup::service(cli.data.as_deref(), config)?;
+            let addr = listen.unwrap_or(config.http.listen);
+            block_on(serve(service, verifier, addr))?;
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Dataset(DatasetCommand::Build(args))) => {
             let source = read(&args.source)?;
@@ -180,6 +189,36 @@ fn block_on<T>(future: impl std::future::Future<Output = Result<T, String>>) -> 
     let result = runtime.block_on(future);
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     result
+}
+
+/// `serve`: the HTTP interactions endpoint on `addr` until SIGINT or SIGTERM.
+async fn serve(
+    service: karabakh_reactions::service::Service,
+    verifier: serenity::interactions_endpoint::Verifier,
+    addr: std::net::SocketAddr,
+) -> Result<(), String> {
+    let stop = gateway::shutdown_signal()?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    // One plain line whatever the log level: scripts (and tests using port 0) read it.
+    eprintln!(
+        "karabakh-reactions: listening on http://{bound}{}",
+        endpoint::PATH
+    );
+    tracing::info!(addr = %bound, path = endpoint::PATH, "serving the interactions endpoint");
+    let state = std::sync::Arc::new(endpoint::Endpoint::new(service, verifier));
+    endpoint::serve(listener, state, async move {
+        let signal = stop.await;
+        tracing::info!(signal, "shutting down: finishing the requests in flight");
+    })
+    .await
+    .map_err(|e| format!("the HTTP server stopped: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
 }
 
 fn read(path: &Path) -> Result<String, String> {

@@ -3,6 +3,7 @@
 //! gateway bot ([`gateway`]), command registration ([`register`]), and the REST
 //! client they share ([`rest`]).
 
+pub mod endpoint;
 pub mod gateway;
 pub mod interaction;
 pub mod register;
