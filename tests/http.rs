@@ -149,7 +149,7 @@ fn command_payload(line: &str) -> Json {
         .options
         .iter()
         .map(|(name, value)| {
-            let kind = option_specs.iter().find(|o| &o.name == name).unwrap().kind;
+            let kind = option_specs.iter().find(|o| o.name == name).unwrap().kind;
             let (t, v) = match (kind, value) {
                 (Kind::Text { .. }, Value::Text(s)) => (3, json!(s)),
                 (Kind::Integer { .. }, Value::Integer(i)) => (4, json!(i)),
