@@ -235,6 +235,72 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
+/// Where a request's time goes, step by step, on one thread (means over the set).
+fn breakdown(
+    service: &Service,
+    verifier: &serenity::interactions_endpoint::Verifier,
+    reqs: &[Signed],
+) {
+    let n = reqs.len();
+    let time = |f: &mut dyn FnMut(&Signed)| {
+        let started = Instant::now();
+        for r in reqs {
+            f(r);
+        }
+        started.elapsed().as_secs_f64() * 1e6 / n as f64
+    };
+    let verify = time(&mut |r| {
+        verifier
+            .verify(&r.signature, &r.timestamp, &r.body)
+            .unwrap()
+    });
+    // As the endpoint parses: the type first, then the typed interaction.
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        #[serde(rename = "type")]
+        _kind: u64,
+    }
+    let peek = time(&mut |r| {
+        std::hint::black_box(serde_json::from_slice::<Peek>(&r.body).unwrap());
+    });
+    let started = Instant::now();
+    let interactions: Vec<serenity::all::Interaction> = reqs
+        .iter()
+        .map(|r| serenity::all::Interaction::Command(serde_json::from_slice(&r.body).unwrap()))
+        .collect();
+    let typed = started.elapsed().as_secs_f64() * 1e6 / n as f64;
+    let store_read = match (
+        &service.store,
+        interactions[0].as_command().and_then(|c| c.guild_id),
+    ) {
+        (Some(store), Some(guild)) => {
+            let started = Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(store.guild_settings(guild.get()).unwrap());
+            }
+            started.elapsed().as_secs_f64() * 1e6 / n as f64
+        }
+        _ => 0.0,
+    };
+    let now = jiff::Timestamp::now();
+    let started = Instant::now();
+    let handled: Vec<_> = interactions
+        .iter()
+        .map(|i| service.handle(i, now).unwrap())
+        .collect();
+    let handle = started.elapsed().as_secs_f64() * 1e6 / n as f64;
+    let started = Instant::now();
+    for h in &handled {
+        std::hint::black_box(karabakh_reactions::discord::render::body(&h.reply));
+    }
+    let render = started.elapsed().as_secs_f64() * 1e6 / n as f64;
+    println!(
+        "per request, one thread: verify {verify:.1} µs, peek at the type {peek:.1} µs, \
+         serenity's CommandInteraction {typed:.1} µs, Service::handle {handle:.1} µs (of which the \
+         settings read {store_read:.1} µs), render {render:.1} µs"
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing we
     // use, and this is not a test: run only under `cargo bench`.
@@ -263,6 +329,7 @@ fn main() {
     let store: Arc<dyn SettingsStore> =
         Arc::new(SqliteStore::open(dir.path().join("settings.sqlite3")).unwrap());
     let service = Service::new(Arc::new(Core::embedded().unwrap()), Some(store));
+    let state_service = service.clone();
     let state = Arc::new(Endpoint::new(service, verifier.clone()));
 
     let server_rt = tokio::runtime::Builder::new_multi_thread()
@@ -328,6 +395,7 @@ fn main() {
         "ratio:       {:.1} % of the verify-only rate (target >= 90 %), p99 target < 5 ms",
         100.0 * rate / floor
     );
+    breakdown(&state_service, &verifier, &reqs);
     let handled = state.metrics().handled_total();
     assert!(handled >= result.answered, "the endpoint counted {handled}");
 }
