@@ -410,7 +410,7 @@ async fn a_body_over_the_limit_gets_413() {
     let response = send(&f, signed(&body)).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // (That request had no Content-Length: the body was read up to the limit.) One
-    // that declares a length over the limit is refused before its body is read.
+    // that declares a length over the limit is refused too.
     let ts = now().as_second().to_string();
     let declared = Request::post(endpoint::PATH)
         .header(header::CONTENT_LENGTH, (MAX_BODY + 1).to_string())

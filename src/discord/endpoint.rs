@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -366,6 +367,7 @@ pub fn app(endpoint: Arc<Endpoint>) -> Router {
         .route(PATH, post(interactions))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(Arc::clone(&endpoint), log))
         .with_state(endpoint)
 }
@@ -424,24 +426,23 @@ async fn log(
 async fn interactions(
     State(endpoint): State<Arc<Endpoint>>,
     headers: HeaderMap,
-    body: Body,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let m = &endpoint.metrics;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        m.too_large.fetch_add(1, Ordering::Relaxed);
-        return too_large();
-    }
-    let body: Bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+    // `DefaultBodyLimit` (set in `app`) stops reading at the limit: at most 64 KiB
+    // is buffered whatever the client declares or sends.
+    let body = match body {
         Ok(body) => body,
-        Err(_) => {
-            // Over the limit (a body without Content-Length), or the client went away.
+        Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_))) => {
             m.too_large.fetch_add(1, Ordering::Relaxed);
-            return too_large();
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is over {MAX_BODY} bytes\n"),
+            )
+                .into_response();
         }
+        // The client went away or sent a broken body: nobody to answer.
+        Err(rejection) => return rejection.into_response(),
     };
     let now = (endpoint.clock)();
     if let Err(reason) = endpoint.verify(&headers, &body, now) {
@@ -552,14 +553,6 @@ fn json(body: Bytes) -> Response {
 fn bad(m: &Metrics, reason: BadRequest, message: &'static str) -> Response {
     m.bad(reason);
     (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response()
-}
-
-fn too_large() -> Response {
-    (
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!("the body is over {MAX_BODY} bytes\n"),
-    )
-        .into_response()
 }
 
 async fn healthz(State(endpoint): State<Arc<Endpoint>>) -> Response {
