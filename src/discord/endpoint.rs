@@ -467,7 +467,12 @@ async fn interactions(
     let parsed = match kind {
         1 => {
             m.pings.fetch_add(1, Ordering::Relaxed);
-            return json(Bytes::from_static(br#"{"type":1}"#));
+            let mut pong = json(Bytes::from_static(br#"{"type":1}"#));
+            pong.extensions_mut().insert(Answered {
+                command: String::new(),
+                kind: "ping",
+            });
+            return pong;
         }
         2 => serde_json::from_slice(&body).map(Interaction::Command),
         4 => serde_json::from_slice(&body).map(Interaction::Autocomplete),
