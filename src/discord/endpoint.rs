@@ -12,8 +12,11 @@
 //!    and the signature over `timestamp ‖ body` is the application key's, else 401;
 //! 3. the body is JSON with a `type` the bot answers (1 PING, 2 command, 3 component,
 //!    4 autocomplete) in the shape serenity parses, else 400;
-//! 4. PING gets `{"type":1}`; the rest go through [`Service::handle`], the same path
-//!    as the gateway, and its reply is rendered by [`render::body`].
+//! 4. PING gets `{"type":1}`; the rest become the core's request through
+//!    [`interaction::request`] and are answered by [`Service::handle_request`]: the
+//!    two steps of [`Service::handle`], the gateway's path, split only to choose
+//!    between answering inline and on the blocking pool. The reply is rendered by
+//!    [`render::body`].
 //!
 //! `GET /healthz` answers once the dataset is loaded (it is, before the listener
 //! opens); `GET /metrics` is Prometheus text ([`Metrics`]). Logs name the method,
