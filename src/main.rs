@@ -11,7 +11,7 @@ use karabakh_reactions::commands::{Context, Core, Request};
 use karabakh_reactions::dataset::{self, Dataset};
 use karabakh_reactions::discord::gateway::{self, Sharding};
 use karabakh_reactions::discord::register::{self, Scope};
-use karabakh_reactions::discord::{render, rest};
+use karabakh_reactions::discord::{endpoint, render, rest};
 use karabakh_reactions::reply::Reply;
 use karabakh_reactions::{console, startup};
 
@@ -89,9 +89,30 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             println!("{done}");
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Serve { .. }) => {
-            // Issue 5: the HTTP interactions endpoint.
-            Err("serve is not built yet".to_owned())
+        Some(Command::Serve { listen }) => {
+            let loaded = startup::load_config(cli.config.as_deref())?;
+            let config = &loaded.config;
+            let key = config.secrets.public_key().map_err(|e| {
+                format!("serve checks every request against the application's public key ({e})")
+            })?;
+            let verifier = endpoint::verifier(key.expose())?;
+            startup::init_logging(&config.log.level);
+            let service = startup::service(cli.data.as_deref(), config)?;
+            let addr = listen.unwrap_or(config.http.listen);
+            let token = match &config.secrets.token {
+                Some(token) => {
+                    rest::check_token_shape(token.expose())?;
+                    Some(token)
+                }
+                None => {
+                    tracing::info!(
+                        "no DISCORD_TOKEN: interactions are answered, but the daily posts are off (they are sent through Discord's REST API)"
+                    );
+                    None
+                }
+            };
+            block_on(serve(service, verifier, addr, config, token))?;
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Dataset(DatasetCommand::Build(args))) => {
             let source = read(&args.source)?;
@@ -180,6 +201,51 @@ fn block_on<T>(future: impl std::future::Future<Output = Result<T, String>>) -> 
     let result = runtime.block_on(future);
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     result
+}
+
+/// `serve`: the HTTP interactions endpoint on `addr` until SIGINT or SIGTERM.
+async fn serve(
+    service: karabakh_reactions::service::Service,
+    verifier: serenity::interactions_endpoint::Verifier,
+    addr: std::net::SocketAddr,
+    config: &karabakh_reactions::config::Config,
+    token: Option<&karabakh_reactions::config::Secret>,
+) -> Result<(), String> {
+    let stop = gateway::shutdown_signal()?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    // One plain line whatever the log level: scripts (and tests using port 0) read it.
+    eprintln!(
+        "karabakh-reactions: listening on http://{bound}{}",
+        endpoint::PATH
+    );
+    tracing::info!(addr = %bound, path = endpoint::PATH, "serving the interactions endpoint");
+    // The daily posts go out from here too when the bot has a token to send them with.
+    let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
+    let scheduler =
+        token.and_then(|token| startup::spawn_scheduler(&service, config, token, stopped));
+    let state = std::sync::Arc::new(endpoint::Endpoint::new(service, verifier));
+    let served = endpoint::serve(listener, state, async move {
+        let signal = stop.await;
+        tracing::info!(signal, "shutting down: finishing the requests in flight");
+    })
+    .await;
+    let _ = stop_scheduler.send(true);
+    if let Some(handle) = scheduler {
+        if tokio::time::timeout(std::time::Duration::from_secs(10), handle)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the scheduler did not stop in time; leaving anyway");
+        }
+    }
+    served.map_err(|e| format!("the HTTP server stopped: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
 }
 
 fn read(path: &Path) -> Result<String, String> {

@@ -692,3 +692,61 @@ async fn a_panic_in_one_tick_does_not_stop_the_loop() {
     assert_eq!(b.fake.messages(72).len(), 1);
     assert_eq!(b.fake.creates().len(), 1, "the panicking tick sent nothing");
 }
+
+/// The HTTP endpoint deployment posts too: the real `serve` binary, given a token and
+/// the fake's address as the REST base, sends the day's post due now, then stops on
+/// SIGTERM with exit code 0.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_serve_binary_sends_the_daily_post_through_the_rest_api() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let b = Bench::new().await;
+    let day = due_now(&b, 73);
+    let public_key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]).verifying_key();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_karabakh-reactions"));
+    command
+        .env_clear()
+        .current_dir(b._dir.path())
+        .env("KR_DATABASE", &b.path)
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("DISCORD_API_BASE", b.fake.base())
+        .env("DISCORD_PUBLIC_KEY", hex::encode(public_key.to_bytes()))
+        .env("KR_SCHEDULE_POLL_SECONDS", "1")
+        .env("KR_LOG", "info")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    let mut child = command.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    // A bound on a failure (20 s), not a measured time: the post is due already.
+    for _ in 0..400 {
+        if !b.fake.messages(73).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: sends a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    let log = reader.join().unwrap().join("\n");
+    assert_eq!(status.code(), Some(0), "{log}");
+    let messages = b.fake.messages(73);
+    assert_eq!(messages.len(), 1, "{log}");
+    assert!(b.store.was_posted(1, day).unwrap(), "{log}");
+    let create = &b.fake.creates()[0];
+    assert_eq!(create.headers["authorization"], format!("Bot {TOKEN}"));
+    assert!(!log.contains(TOKEN), "the token is never logged: {log}");
+    assert!(!log.contains("panicked"), "{log}");
+}

@@ -238,7 +238,7 @@ fn describe_gateway(e: &serenity::Error, base: &str) -> String {
 }
 
 /// Listens for SIGINT and SIGTERM from now on; the future names the first to come.
-fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, String> {
+pub fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, String> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -3,6 +3,7 @@
 //! gateway bot ([`gateway`]), command registration ([`register`]), and the REST
 //! client they share ([`rest`]). The daily posts go out through [`messages`].
 
+pub mod endpoint;
 pub mod gateway;
 pub mod interaction;
 pub mod messages;

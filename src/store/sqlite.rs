@@ -294,19 +294,21 @@ fn changed_out(
     }
 }
 
-fn read_settings(conn: &Connection, guild_id: u64) -> Result<GuildSettings, StoreError> {
-    let doing = || sql(format!("reading the settings of guild {guild_id}"));
-    let mut st = conn
-        .prepare_cached(
-            "SELECT g.visibility, g.visibility_changed_by, g.visibility_changed_at,
+/// One server's settings and schedule. `+?1`, not `?1`: with the bare parameter,
+/// SQLite's plan for this join depends on the bound value, so every bind expires the
+/// cached statement and each read recompiled it (some 16 µs instead of 2 µs; the
+/// HTTP endpoint reads this on every command from a server).
+const READ_SETTINGS: &str = "SELECT g.visibility, g.visibility_changed_by, g.visibility_changed_at,
                     g.onthisday_channel_id, g.onthisday_time, g.onthisday_zone,
                     g.onthisday_changed_by, g.onthisday_changed_at,
                     s.next_local_date, s.next_run_at, s.paused_reason, s.paused_at,
                     s.guild_id IS NOT NULL, g.onthisday_empty_days
              FROM guild_settings g LEFT JOIN schedules s USING (guild_id)
-             WHERE g.guild_id = ?1",
-        )
-        .map_err(doing())?;
+             WHERE g.guild_id = +?1";
+
+fn read_settings(conn: &Connection, guild_id: u64) -> Result<GuildSettings, StoreError> {
+    let doing = || sql(format!("reading the settings of guild {guild_id}"));
+    let mut st = conn.prepare_cached(READ_SETTINGS).map_err(doing())?;
     let raw = st
         .query_row([id_in(guild_id)], RawSettings::from_row)
         .optional()
@@ -919,6 +921,21 @@ impl SettingsStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cached statement is reused as is, not recompiled on each read (see
+    /// [`READ_SETTINGS`]).
+    #[test]
+    fn reading_settings_reuses_its_compiled_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("s.sqlite3")).unwrap();
+        for guild in [1, 2, 1, u64::MAX] {
+            store.guild_settings(guild).unwrap();
+        }
+        let conn = store.conn();
+        let st = conn.prepare_cached(READ_SETTINGS).unwrap();
+        assert!(st.get_status(rusqlite::StatementStatus::VmStep) > 0);
+        assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
 
     #[test]
     fn ids_above_i64_max_survive_the_round_trip() {

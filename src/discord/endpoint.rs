@@ -1,0 +1,628 @@
+//! The HTTP interactions endpoint: Discord POSTs each interaction to the bot's URL,
+//! signed with the application's Ed25519 key, and the answer goes back in the
+//! response body. [`app`] builds the whole server as an [`axum::Router`] (tests drive
+//! it without a socket); [`serve`] runs it on a listener until a shutdown signal.
+//!
+//! Every POST is checked in this order, and a request refused at one step does no
+//! work past it:
+//! 1. the body is at most [`MAX_BODY`] bytes, else 413;
+//! 2. `X-Signature-Ed25519` (128 hex digits) and `X-Signature-Timestamp` (Unix
+//!    seconds) are present and well formed, the timestamp is within [`MAX_SKEW`] of
+//!    now (either way: replay protection, which serenity's verifier leaves to us),
+//!    and the signature over `timestamp ‖ body` is the application key's, else 401;
+//! 3. the body is JSON with a `type` the bot answers (1 PING, 2 command, 3 component,
+//!    4 autocomplete) in the shape serenity parses, else 400;
+//! 4. PING gets `{"type":1}`; the rest become the core's request through
+//!    [`interaction::request`] and are answered by [`Service::handle_request`]: the
+//!    two steps of [`Service::handle`], the gateway's path, split only to choose
+//!    between answering inline and on the blocking pool. The reply is rendered by
+//!    [`render::body`].
+//!
+//! `GET /healthz` answers once the dataset is loaded (it is, before the listener
+//! opens); `GET /metrics` is Prometheus text ([`Metrics`]). Logs name the method,
+//! path, status, latency and command, never a header's value or the body.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use serenity::all::Interaction;
+use serenity::interactions_endpoint::Verifier;
+
+use crate::commands::{COMMANDS, Permission, Request};
+use crate::discord::{interaction, render};
+use crate::service::{Handled, Service};
+
+/// The path Discord POSTs to: the interactions endpoint URL is
+/// `https://<host>/interactions`.
+pub const PATH: &str = "/interactions";
+
+/// The largest body accepted. Discord's interactions are a few kilobytes (the biggest,
+/// a command with resolved users, channels and attachments, stays far below 64 KiB);
+/// the bot's own commands carry at most a few short options. A cap keeps an
+/// unauthenticated client from making the server buffer (and hash) megabytes before
+/// the signature can be checked.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// How far `X-Signature-Timestamp` may be from now, either way: Discord's signed
+/// requests are fresh, so an older one is a replay (and one from the future, a clock
+/// gone wrong or a replay prepared in advance).
+pub const MAX_SKEW: Duration = Duration::from_secs(300);
+
+pub const SIGNATURE_HEADER: &str = "x-signature-ed25519";
+pub const TIMESTAMP_HEADER: &str = "x-signature-timestamp";
+
+/// Where the server's "now" comes from: the system clock in production, a fixed one
+/// in tests.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// Decodes the application's public key (64 hex digits) and checks it is a point
+/// Ed25519 accepts. The error is one sentence and never repeats the key.
+pub fn verifier(public_key_hex: &str) -> Result<Verifier, String> {
+    let key = public_key_hex.trim();
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(key, &mut bytes).map_err(|_| {
+        format!(
+            "DISCORD_PUBLIC_KEY is not an Ed25519 public key: expected 64 hexadecimal digits, \
+             found {} characters; copy the Public Key from the application's General \
+             Information page in the Developer Portal",
+            key.chars().count()
+        )
+    })?;
+    Verifier::try_new(bytes).map_err(|_| {
+        "DISCORD_PUBLIC_KEY is 64 hexadecimal digits but not a valid Ed25519 public key; copy \
+         the Public Key from the application's General Information page in the Developer Portal"
+            .to_owned()
+    })
+}
+
+/// What the endpoint answers with: the service, the key requests must be signed with,
+/// the counters, and the clock.
+pub struct Endpoint {
+    service: Service,
+    verifier: Verifier,
+    metrics: Metrics,
+    clock: Clock,
+}
+
+impl Endpoint {
+    /// An endpoint on the system clock.
+    pub fn new(service: Service, verifier: Verifier) -> Self {
+        Self::with_clock(service, verifier, Arc::new(Timestamp::now))
+    }
+
+    pub fn with_clock(service: Service, verifier: Verifier, clock: Clock) -> Self {
+        Self {
+            service,
+            verifier,
+            metrics: Metrics::default(),
+            clock,
+        }
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Checks a request's signature headers against its body; `Err` says why not.
+    /// Cheap checks first: the crypto runs only on a well-formed, fresh request.
+    pub fn verify(&self, headers: &HeaderMap, body: &[u8], now: Timestamp) -> Result<(), Reject> {
+        let (Some(signature), Some(timestamp)) =
+            (headers.get(SIGNATURE_HEADER), headers.get(TIMESTAMP_HEADER))
+        else {
+            return Err(Reject::Missing);
+        };
+        let signature = signature.to_str().map_err(|_| Reject::Malformed)?;
+        let timestamp = timestamp.to_str().map_err(|_| Reject::Malformed)?;
+        if signature.len() != 128 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Reject::Malformed);
+        }
+        if timestamp.is_empty()
+            || timestamp.len() > 18
+            || !timestamp.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(Reject::Malformed);
+        }
+        let seconds: i64 = timestamp.parse().map_err(|_| Reject::Malformed)?;
+        if now.as_second().abs_diff(seconds) > MAX_SKEW.as_secs() {
+            return Err(Reject::Stale);
+        }
+        self.verifier
+            .verify(signature, timestamp, body)
+            .map_err(|()| Reject::Bad)
+    }
+}
+
+/// Why a request's signature was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reject {
+    /// A signature header is absent.
+    Missing,
+    /// The signature is not 128 hex digits, or the timestamp not Unix seconds.
+    Malformed,
+    /// The signature does not match the body, the timestamp, or the key.
+    Bad,
+    /// The timestamp is more than [`MAX_SKEW`] from now.
+    Stale,
+}
+
+impl Reject {
+    pub const ALL: [Reject; 4] = [
+        Reject::Missing,
+        Reject::Malformed,
+        Reject::Bad,
+        Reject::Stale,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Reject::Missing => "missing",
+            Reject::Malformed => "malformed",
+            Reject::Bad => "bad",
+            Reject::Stale => "stale",
+        }
+    }
+}
+
+/// Why a verified request could not be answered (400).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadRequest {
+    /// Not JSON, or JSON without a numeric `type`.
+    MalformedJson,
+    /// A `type` the bot does not answer.
+    UnknownType,
+    /// A known type in a shape serenity cannot parse.
+    Unparsable,
+}
+
+impl BadRequest {
+    pub const ALL: [BadRequest; 3] = [
+        BadRequest::MalformedJson,
+        BadRequest::UnknownType,
+        BadRequest::Unparsable,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BadRequest::MalformedJson => "malformed_json",
+            BadRequest::UnknownType => "unknown_type",
+            BadRequest::Unparsable => "unparsable",
+        }
+    }
+}
+
+/// The endpoint's counters, all atomics: counting costs a few relaxed increments and
+/// never a lock. [`Metrics::render`] writes them in Prometheus' text format.
+#[derive(Default)]
+pub struct Metrics {
+    /// `[command][kind][outcome]`: the commands of the table, then "unknown".
+    interactions: [[[AtomicU64; OUTCOMES.len()]; KINDS.len()]; COMMAND_SLOTS],
+    pings: AtomicU64,
+    rejected: [AtomicU64; 4],
+    too_large: AtomicU64,
+    bad: [AtomicU64; 3],
+    latency: Histogram,
+}
+
+const KINDS: [&str; 3] = ["command", "autocomplete", "button"];
+const OUTCOMES: [&str; 3] = ["ok", "notice", "error"];
+/// Room for every command of the table and "unknown" (checked by a test).
+const COMMAND_SLOTS: usize = 16;
+
+/// The latency histogram's upper bounds, in microseconds: 100 µs to 1 s.
+const BUCKETS_US: [u64; 12] = [
+    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
+];
+
+#[derive(Default)]
+struct Histogram {
+    /// Per bucket (not cumulative; summed when rendered), then +Inf.
+    counts: [AtomicU64; BUCKETS_US.len() + 1],
+    sum_ns: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, elapsed: Duration) {
+        let us = elapsed.as_micros() as u64;
+        let i = BUCKETS_US.partition_point(|&le| le < us);
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        self.sum_ns
+            .fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
+    }
+}
+
+impl Metrics {
+    fn handled(&self, h: &Handled) {
+        let c = COMMANDS
+            .iter()
+            .position(|s| s.name == h.command)
+            .unwrap_or(COMMANDS.len())
+            .min(COMMAND_SLOTS - 1);
+        let k = KINDS.iter().position(|&k| k == h.kind).unwrap_or(0);
+        let o = OUTCOMES.iter().position(|&o| o == h.outcome).unwrap_or(2);
+        self.interactions[c][k][o].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn rejected(&self, r: Reject) {
+        self.rejected[r as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn bad(&self, b: BadRequest) {
+        self.bad[b as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many interactions the service answered (PING excluded).
+    pub fn handled_total(&self) -> u64 {
+        self.interactions
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|n| n.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Prometheus text exposition format (version 0.0.4).
+    pub fn render(&self) -> String {
+        use std::fmt::Write as _;
+        let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        let mut s = String::with_capacity(4096);
+        s.push_str(
+            "# HELP kr_interactions_total Interactions answered, by command, kind and outcome.\n\
+             # TYPE kr_interactions_total counter\n",
+        );
+        for (c, kinds) in self.interactions.iter().enumerate() {
+            let Some(command) = COMMANDS
+                .get(c)
+                .map(|s| s.name)
+                .or((c == COMMANDS.len()).then_some("unknown"))
+            else {
+                continue;
+            };
+            for (k, outcomes) in kinds.iter().enumerate() {
+                for (o, n) in outcomes.iter().enumerate() {
+                    // Each command's ("command", "ok") series is listed from the start;
+                    // the rest appear once they happen.
+                    let n = load(n);
+                    if n > 0 || (c < COMMANDS.len() && k == 0 && o == 0) {
+                        let _ = writeln!(
+                            s,
+                            "kr_interactions_total{{command=\"{command}\",kind=\"{}\",outcome=\"{}\"}} {n}",
+                            KINDS[k], OUTCOMES[o]
+                        );
+                    }
+                }
+            }
+        }
+        let _ = write!(
+            s,
+            "# HELP kr_pings_total PINGs answered.\n# TYPE kr_pings_total counter\nkr_pings_total {}\n",
+            load(&self.pings)
+        );
+        s.push_str(
+            "# HELP kr_signature_rejections_total Requests refused with 401, by reason.\n\
+             # TYPE kr_signature_rejections_total counter\n",
+        );
+        for r in Reject::ALL {
+            let _ = writeln!(
+                s,
+                "kr_signature_rejections_total{{reason=\"{}\"}} {}",
+                r.label(),
+                load(&self.rejected[r as usize])
+            );
+        }
+        let _ = write!(
+            s,
+            "# HELP kr_bodies_too_large_total Requests refused with 413.\n\
+             # TYPE kr_bodies_too_large_total counter\nkr_bodies_too_large_total {}\n",
+            load(&self.too_large)
+        );
+        s.push_str(
+            "# HELP kr_bad_requests_total Signed requests refused with 400, by reason.\n\
+             # TYPE kr_bad_requests_total counter\n",
+        );
+        for b in BadRequest::ALL {
+            let _ = writeln!(
+                s,
+                "kr_bad_requests_total{{reason=\"{}\"}} {}",
+                b.label(),
+                load(&self.bad[b as usize])
+            );
+        }
+        s.push_str(
+            "# HELP kr_request_duration_seconds Time to answer a POST to the interactions path, \
+             from its headers to its response.\n\
+             # TYPE kr_request_duration_seconds histogram\n",
+        );
+        let mut cumulative = 0;
+        for (i, n) in self.latency.counts.iter().enumerate() {
+            cumulative += load(n);
+            let le = match BUCKETS_US.get(i) {
+                Some(us) => format!("{}", *us as f64 / 1e6),
+                None => "+Inf".to_owned(),
+            };
+            let _ = writeln!(
+                s,
+                "kr_request_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}"
+            );
+        }
+        let _ = write!(
+            s,
+            "kr_request_duration_seconds_sum {}\nkr_request_duration_seconds_count {cumulative}\n",
+            load(&self.latency.sum_ns) as f64 / 1e9
+        );
+        s
+    }
+}
+
+/// The server: `POST /interactions`, `GET /healthz`, `GET /metrics`.
+pub fn app(endpoint: Arc<Endpoint>) -> Router {
+    Router::new()
+        .route(PATH, post(interactions))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(Arc::clone(&endpoint), log))
+        .with_state(endpoint)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets the requests in
+/// flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    endpoint: Arc<Endpoint>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(endpoint))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The command a response answered, for the request log.
+#[derive(Clone)]
+struct Answered {
+    command: String,
+    kind: &'static str,
+}
+
+/// One log line per request (method, path, status, latency, command): `info` for
+/// commands and button clicks answered, `warn` for server errors, `debug` for the
+/// rest (PINGs, autocomplete, probes, refusals: a flood of bad signatures must not
+/// flood the log). Also times the interactions path for the histogram.
+async fn log(
+    State(endpoint): State<Arc<Endpoint>>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    if method == Method::POST && path == PATH {
+        endpoint.metrics.latency.observe(elapsed);
+    }
+    let status = response.status().as_u16();
+    let latency_us = elapsed.as_micros() as u64;
+    let answered = response.extensions().get::<Answered>();
+    let command = answered.map_or("", |a| a.command.as_str());
+    let kind = answered.map_or("", |a| a.kind);
+    if status >= 500 {
+        tracing::warn!(%method, path, status, latency_us, command, kind, "request");
+    } else if status == 200 && matches!(kind, "command" | "button") {
+        tracing::info!(%method, path, status, latency_us, command, kind, "request");
+    } else {
+        tracing::debug!(%method, path, status, latency_us, command, kind, "request");
+    }
+    response
+}
+
+async fn interactions(
+    State(endpoint): State<Arc<Endpoint>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let m = &endpoint.metrics;
+    // `DefaultBodyLimit` (set in `app`) stops reading at the limit: at most 64 KiB
+    // is buffered whatever the client declares or sends.
+    let body = match body {
+        Ok(body) => body,
+        Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_))) => {
+            m.too_large.fetch_add(1, Ordering::Relaxed);
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is over {MAX_BODY} bytes\n"),
+            )
+                .into_response();
+        }
+        // The client went away or sent a broken body: nobody to answer.
+        Err(rejection) => return rejection.into_response(),
+    };
+    let now = (endpoint.clock)();
+    if let Err(reason) = endpoint.verify(&headers, &body, now) {
+        m.rejected(reason);
+        return (StatusCode::UNAUTHORIZED, "invalid request signature\n").into_response();
+    }
+    // One pass to learn the type (serde skips the other fields without building
+    // them, but still checks the whole body is JSON), then one typed pass straight
+    // from the bytes: half the cost of a `serde_json::Value` followed by serenity's
+    // `Interaction`, which itself rebuilds a map before the typed parse.
+    let kind = match serde_json::from_slice::<Peek>(&body) {
+        Ok(peek) => peek.kind,
+        Err(e) if e.is_data() => {
+            return bad(
+                m,
+                BadRequest::MalformedJson,
+                "the interaction has no numeric type",
+            );
+        }
+        Err(_) => return bad(m, BadRequest::MalformedJson, "the body is not JSON"),
+    };
+    let parsed = match kind {
+        1 => {
+            m.pings.fetch_add(1, Ordering::Relaxed);
+            let mut pong = json(Bytes::from_static(br#"{"type":1}"#));
+            pong.extensions_mut().insert(Answered {
+                command: String::new(),
+                kind: "ping",
+            });
+            return pong;
+        }
+        2 => serde_json::from_slice(&body).map(Interaction::Command),
+        4 => serde_json::from_slice(&body).map(Interaction::Autocomplete),
+        3 => serde_json::from_slice(&body).map(Interaction::Component),
+        _ => {
+            return bad(
+                m,
+                BadRequest::UnknownType,
+                "an interaction type this bot does not answer",
+            );
+        }
+    };
+    let Ok(interaction) = parsed else {
+        return bad(
+            m,
+            BadRequest::Unparsable,
+            "the interaction's fields are not as Discord sends them",
+        );
+    };
+    let Some(request) = interaction::request(&interaction, now) else {
+        return bad(
+            m,
+            BadRequest::UnknownType,
+            "an interaction this bot does not answer",
+        );
+    };
+    let handled = answer(&endpoint, request).await;
+    m.handled(&handled);
+    let mut response = json(Bytes::from(render::body(&handled.reply)));
+    response.extensions_mut().insert(Answered {
+        command: handled.command,
+        kind: handled.kind,
+    });
+    response
+}
+
+/// Asks the service. It reads the server's settings from the store, a local SQLite
+/// read of some 20 µs that runs inline (tokio's blocking pool would cost more in
+/// hand-offs than it saves). A command that may change settings (one for server
+/// managers, or its buttons) writes and waits for the disk: that goes to the
+/// blocking pool, so the worker keeps answering others.
+async fn answer(endpoint: &Arc<Endpoint>, request: Request) -> Handled {
+    let writes = match &request {
+        Request::Autocomplete { .. } => false,
+        Request::Command(_) | Request::Button { .. } => request
+            .spec()
+            .is_none_or(|s| s.permission != Permission::Everyone),
+    };
+    if endpoint.service.store.is_none() || !writes {
+        return endpoint.service.handle_request(request);
+    }
+    let e = Arc::clone(endpoint);
+    match tokio::task::spawn_blocking(move || e.service.handle_request(request)).await {
+        Ok(handled) => handled,
+        Err(error) => {
+            tracing::error!(%error, "answering an interaction failed");
+            Handled {
+                reply: endpoint.service.core.failure(),
+                command: "unknown".to_owned(),
+                kind: "command",
+                outcome: "error",
+            }
+        }
+    }
+}
+
+/// The one field read before the typed parse.
+#[derive(serde::Deserialize)]
+struct Peek {
+    #[serde(rename = "type")]
+    kind: u64,
+}
+
+fn json(body: Bytes) -> Response {
+    let mut response = Response::new(Body::from(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn bad(m: &Metrics, reason: BadRequest, message: &'static str) -> Response {
+    m.bad(reason);
+    (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response()
+}
+
+async fn healthz(State(endpoint): State<Arc<Endpoint>>) -> Response {
+    let data = endpoint.service.core.data();
+    let body = serde_json::json!({
+        "status": "ok",
+        "dataset": data.version.to_string(),
+        "statements": data.statements.len(),
+    });
+    json(Bytes::from(body.to_string()))
+}
+
+async fn metrics(State(endpoint): State<Arc<Endpoint>>) -> Response {
+    let mut response = Response::new(Body::from(endpoint.metrics.render()));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_a_metrics_slot_and_unknown_one_more() {
+        assert!(COMMANDS.len() < COMMAND_SLOTS);
+    }
+
+    #[test]
+    fn malformed_keys_are_one_sentence_without_the_key() {
+        let short = verifier("abcd").err().unwrap();
+        assert!(short.contains("64 hexadecimal digits") && short.contains("found 4"));
+        assert!(!short.contains("abcd"));
+        let not_hex = "zz".repeat(32);
+        assert!(!verifier(&not_hex).err().unwrap().contains(&not_hex));
+        // 64 hex digits that are not a point on the curve: about half of all
+        // y-coordinates have no x; find one among the small ones.
+        let off_curve = (2u8..64)
+            .map(|y| {
+                let mut bytes = [0u8; 32];
+                bytes[0] = y;
+                bytes
+            })
+            .find(|b| Verifier::try_new(*b).is_err())
+            .expect("a y-coordinate off the curve");
+        let e = verifier(&hex::encode(off_curve)).err().unwrap();
+        assert!(e.contains("not a valid Ed25519 public key"), "{e}");
+        assert!(!e.contains(&hex::encode(off_curve)));
+        let public = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+        assert!(verifier(&format!(" {}\n", hex::encode(public.to_bytes()))).is_ok());
+    }
+
+    #[test]
+    fn the_histogram_puts_each_latency_in_its_bucket() {
+        let h = Histogram::default();
+        h.observe(Duration::from_micros(100));
+        h.observe(Duration::from_micros(101));
+        h.observe(Duration::from_secs(5));
+        assert_eq!(h.counts[0].load(Ordering::Relaxed), 1);
+        assert_eq!(h.counts[1].load(Ordering::Relaxed), 1);
+        assert_eq!(h.counts[BUCKETS_US.len()].load(Ordering::Relaxed), 1);
+    }
+}

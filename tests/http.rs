@@ -1,0 +1,730 @@
+//! The HTTP interactions endpoint (`serve`): requests signed with a key pair of the
+//! tests' own, on Discord's payload shapes (tests/fixtures/interactions). Most drive
+//! the app without a socket (`oneshot`); one goes over a loopback socket, and two run
+//! the real binary.
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use ed25519_dalek::{Signer, SigningKey};
+use http_body_util::BodyExt;
+use jiff::Timestamp;
+use karabakh_reactions::commands::{COMMANDS, Kind, Value};
+use karabakh_reactions::console;
+use karabakh_reactions::discord::endpoint::{self, Endpoint, MAX_BODY};
+use karabakh_reactions::discord::render;
+use karabakh_reactions::service::Service;
+use karabakh_reactions::store::{SettingsStore, SqliteStore};
+use serde_json::{Value as Json, json};
+use tower::ServiceExt;
+
+/// The tests' application key (fixed, so runs are alike).
+fn key() -> SigningKey {
+    SigningKey::from_bytes(&[7u8; 32])
+}
+
+fn public_hex() -> String {
+    hex::encode(key().verifying_key().to_bytes())
+}
+
+/// The server's "now" in these tests.
+const NOW: &str = "2026-11-25T12:00:00Z";
+
+fn now() -> Timestamp {
+    NOW.parse().unwrap()
+}
+
+/// An endpoint on the embedded dataset, a fresh settings database and a fixed clock.
+struct Fixture {
+    endpoint: Arc<Endpoint>,
+    service: Service,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn SettingsStore> =
+        Arc::new(SqliteStore::open(dir.path().join("settings.sqlite3")).unwrap());
+    let service = Service::new(
+        Arc::new(karabakh_reactions::commands::Core::embedded().unwrap()),
+        Some(store),
+    );
+    let endpoint = Endpoint::with_clock(
+        service.clone(),
+        endpoint::verifier(&public_hex()).unwrap(),
+        Arc::new(now),
+    );
+    Fixture {
+        endpoint: Arc::new(endpoint),
+        service,
+        _dir: dir,
+    }
+}
+
+fn load(name: &str) -> Json {
+    let path = format!(
+        "{}/tests/fixtures/interactions/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `X-Signature-Ed25519` for `body` sent at `timestamp`, signed with `key`.
+fn sign_with(key: &SigningKey, timestamp: &str, body: &[u8]) -> String {
+    let mut message = timestamp.as_bytes().to_vec();
+    message.extend_from_slice(body);
+    hex::encode(key.sign(&message).to_bytes())
+}
+
+/// A POST to the interactions path, signed now.
+fn signed(body: &[u8]) -> Request<Body> {
+    signed_at(body, now().as_second())
+}
+
+fn signed_at(body: &[u8], seconds: i64) -> Request<Body> {
+    let ts = seconds.to_string();
+    post(body, Some(&sign_with(&key(), &ts, body)), Some(&ts))
+}
+
+fn post(body: &[u8], signature: Option<&str>, timestamp: Option<&str>) -> Request<Body> {
+    let mut r = Request::post(endpoint::PATH).header(header::CONTENT_TYPE, "application/json");
+    if let Some(s) = signature {
+        r = r.header("X-Signature-Ed25519", s);
+    }
+    if let Some(t) = timestamp {
+        r = r.header("X-Signature-Timestamp", t);
+    }
+    r.body(Body::from(body.to_vec())).unwrap()
+}
+
+async fn send(f: &Fixture, request: Request<Body>) -> Response<Body> {
+    endpoint::app(Arc::clone(&f.endpoint))
+        .oneshot(request)
+        .await
+        .unwrap()
+}
+
+async fn text(response: Response<Body>) -> String {
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// Sends a signed interaction; expects 200 with JSON and returns the body.
+async fn answer(f: &Fixture, interaction: &Json) -> Json {
+    let body = serde_json::to_vec(interaction).unwrap();
+    let response = send(f, signed(&body)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    serde_json::from_str(&text(response).await).unwrap()
+}
+
+async fn metrics(f: &Fixture) -> String {
+    let response = send(f, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    text(response).await
+}
+
+/// The value of one series in the metrics text (0 if absent).
+fn series(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .map_or(0, |v| v.parse().unwrap())
+}
+
+/// A slash command as Discord would send it in the fixture's server: the options of
+/// a line typed as in Discord, with each option's Discord type.
+fn command_payload(line: &str) -> Json {
+    let Ok(karabakh_reactions::commands::Request::Command(call)) =
+        console::request(line, common::context(), false)
+    else {
+        panic!("{line} is a command")
+    };
+    let spec = karabakh_reactions::commands::spec(&call.command).unwrap();
+    let option_specs = spec.options_of(call.subcommand.as_deref());
+    let mut options: Vec<Json> = call
+        .options
+        .iter()
+        .map(|(name, value)| {
+            let kind = option_specs.iter().find(|o| o.name == name).unwrap().kind;
+            let (t, v) = match (kind, value) {
+                (Kind::Text { .. }, Value::Text(s)) => (3, json!(s)),
+                (Kind::Integer { .. }, Value::Integer(i)) => (4, json!(i)),
+                (Kind::Boolean, Value::Boolean(b)) => (5, json!(b)),
+                (Kind::Channel, Value::Text(s)) => (7, json!(s)),
+                other => panic!("{line}: {other:?}"),
+            };
+            json!({"name": name, "type": t, "value": v})
+        })
+        .collect();
+    if let Some(sub) = &call.subcommand {
+        options = vec![json!({"name": sub, "type": 1, "options": options})];
+    }
+    let mut p = load("command-guild.json");
+    p["data"]["name"] = json!(call.command);
+    p["data"]["options"] = json!(options);
+    p
+}
+
+#[tokio::test]
+async fn every_command_of_the_table_is_answered_as_the_service_answers_it() {
+    let f = fixture();
+    for spec in COMMANDS {
+        let payload = command_payload(spec.example);
+        let body = answer(&f, &payload).await;
+        assert_eq!(body["type"], 4, "{}: {body}", spec.example);
+        let title = body["data"]["embeds"][0]["title"].as_str().unwrap_or("");
+        assert!(!title.is_empty(), "{}: {body}", spec.example);
+        assert_eq!(
+            body["data"]["allowed_mentions"]["parse"],
+            json!([]),
+            "{}",
+            spec.example
+        );
+        // The same answer the gateway gives for the same interaction.
+        let interaction = serde_json::from_value(payload).unwrap();
+        let expected = f.service.handle(&interaction, now()).unwrap();
+        let expected: Json = serde_json::from_str(&render::body(&expected.reply)).unwrap();
+        assert_eq!(body, expected, "{}", spec.example);
+    }
+    let m = metrics(&f).await;
+    for spec in COMMANDS {
+        let name = format!(
+            "kr_interactions_total{{command=\"{}\",kind=\"command\",outcome=\"ok\"}}",
+            spec.name
+        );
+        assert_eq!(series(&m, &name), 1, "{name}\n{m}");
+    }
+    assert_eq!(
+        series(&m, "kr_request_duration_seconds_count"),
+        COMMANDS.len() as u64
+    );
+}
+
+#[tokio::test]
+async fn a_command_in_a_dm_is_answered_without_a_server() {
+    let f = fixture();
+    let body = answer(&f, &load("command-dm.json")).await;
+    assert_eq!(body["type"], 4);
+    assert!(
+        body["data"]["embeds"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("2020"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn autocomplete_suggests_turkey_for_tur() {
+    let f = fixture();
+    let body = answer(&f, &load("autocomplete.json")).await;
+    assert_eq!(body["type"], 8, "{body}");
+    let choices = body["data"]["choices"].as_array().unwrap();
+    assert_eq!(choices[0]["value"], "Turkey", "{body}");
+    let m = metrics(&f).await;
+    assert_eq!(
+        series(
+            &m,
+            "kr_interactions_total{command=\"reaction\",kind=\"autocomplete\",outcome=\"ok\"}"
+        ),
+        1,
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn a_page_button_updates_the_message() {
+    let f = fixture();
+    let body = answer(&f, &load("button.json")).await;
+    assert_eq!(body["type"], 7, "{body}");
+    assert!(
+        body["data"]["embeds"][0]["footer"]["text"]
+            .as_str()
+            .unwrap()
+            .contains('2'),
+        "{body}"
+    );
+    let m = metrics(&f).await;
+    assert_eq!(
+        series(
+            &m,
+            "kr_interactions_total{command=\"reaction\",kind=\"button\",outcome=\"ok\"}"
+        ),
+        1,
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn ping_gets_pong_as_json() {
+    let f = fixture();
+    let body = serde_json::to_vec(&load("ping.json")).unwrap();
+    let response = send(&f, signed(&body)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(text(response).await, r#"{"type":1}"#);
+    let m = metrics(&f).await;
+    assert_eq!(series(&m, "kr_pings_total"), 1);
+    assert_eq!(f.endpoint.metrics().handled_total(), 0);
+}
+
+/// What Discord does when the URL is saved: a PING with a bad signature must get 401,
+/// and a good one 200.
+#[tokio::test]
+async fn discords_endpoint_validation_gets_401_for_a_bad_signature() {
+    let f = fixture();
+    let ping = serde_json::to_vec(&load("ping.json")).unwrap();
+    let ts = now().as_second().to_string();
+    // Signed by another key.
+    let other = SigningKey::from_bytes(&[8u8; 32]);
+    let response = send(
+        &f,
+        post(&ping, Some(&sign_with(&other, &ts, &ping)), Some(&ts)),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // A valid-looking but wrong signature, as Discord's check sends.
+    let response = send(&f, post(&ping, Some(&"0".repeat(128)), Some(&ts))).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // A command with a bad signature does no work either.
+    let cmd = serde_json::to_vec(&load("command-guild.json")).unwrap();
+    let response = send(
+        &f,
+        post(&cmd, Some(&sign_with(&other, &ts, &cmd)), Some(&ts)),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(f.endpoint.metrics().handled_total(), 0);
+    let m = metrics(&f).await;
+    assert_eq!(
+        series(&m, "kr_signature_rejections_total{reason=\"bad\"}"),
+        3
+    );
+    assert_eq!(series(&m, "kr_pings_total"), 0);
+    // Then the real PING passes.
+    let response = send(&f, signed(&ping)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn stale_and_future_timestamps_are_refused() {
+    let f = fixture();
+    let cmd = serde_json::to_vec(&load("command-guild.json")).unwrap();
+    let t = now().as_second();
+    for (offset, ok) in [
+        (-301, false),
+        (301, false),
+        (-3600, false),
+        (86_400, false),
+        (-300, true),
+        (300, true),
+        (0, true),
+    ] {
+        let response = send(&f, signed_at(&cmd, t + offset)).await;
+        let expected = if ok {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(response.status(), expected, "offset {offset} s");
+    }
+    let m = metrics(&f).await;
+    assert_eq!(
+        series(&m, "kr_signature_rejections_total{reason=\"stale\"}"),
+        4
+    );
+    assert_eq!(f.endpoint.metrics().handled_total(), 3);
+}
+
+#[tokio::test]
+async fn missing_and_malformed_headers_are_refused() {
+    let f = fixture();
+    let cmd = serde_json::to_vec(&load("command-guild.json")).unwrap();
+    let ts = now().as_second().to_string();
+    let good = sign_with(&key(), &ts, &cmd);
+    let cases: Vec<(Option<String>, Option<String>, &str)> = vec![
+        (None, None, "missing"),
+        (Some(good.clone()), None, "missing"),
+        (None, Some(ts.clone()), "missing"),
+        (Some(good[..126].to_owned()), Some(ts.clone()), "malformed"),
+        (
+            Some(format!("{}zz", &good[..126])),
+            Some(ts.clone()),
+            "malformed",
+        ),
+        (Some(String::new()), Some(ts.clone()), "malformed"),
+        (
+            Some(good.clone()),
+            Some("yesterday".to_owned()),
+            "malformed",
+        ),
+        (Some(good.clone()), Some(format!("{ts}.5")), "malformed"),
+        (Some(good.clone()), Some(format!("-{ts}")), "malformed"),
+        (Some(good.clone()), Some(String::new()), "malformed"),
+    ];
+    for (signature, timestamp, _) in &cases {
+        let response = send(&f, post(&cmd, signature.as_deref(), timestamp.as_deref())).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "{signature:?} {timestamp:?}"
+        );
+    }
+    let m = metrics(&f).await;
+    for reason in ["missing", "malformed"] {
+        let n = cases.iter().filter(|c| c.2 == reason).count() as u64;
+        let name = format!("kr_signature_rejections_total{{reason=\"{reason}\"}}");
+        assert_eq!(series(&m, &name), n, "{m}");
+    }
+    assert_eq!(f.endpoint.metrics().handled_total(), 0);
+}
+
+#[tokio::test]
+async fn a_body_changed_after_signing_is_refused() {
+    let f = fixture();
+    let cmd = serde_json::to_vec(&load("command-guild.json")).unwrap();
+    let ts = now().as_second().to_string();
+    let signature = sign_with(&key(), &ts, &cmd);
+    let tampered = String::from_utf8(cmd.clone())
+        .unwrap()
+        .replace("Turkey", "Russia");
+    let response = send(&f, post(tampered.as_bytes(), Some(&signature), Some(&ts))).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // So is the right body under another timestamp (the timestamp is signed too).
+    let later = (now().as_second() + 1).to_string();
+    let response = send(&f, post(&cmd, Some(&signature), Some(&later))).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(f.endpoint.metrics().handled_total(), 0);
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_gets_413() {
+    let f = fixture();
+    let mut big = load("command-guild.json");
+    big["padding"] = json!("x".repeat(MAX_BODY));
+    let body = serde_json::to_vec(&big).unwrap();
+    let response = send(&f, signed(&body)).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // (That request had no Content-Length: the body was read up to the limit.) One
+    // that declares a length over the limit is refused too.
+    let ts = now().as_second().to_string();
+    let declared = Request::post(endpoint::PATH)
+        .header(header::CONTENT_LENGTH, (MAX_BODY + 1).to_string())
+        .header("X-Signature-Ed25519", sign_with(&key(), &ts, &body))
+        .header("X-Signature-Timestamp", &ts)
+        .body(Body::from(body.clone()))
+        .unwrap();
+    let response = send(&f, declared).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let m = metrics(&f).await;
+    assert_eq!(series(&m, "kr_bodies_too_large_total"), 2);
+    assert_eq!(f.endpoint.metrics().handled_total(), 0);
+    // Just under the limit is read (and answered).
+    let mut fits = load("command-guild.json");
+    let room = MAX_BODY - serde_json::to_vec(&fits).unwrap().len() - 20;
+    fits["padding"] = json!("x".repeat(room));
+    let body = serde_json::to_vec(&fits).unwrap();
+    assert!(body.len() <= MAX_BODY);
+    let response = send(&f, signed(&body)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn malformed_json_and_unknown_types_get_400() {
+    let f = fixture();
+    let mut unknown = load("command-guild.json");
+    unknown["type"] = json!(99);
+    let mut no_type = load("command-guild.json");
+    no_type.as_object_mut().unwrap().remove("type");
+    let mut missing_field = load("command-guild.json");
+    missing_field.as_object_mut().unwrap().remove("token");
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"{\"type\":2,".to_vec(), "malformed_json"),
+        (b"not json".to_vec(), "malformed_json"),
+        (Vec::new(), "malformed_json"),
+        (serde_json::to_vec(&no_type).unwrap(), "malformed_json"),
+        (serde_json::to_vec(&unknown).unwrap(), "unknown_type"),
+        (serde_json::to_vec(&missing_field).unwrap(), "unparsable"),
+    ];
+    for (body, reason) in &cases {
+        let response = send(&f, signed(body)).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{reason}");
+    }
+    let m = metrics(&f).await;
+    for reason in ["malformed_json", "unknown_type", "unparsable"] {
+        let n = cases.iter().filter(|c| c.1 == reason).count() as u64;
+        let name = format!("kr_bad_requests_total{{reason=\"{reason}\"}}");
+        assert_eq!(series(&m, &name), n, "{m}");
+    }
+    assert_eq!(f.endpoint.metrics().handled_total(), 0);
+}
+
+#[tokio::test]
+async fn a_reply_echoing_everyone_mentions_nobody() {
+    let f = fixture();
+    let mut p = load("command-guild.json");
+    p["data"]["options"][0]["value"] = json!("@everyone");
+    let body = answer(&f, &p).await;
+    assert!(body.to_string().contains("everyone"), "{body}");
+    assert_eq!(
+        body["data"]["allowed_mentions"],
+        json!({"parse": [], "users": [], "roles": []})
+    );
+}
+
+#[tokio::test]
+async fn healthz_reports_the_dataset() {
+    let f = fixture();
+    let response = send(&f, Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Json = serde_json::from_str(&text(response).await).unwrap();
+    let data = common::core().data();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["dataset"], data.version.to_string());
+    assert_eq!(body["statements"], data.statements.len());
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_and_move_as_requests_come() {
+    let f = fixture();
+    let before = metrics(&f).await;
+    assert!(before.contains("# TYPE kr_interactions_total counter"));
+    assert!(before.contains("# TYPE kr_request_duration_seconds histogram"));
+    assert_eq!(series(&before, "kr_request_duration_seconds_count"), 0);
+    let name = "kr_interactions_total{command=\"reaction\",kind=\"command\",outcome=\"ok\"}";
+    assert_eq!(series(&before, name), 0);
+    let cmd = serde_json::to_vec(&load("command-guild.json")).unwrap();
+    for _ in 0..3 {
+        assert_eq!(send(&f, signed(&cmd)).await.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        send(&f, post(&cmd, None, None)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let after = metrics(&f).await;
+    assert_eq!(series(&after, name), 3, "{after}");
+    assert_eq!(series(&after, "kr_request_duration_seconds_count"), 4);
+    assert_eq!(
+        series(&after, "kr_request_duration_seconds_bucket{le=\"+Inf\"}"),
+        4
+    );
+    assert_eq!(
+        series(&after, "kr_signature_rejections_total{reason=\"missing\"}"),
+        1
+    );
+    // GETs are not timed as interactions.
+    assert_eq!(
+        series(&metrics(&f).await, "kr_request_duration_seconds_count"),
+        4
+    );
+    // Every sample line is `name[{labels}] number`.
+    for line in after.lines().filter(|l| !l.starts_with('#')) {
+        let (_, v) = line.rsplit_once(' ').unwrap();
+        assert!(v.parse::<f64>().is_ok(), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn other_paths_and_methods_are_not_served() {
+    let f = fixture();
+    let get = Request::get(endpoint::PATH).body(Body::empty()).unwrap();
+    assert_eq!(send(&f, get).await.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let other = Request::post("/other").body(Body::empty()).unwrap();
+    assert_eq!(send(&f, other).await.status(), StatusCode::NOT_FOUND);
+}
+
+/// The one test over a real socket: a keep-alive client sends a PING, two commands
+/// and a bad signature to the server on 127.0.0.1.
+#[tokio::test]
+async fn over_a_loopback_socket() {
+    let f = fixture();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(endpoint::serve(
+        listener,
+        Arc::clone(&f.endpoint),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}{}", endpoint::PATH);
+    let send = |body: Vec<u8>, ts: String, signature: String| {
+        client
+            .post(&url)
+            .header("X-Signature-Ed25519", signature)
+            .header("X-Signature-Timestamp", ts)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    let ts = now().as_second().to_string();
+    let ping = serde_json::to_vec(&load("ping.json")).unwrap();
+    let r = send(ping.clone(), ts.clone(), sign_with(&key(), &ts, &ping))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(r.text().await.unwrap(), r#"{"type":1}"#);
+    for name in ["command-guild.json", "command-dm.json"] {
+        let cmd = serde_json::to_vec(&load(name)).unwrap();
+        let r = send(cmd.clone(), ts.clone(), sign_with(&key(), &ts, &cmd))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let body: Json = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        assert_eq!(body["type"], 4);
+    }
+    let r = send(ping.clone(), ts.clone(), "ab".repeat(64))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let health = client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    assert_eq!(f.endpoint.metrics().handled_total(), 2);
+}
+
+/// The binary with a clean environment (nothing from the host: no token, no key, no
+/// config), in a fresh directory with its own database.
+fn bot(dir: &tempfile::TempDir) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_karabakh-reactions"));
+    c.env_clear()
+        .current_dir(dir.path())
+        .env("KR_DATABASE", dir.path().join("settings.sqlite3"));
+    if let Some(path) = std::env::var_os("PATH") {
+        c.env("PATH", path);
+    }
+    c
+}
+
+/// `serve` for real: listens on a port the system picks (printed on stderr), answers
+/// PING and healthz, and exits 0 on SIGTERM.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = bot(&dir)
+        .env("DISCORD_PUBLIC_KEY", public_hex())
+        .env("KR_LOG", "debug")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let addr = loop {
+        let line = lines_rx
+            .recv()
+            .unwrap_or_else(|_| panic!("serve ended before listening: {seen:#?}"));
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.trim_end_matches(endpoint::PATH).to_owned();
+        }
+        seen.push(line);
+    };
+    let client = reqwest::Client::new();
+    let health = client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let health: Json = serde_json::from_str(&health.text().await.unwrap()).unwrap();
+    assert_eq!(health["status"], "ok");
+    // The binary's clock is the real one.
+    let ts = Timestamp::now().as_second().to_string();
+    let ping = serde_json::to_vec(&load("ping.json")).unwrap();
+    let signature = sign_with(&key(), &ts, &ping);
+    let r = client
+        .post(format!("http://{addr}{}", endpoint::PATH))
+        .header("X-Signature-Ed25519", &signature)
+        .header("X-Signature-Timestamp", &ts)
+        .body(ping.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), r#"{"type":1}"#);
+
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: sends a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let rest: Vec<String> = lines_rx.try_iter().collect();
+    let log = [seen, rest].concat().join("\n");
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(log.contains("SIGTERM"), "{log}");
+    // The log names requests, never the signature's value or the public key.
+    assert!(log.contains("/healthz"), "{log}");
+    assert!(!log.contains(&signature), "{log}");
+    assert!(!log.contains(&public_hex()), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+/// A key that is not one: one sentence and exit 1, never a panic, and the value is
+/// not repeated.
+#[test]
+fn the_binary_refuses_a_malformed_public_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let off_curve = (2u8..64)
+        .map(|y| {
+            let mut b = [0u8; 32];
+            b[0] = y;
+            b
+        })
+        .find(|b| serenity::interactions_endpoint::Verifier::try_new(*b).is_err())
+        .map(hex::encode)
+        .unwrap();
+    for (key, expected) in [
+        ("not-a-key".to_owned(), "64 hexadecimal digits"),
+        ("ab".repeat(33), "64 hexadecimal digits"),
+        (off_curve, "not a valid Ed25519 public key"),
+    ] {
+        let o = bot(&dir)
+            .env("DISCORD_PUBLIC_KEY", &key)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{err}");
+        assert!(lines[0].starts_with("karabakh-reactions: "), "{err}");
+        assert!(lines[0].contains("DISCORD_PUBLIC_KEY"), "{err}");
+        assert!(lines[0].contains(expected), "{err}");
+        assert!(!err.contains(&key), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // And none at all says where to put it.
+    let o = bot(&dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("DISCORD_PUBLIC_KEY_FILE"), "{err}");
+}
