@@ -12,7 +12,7 @@ use axum::http::{Request, Response, StatusCode, header};
 use ed25519_dalek::{Signer, SigningKey};
 use http_body_util::BodyExt;
 use jiff::Timestamp;
-use karabakh_reactions::commands::{COMMANDS, Kind, Value};
+use karabakh_reactions::commands::{COMMANDS, Kind, MANAGE_GUILD, Permission, Value};
 use karabakh_reactions::console;
 use karabakh_reactions::discord::endpoint::{self, Endpoint, MAX_BODY};
 use karabakh_reactions::discord::render;
@@ -154,7 +154,15 @@ fn command_payload(line: &str) -> Json {
                 (Kind::Text { .. }, Value::Text(s)) => (3, json!(s)),
                 (Kind::Integer { .. }, Value::Integer(i)) => (4, json!(i)),
                 (Kind::Boolean, Value::Boolean(b)) => (5, json!(b)),
-                (Kind::Channel, Value::Text(s)) => (7, json!(s)),
+                (Kind::Choice(_), Value::Text(s)) => (3, json!(s)),
+                // `#history` as typed in the example: Discord sends the channel's id.
+                (Kind::Channel, Value::Text(s)) => (
+                    7,
+                    json!(
+                        s.parse::<u64>()
+                            .map_or(CHANNEL_ID.to_owned(), |id| id.to_string())
+                    ),
+                ),
                 other => panic!("{line}: {other:?}"),
             };
             json!({"name": name, "type": t, "value": v})
@@ -166,8 +174,15 @@ fn command_payload(line: &str) -> Json {
     let mut p = load("command-guild.json");
     p["data"]["name"] = json!(call.command);
     p["data"]["options"] = json!(options);
+    if spec.permission == Permission::ManageServer {
+        // A moderator: Manage Server.
+        p["member"]["permissions"] = json!(MANAGE_GUILD.to_string());
+    }
     p
 }
+
+/// A text channel of the fixture's server, for `Kind::Channel` options.
+const CHANNEL_ID: &str = "1100000000000000200";
 
 #[tokio::test]
 async fn every_command_of_the_table_is_answered_as_the_service_answers_it() {
@@ -184,12 +199,20 @@ async fn every_command_of_the_table_is_answered_as_the_service_answers_it() {
             "{}",
             spec.example
         );
-        // The same answer the gateway gives for the same interaction.
+        // The same answer the gateway gives for the same interaction (on a database of
+        // its own: `/config onthisday` changes the settings it is answered from).
         let interaction = serde_json::from_value(payload).unwrap();
-        let expected = f.service.handle(&interaction, now()).unwrap();
+        let expected = fixture().service.handle(&interaction, now()).unwrap();
         let expected: Json = serde_json::from_str(&render::body(&expected.reply)).unwrap();
         assert_eq!(body, expected, "{}", spec.example);
     }
+    // `/config onthisday` went through the endpoint's write path: the change is saved.
+    let store = f.service.store.as_ref().unwrap();
+    let saved = store.guild_settings(1_100_000_000_000_000_100).unwrap();
+    assert_eq!(
+        saved.onthisday.map(|o| o.channel_id),
+        Some(1_100_000_000_000_000_200)
+    );
     let m = metrics(&f).await;
     for spec in COMMANDS {
         let name = format!(
