@@ -64,9 +64,12 @@ fn style(text: &str, code: &str, ansi: bool) -> String {
 }
 
 fn wrap_into(out: &mut String, text: &str, first: &str, rest: &str) {
+    // Break at spaces only: the Unicode rules would also break after `/`, splitting
+    // a command such as `/onthisday` from its slash.
     let options = textwrap::Options::new(WIDTH)
         .initial_indent(first)
-        .subsequent_indent(rest);
+        .subsequent_indent(rest)
+        .word_separator(textwrap::WordSeparator::AsciiSpace);
     for line in textwrap::wrap(text, options) {
         out.push_str(&line);
         out.push('\n');
@@ -265,6 +268,19 @@ mod tests {
         assert!(out.contains("there is no command /nope"));
         assert!(out.contains("page 2/"), "next turned the page");
         assert!(out.contains("There is no previous page."));
+    }
+
+    #[test]
+    fn help_keeps_every_command_whole_when_it_wraps() {
+        let out = session("/help\n");
+        for c in crate::commands::COMMANDS {
+            assert!(
+                out.contains(&format!("/{}", c.name)),
+                "/{} is split across lines",
+                c.name
+            );
+        }
+        assert!(out.lines().all(|l| !l.ends_with('/')), "{out}");
     }
 
     #[test]
