@@ -2,6 +2,8 @@
 //! private; every change is an [`Effect`] the transport makes durable (and the store
 //! records in the audit trail) before the reply is sent.
 
+use std::sync::OnceLock;
+
 use jiff::Timestamp;
 
 use super::{
@@ -12,7 +14,7 @@ use crate::reply::markdown::escape;
 use crate::reply::{Answer, Button, Choice, limits};
 use crate::store::{
     AuditEntry, Change, GuildSettings, LastChange, OnThisDay, PostTime, Setting, TimeZoneName,
-    ValueError, Visibility, describe_onthisday, time_zone_names,
+    ValueError, Visibility, time_zone_names,
 };
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -467,7 +469,7 @@ fn reset(core: &Core, context: &Context) -> Answered {
         lines.push(format!(
             "**Daily post**: {} → {}",
             onthisday_text(s.onthisday.as_ref()),
-            describe_onthisday(None)
+            onthisday_text(None)
         ));
     }
     if s.visibility != default.visibility {
@@ -494,20 +496,17 @@ fn complete(_core: &Core, call: &Call, option: &str, typed: &str) -> Vec<Choice>
     if option != "timezone" {
         return Vec::new();
     }
-    let names = time_zone_names();
-    let norm = |s: &str| s.trim().to_lowercase().replace('_', " ");
-    let typed = norm(typed);
+    let typed = normalise_zone(typed);
     let picked: Vec<&str> = if typed.is_empty() {
         COMMON_ZONES
             .iter()
             .copied()
-            .filter(|z| names.iter().any(|n| n == z))
+            .filter(|z| time_zone_names().iter().any(|n| n == z))
             .collect()
     } else {
-        let mut ranked: Vec<(u8, &str)> = names
+        let mut ranked: Vec<(u8, &str)> = normalised_zones()
             .iter()
-            .filter_map(|n| {
-                let l = norm(n);
+            .filter_map(|(l, n)| {
                 let rank = if l.starts_with(&typed) {
                     0
                 } else if l.split('/').skip(1).any(|part| part.starts_with(&typed)) {
@@ -517,15 +516,15 @@ fn complete(_core: &Core, call: &Call, option: &str, typed: &str) -> Vec<Choice>
                 } else {
                     return None;
                 };
-                Some((rank, n.as_str()))
+                Some((rank, *n))
             })
             .collect();
         ranked.sort();
-        ranked.into_iter().map(|(_, n)| n).take(25).collect()
+        ranked.into_iter().map(|(_, n)| n).collect()
     };
     picked
         .into_iter()
-        .take(25)
+        .take(limits::CHOICES)
         .map(|n| Choice {
             name: match TimeZoneName::parse(n) {
                 Ok(z) => format!("{n} ({})", offset(&z, call.context.now)),
@@ -534,6 +533,22 @@ fn complete(_core: &Core, call: &Call, option: &str, typed: &str) -> Vec<Choice>
             value: n.to_owned(),
         })
         .collect()
+}
+
+/// How zone names are compared with what is typed: lower case, `_` as a space.
+fn normalise_zone(s: &str) -> String {
+    s.trim().to_lowercase().replace('_', " ")
+}
+
+/// Every zone name with its normalised form, made once (not on every keystroke).
+fn normalised_zones() -> &'static [(String, &'static str)] {
+    static ZONES: OnceLock<Vec<(String, &'static str)>> = OnceLock::new();
+    ZONES.get_or_init(|| {
+        time_zone_names()
+            .iter()
+            .map(|n| (normalise_zone(n), n.as_str()))
+            .collect()
+    })
 }
 
 /// `UTC+04:00`, `UTC-05:00`, `UTC+05:30`: the zone's offset at `now`.

@@ -113,38 +113,12 @@ pub struct CommandSpec {
 impl CommandSpec {
     /// `/timeline date:<text> [to:<text>]`
     pub fn usage(&self) -> String {
-        fn options(s: &mut String, options: &[OptionSpec]) {
-            for o in options.iter().filter(|o| o.name != PRIVATE.name) {
-                let kind = match o.kind {
-                    Kind::Text { .. } => "text",
-                    Kind::Integer { .. } => "number",
-                    Kind::Boolean => "true|false",
-                    Kind::Channel => "#channel",
-                    Kind::Choice(words) => {
-                        let listed = words.join("|");
-                        if o.required {
-                            s.push_str(&format!(" {}:<{listed}>", o.name));
-                        } else {
-                            s.push_str(&format!(" [{}:<{listed}>]", o.name));
-                        }
-                        continue;
-                    }
-                };
-                if o.required {
-                    s.push_str(&format!(" {}:<{kind}>", o.name));
-                } else {
-                    s.push_str(&format!(" [{}:<{kind}>]", o.name));
-                }
-            }
-        }
-        let mut s = format!("/{}", self.name);
         if self.subcommands.is_empty() {
-            options(&mut s, self.options);
+            format!("/{}{}", self.name, options_usage(self.options))
         } else {
             let subs: Vec<&str> = self.subcommands.iter().map(|c| c.name).collect();
-            s.push_str(&format!(" {}", subs.join("|")));
+            format!("/{} {}", self.name, subs.join("|"))
         }
-        s
     }
 
     /// `/config replies visibility:<public|private>`: each subcommand with its options.
@@ -152,16 +126,8 @@ impl CommandSpec {
         self.subcommands
             .iter()
             .map(|sub| {
-                let spec = CommandSpec {
-                    name: self.name,
-                    options: sub.options,
-                    subcommands: &[],
-                    ..*self
-                };
-                let usage = spec.usage();
-                let rest = usage.strip_prefix(&format!("/{}", self.name)).unwrap_or("");
                 (
-                    format!("/{} {}{rest}", self.name, sub.name),
+                    format!("/{} {}{}", self.name, sub.name, options_usage(sub.options)),
                     sub.description,
                 )
             })
@@ -179,6 +145,27 @@ impl CommandSpec {
             None => self.options,
         }
     }
+}
+
+/// ` date:<text> [to:<text>]`: options as typed, optional ones in brackets (the
+/// `private` option every command has is left out).
+fn options_usage(options: &[OptionSpec]) -> String {
+    let mut s = String::new();
+    for o in options.iter().filter(|o| o.name != PRIVATE.name) {
+        let kind = match o.kind {
+            Kind::Text { .. } => "text".to_owned(),
+            Kind::Integer { .. } => "number".to_owned(),
+            Kind::Boolean => "true|false".to_owned(),
+            Kind::Channel => "#channel".to_owned(),
+            Kind::Choice(words) => words.join("|"),
+        };
+        if o.required {
+            s.push_str(&format!(" {}:<{kind}>", o.name));
+        } else {
+            s.push_str(&format!(" [{}:<{kind}>]", o.name));
+        }
+    }
+    s
 }
 
 /// Every command the bot answers, in the order `/help` lists them.

@@ -513,7 +513,7 @@ async fn interactions(
 }
 
 /// Asks the service. It reads the server's settings from the store, a local SQLite
-/// read of some 20 µs that runs inline (tokio's blocking pool would cost more in
+/// read of some 2 µs that runs inline (tokio's blocking pool would cost more in
 /// hand-offs than it saves). A command that may change settings (one for server
 /// managers, or its buttons) writes and waits for the disk: that goes to the
 /// blocking pool, so the worker keeps answering others.

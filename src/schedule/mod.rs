@@ -311,6 +311,7 @@ impl<P: Poster> Scheduler<P> {
         // back with the same date and waits for the next tick.
         let mut seen: HashSet<(u64, Date)> = HashSet::new();
         let mut halt: Option<Halt> = None;
+        let mut days: HashMap<Date, Answer> = HashMap::new();
         loop {
             let due = match self.store(move |s| s.due_schedules(now, BATCH)).await {
                 Ok(due) => due,
@@ -328,7 +329,12 @@ impl<P: Poster> Scheduler<P> {
             }
             for schedule in fresh {
                 let date = schedule.next_run.date;
-                let outcome = self.handle(&schedule, now, &mut halt).await;
+                // Every server due for the same local date gets the same answer:
+                // rendered once a tick, not once a server.
+                let answer = days
+                    .entry(date)
+                    .or_insert_with(|| answer_for(&self.core, date, schedule.guild_id, now));
+                let outcome = self.handle(&schedule, answer, now, &mut halt).await;
                 report.outcomes.push((schedule.guild_id, date, outcome));
             }
         }
@@ -336,10 +342,15 @@ impl<P: Poster> Scheduler<P> {
     }
 
     /// One due schedule.
-    async fn handle(&self, s: &Schedule, now: Timestamp, halt: &mut Option<Halt>) -> Outcome {
+    async fn handle(
+        &self,
+        s: &Schedule,
+        answer: &Answer,
+        now: Timestamp,
+        halt: &mut Option<Halt>,
+    ) -> Outcome {
         let guild = s.guild_id;
         let date = s.next_run.date;
-        let answer = answer_for(&self.core, date, guild, now);
         match decide(&s.onthisday, date, now, answer.empty) {
             Decision::Post => {}
             Decision::SkipMissed => {
