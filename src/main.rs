@@ -225,23 +225,15 @@ async fn serve(
     );
     tracing::info!(addr = %bound, path = endpoint::PATH, "serving the interactions endpoint");
     // The daily posts go out from here too when the bot has a token to send them with.
-    let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
-    let scheduler =
-        token.and_then(|token| startup::spawn_scheduler(&service, config, token, stopped));
+    let scheduler = token.and_then(|token| startup::spawn_scheduler(&service, config, token));
     let state = std::sync::Arc::new(endpoint::Endpoint::new(service, verifier));
     let served = endpoint::serve(listener, state, async move {
         let signal = stop.await;
         tracing::info!(signal, "shutting down: finishing the requests in flight");
     })
     .await;
-    let _ = stop_scheduler.send(true);
-    if let Some(handle) = scheduler {
-        if tokio::time::timeout(std::time::Duration::from_secs(10), handle)
-            .await
-            .is_err()
-        {
-            tracing::warn!("the scheduler did not stop in time; leaving anyway");
-        }
+    if let Some(posts) = scheduler {
+        posts.stop(gateway::SHUTDOWN_GRACE).await;
     }
     served.map_err(|e| format!("the HTTP server stopped: {e}"))?;
     tracing::info!("stopped");

@@ -61,17 +61,33 @@ pub fn service(data: Option<&Path>, config: &Config) -> Result<Service, String> 
     Ok(Service::new(Arc::new(core), Some(open_store(config)?)))
 }
 
+/// The daily posts' scheduler, running: [`DailyPosts::stop`] ends it.
+pub struct DailyPosts {
+    stop: tokio::sync::watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl DailyPosts {
+    /// Asks the scheduler to stop and waits for it (a tick in flight finishes), at most
+    /// `grace`.
+    pub async fn stop(self, grace: std::time::Duration) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(grace, self.handle).await.is_err() {
+            tracing::warn!("the scheduler did not stop in time; leaving anyway");
+        }
+    }
+}
+
 /// Starts the daily posts' scheduler on `service`'s store, posting through the REST
-/// API at `config.discord.api_base` with `token`, until `shutdown` turns true. `None`
-/// (logged) when the bot has no database, or the client cannot be set up. Call it in
-/// one process only (the gateway's first shard, or the HTTP endpoint): the nonce
-/// keeps a second one from double-posting, but not from wasting requests.
+/// API at `config.discord.api_base` with `token`. `None` (logged) when the bot has no
+/// database, or the client cannot be set up. Call it in one process only (the
+/// gateway's first shard, or the HTTP endpoint): the nonce keeps a second one from
+/// double-posting, but not from wasting requests.
 pub fn spawn_scheduler(
     service: &Service,
     config: &Config,
     token: &crate::config::Secret,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-) -> Option<tokio::task::JoinHandle<()>> {
+) -> Option<DailyPosts> {
     use crate::discord::messages::RestPoster;
     use crate::schedule::{self, Scheduler};
 
@@ -88,5 +104,9 @@ pub fn spawn_scheduler(
     };
     let scheduler = Arc::new(Scheduler::new(store, Arc::clone(&service.core), poster));
     let poll = std::time::Duration::from_secs(config.schedule.poll_seconds.max(1));
-    Some(schedule::spawn(scheduler, poll, shutdown))
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    Some(DailyPosts {
+        stop,
+        handle: schedule::spawn(scheduler, poll, stopped),
+    })
 }

@@ -100,9 +100,8 @@ pub async fn run(
     let started = client.client.start_shard_range(first..last, total);
     // The daily posts: one process posts (the one with shard 0); the nonce guards
     // against a second.
-    let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
     let scheduler = if sharding.runs_first_shard() {
-        crate::startup::spawn_scheduler(&for_scheduler, config, token, stopped)
+        crate::startup::spawn_scheduler(&for_scheduler, config, token)
     } else {
         tracing::info!("the daily posts are sent by the process that runs shard 0");
         None
@@ -127,11 +126,8 @@ pub async fn run(
             Ok(())
         }
     };
-    let _ = stop_scheduler.send(true);
-    if let Some(handle) = scheduler {
-        if tokio::time::timeout(SHUTDOWN_GRACE, handle).await.is_err() {
-            tracing::warn!("the scheduler did not stop in time; leaving anyway");
-        }
+    if let Some(posts) = scheduler {
+        posts.stop(SHUTDOWN_GRACE).await;
     }
     result
 }
