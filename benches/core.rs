@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use karabakh_reactions::commands::{Context, Core};
+use karabakh_core::commands::{Context, Core};
 use karabakh_reactions::console;
 use karabakh_reactions::discord::render;
 

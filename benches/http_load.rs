@@ -26,10 +26,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::{Signer, SigningKey};
-use karabakh_reactions::commands::Core;
+use karabakh_core::commands::Core;
 use karabakh_reactions::discord::endpoint::{self, Endpoint};
 use karabakh_reactions::service::Service;
-use karabakh_reactions::store::{SettingsStore, SqliteStore};
+use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -21,10 +21,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
-use karabakh_reactions::commands::Core;
-use karabakh_reactions::reply::Message;
-use karabakh_reactions::schedule::{ChannelMessage, PostError, Poster, Scheduler};
-use karabakh_reactions::store::{SettingsStore, SqliteStore};
+use karabakh_core::commands::Core;
+use karabakh_core::reply::Message;
+use karabakh_core::schedule::ChannelMessage;
+use karabakh_reactions::scheduler::{PostError, Poster, Scheduler};
+use karabakh_store::{SettingsStore, SqliteStore};
 use rusqlite::{Connection, params};
 
 /// Posts nowhere: every create succeeds at once.

@@ -50,9 +50,6 @@ fn parse_shards(s: &str) -> Result<(u32, u32), String> {
 pub enum Command {
     /// Answer one slash command, typed as in Discord, and print the reply.
     Ask(AskArgs),
-    /// Build or check the reactions dataset.
-    #[command(subcommand)]
-    Dataset(DatasetCommand),
     /// Bulk-overwrite the bot's slash commands on Discord (globally, or for one server).
     Register {
         /// Register for this server only (takes effect at once; global commands can
@@ -86,31 +83,4 @@ pub struct AskArgs {
     /// '/timeline date:2020-10-10 to:2020-10-12'.
     #[arg(required = true, num_args = 1.., value_name = "COMMAND")]
     pub command: Vec<String>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum DatasetCommand {
-    /// Derive the dataset from the source text and the curation file.
-    Build(BuildArgs),
-    /// Validate a dataset (the embedded one, or --data PATH), check it against the
-    /// source text and print its counts.
-    Check {
-        /// The source text to check quotes against (default: the embedded one).
-        #[arg(long, value_name = "PATH")]
-        source: Option<PathBuf>,
-    },
-}
-
-#[derive(Debug, Args)]
-pub struct BuildArgs {
-    #[arg(
-        long,
-        value_name = "PATH",
-        default_value = "data/source/reactions-article.txt"
-    )]
-    pub source: PathBuf,
-    #[arg(long, value_name = "PATH", default_value = "data/curation.toml")]
-    pub curation: PathBuf,
-    #[arg(long, value_name = "PATH", default_value = "data/reactions.json")]
-    pub out: PathBuf,
 }

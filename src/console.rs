@@ -3,10 +3,10 @@
 
 use std::io::{self, BufRead, Write};
 
-use crate::commands::{Call, Context, Core, ParseError, Request, Value, parse_line};
-use crate::reply::markdown::to_terminal;
-use crate::reply::{Button, Choice, Message, Reply};
 use jiff::Timestamp;
+use karabakh_core::commands::{Call, Context, Core, ParseError, Request, Value, parse_line};
+use karabakh_core::reply::markdown::to_terminal;
+use karabakh_core::reply::{Button, Choice, Message, Reply};
 
 /// How wide the console wraps text.
 pub const WIDTH: usize = 88;
@@ -273,7 +273,7 @@ mod tests {
     #[test]
     fn help_keeps_every_command_whole_when_it_wraps() {
         let out = session("/help\n");
-        for c in crate::commands::COMMANDS {
+        for c in karabakh_core::commands::COMMANDS {
             assert!(
                 out.contains(&format!("/{}", c.name)),
                 "/{} is split across lines",

@@ -1,20 +1,16 @@
 //! karabakh-reactions: a Discord bot that quotes the international reactions to the
 //! 2020 Nagorno-Karabakh war from a cited dataset.
 //!
-//! Data flows one way: source text → [`dataset`] → [`query`] → [`reply`] → Discord JSON
-//! ([`discord`]). [`commands`] holds the one command table and the pure [`commands::Core`];
-//! the edges ([`console`], [`discord`], [`store`]) do the I/O.
+//! This package is the bot's edges: the pure core ([`karabakh_core`]) decides every
+//! answer, and the modules here move it in and out. Data flows one way: source text →
+//! dataset → query → reply (all in the core) → Discord JSON ([`discord`]) or text
+//! ([`console`]). [`service`] is the one path every transport takes through the core
+//! and the settings store ([`karabakh_store`]); [`scheduler`] sends the daily posts.
 
 pub mod cli;
-pub mod commands;
-pub mod config;
 pub mod console;
-pub mod dataset;
 pub mod discord;
-pub mod query;
-pub mod reply;
-pub mod schedule;
+pub mod operator;
+pub mod scheduler;
 pub mod service;
 pub mod startup;
-pub mod store;
-pub mod text;

@@ -1,18 +1,15 @@
 //! Start-up only: parse the command line, load what it names, run it.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use karabakh_reactions::cli::{AskArgs, Cli, Command, DatasetCommand};
-use karabakh_reactions::commands::{Context, Core, Request};
-use karabakh_reactions::dataset::{self, Dataset};
+use karabakh_core::commands::{Context, Core, Request};
+use karabakh_core::reply::Reply;
+use karabakh_reactions::cli::{AskArgs, Cli, Command};
 use karabakh_reactions::discord::gateway::{self, Sharding};
 use karabakh_reactions::discord::register::{self, Scope};
 use karabakh_reactions::discord::{endpoint, render, rest};
-use karabakh_reactions::reply::Reply;
 use karabakh_reactions::{console, startup};
 
 /// Exit code for a command line the bot cannot run (an unknown command or option).
@@ -114,44 +111,6 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             block_on(serve(service, verifier, addr, config, token))?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Dataset(DatasetCommand::Build(args))) => {
-            let source = read(&args.source)?;
-            let curation = read(&args.curation)?;
-            let built = dataset::build(&source, &curation).map_err(|e| e.to_string())?;
-            let check = dataset::check_against_source(&built, &source);
-            if !check.problems.is_empty() {
-                return Err(format!(
-                    "the built dataset fails its checks:\n  {}",
-                    check.problems.join("\n  ")
-                ));
-            }
-            std::fs::write(&args.out, dataset::to_json(&built))
-                .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
-            println!("wrote {}", args.out.display());
-            print_counts(&built);
-            Ok(ExitCode::SUCCESS)
-        }
-        Some(Command::Dataset(DatasetCommand::Check { source })) => {
-            let data = startup::load_dataset(cli.data.as_deref())?;
-            let source = match source {
-                Some(path) => read(&path)?,
-                None => dataset::SOURCE_TEXT.to_owned(),
-            };
-            let check = dataset::check_against_source(&data, &source);
-            print_counts(&data);
-            if check.problems.is_empty() {
-                println!(
-                    "checks: all passed (verbatim quotes, citations, coverage of the article)"
-                );
-                Ok(ExitCode::SUCCESS)
-            } else {
-                println!("checks: {} problems", check.problems.len());
-                for p in &check.problems {
-                    println!("  {p}");
-                }
-                Ok(ExitCode::FAILURE)
-            }
-        }
     }
 }
 
@@ -208,8 +167,8 @@ async fn serve(
     service: karabakh_reactions::service::Service,
     verifier: serenity::interactions_endpoint::Verifier,
     addr: std::net::SocketAddr,
-    config: &karabakh_reactions::config::Config,
-    token: Option<&karabakh_reactions::config::Secret>,
+    config: &karabakh_reactions::operator::Config,
+    token: Option<&karabakh_reactions::operator::Secret>,
 ) -> Result<(), String> {
     let stop = gateway::shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -238,61 +197,4 @@ async fn serve(
     served.map_err(|e| format!("the HTTP server stopped: {e}"))?;
     tracing::info!("stopped");
     Ok(())
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-fn print_counts(d: &Dataset) {
-    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-    for a in &d.actors {
-        *kinds.entry(a.kind.label()).or_default() += 1;
-    }
-    let mut precisions: BTreeMap<String, usize> = BTreeMap::new();
-    for s in &d.statements {
-        *precisions
-            .entry(format!("{:?}", s.date.precision).to_lowercase())
-            .or_default() += 1;
-    }
-    let dated: Vec<_> = d.statements.iter().filter_map(|s| s.date.start).collect();
-    let cited: std::collections::BTreeSet<u16> = d
-        .statements
-        .iter()
-        .flat_map(|s| s.citations.iter().copied())
-        .collect();
-    println!("dataset {}", d.version);
-    println!(
-        "  statements: {} ({} dated, {} undated)",
-        d.statements.len(),
-        dated.len(),
-        d.statements.len() - dated.len()
-    );
-    println!("    by date precision: {}", join(&precisions));
-    if let (Some(first), Some(last)) = (dated.iter().min(), dated.iter().max()) {
-        println!("    dated from {first} to {last}");
-    }
-    println!(
-        "  citations carried: {} of 1–{}",
-        cited.len(),
-        d.source.citations
-    );
-    println!("  actors: {} ({})", d.actors.len(), join(&kinds));
-    println!(
-        "  topics: {} ({} dated events)",
-        d.topics.len(),
-        d.topics.iter().map(|t| t.events.len()).sum::<usize>()
-    );
-    println!("  reference excerpts: {}", d.excerpts.len());
-    println!(
-        "  source: {} ({}), {}",
-        d.source.title, d.source.url, d.source.licence
-    );
-}
-
-fn join<K: std::fmt::Display>(m: &BTreeMap<K, usize>) -> String {
-    m.iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serenity::all::Interaction;
 
-use crate::commands::{Core, Effect, Request};
 use crate::discord::interaction;
-use crate::reply::Reply;
-use crate::store::SettingsStore;
+use karabakh_core::commands::{Core, Effect, Request};
+use karabakh_core::reply::Reply;
+use karabakh_store::{SettingsStore, StoreError};
 
 /// How many audit records `/config show` lists.
 pub const AUDIT_SHOWN: usize = 10;
@@ -75,7 +75,7 @@ impl Service {
         {
             let saved = match &self.store {
                 Some(store) => store.apply(*guild_id, change, *user_id, now).map(|_| ()),
-                None => Err(crate::store::StoreError::Schedule {
+                None => Err(StoreError::Schedule {
                     guild_id: *guild_id,
                     reason: "the bot runs without a database".to_owned(),
                 }),
@@ -107,7 +107,7 @@ impl Service {
 
     /// Puts the server's settings (and, for commands that show it, its audit trail)
     /// into the request's context.
-    fn load(&self, request: &mut Request) -> Result<(), crate::store::StoreError> {
+    fn load(&self, request: &mut Request) -> Result<(), StoreError> {
         let (Some(store), Some(guild)) = (&self.store, request.context().guild_id) else {
             return Ok(());
         };
@@ -129,6 +129,6 @@ impl Service {
 }
 
 /// Whether a message is a polite notice (grey), not a dataset answer.
-fn is_notice(m: &crate::reply::Message) -> bool {
-    m.embed.color == crate::reply::NOTICE_COLOR
+fn is_notice(m: &karabakh_core::reply::Message) -> bool {
+    m.embed.color == karabakh_core::reply::NOTICE_COLOR
 }

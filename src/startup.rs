@@ -5,23 +5,23 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::commands::Core;
-use crate::config::{self, Config, Loaded};
-use crate::dataset::{self, Dataset};
+use crate::operator::{self, Config, Loaded};
 use crate::service::Service;
-use crate::store::{SettingsStore, SqliteStore};
+use karabakh_core::commands::Core;
+use karabakh_core::dataset::{self, Dataset};
+use karabakh_store::{SettingsStore, SqliteStore};
 
 /// Reads the configuration: defaults, then the file (`--config PATH`, or
 /// `config/bot.toml` if it exists), then the environment.
 pub fn load_config(explicit: Option<&Path>) -> Result<Loaded, String> {
-    config::load(explicit, &config::process_env).map_err(|e| e.to_string())
+    operator::load(explicit, &operator::process_env).map_err(|e| e.to_string())
 }
 
 /// Structured logs on standard error, at the configured level (`KR_LOG` or
 /// `log.level`, e.g. `info` or `karabakh_reactions=debug,serenity=warn`).
 pub fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(config::DEFAULT_LOG_LEVEL));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(operator::DEFAULT_LOG_LEVEL));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -86,10 +86,10 @@ impl DailyPosts {
 pub fn spawn_scheduler(
     service: &Service,
     config: &Config,
-    token: &crate::config::Secret,
+    token: &crate::operator::Secret,
 ) -> Option<DailyPosts> {
     use crate::discord::messages::RestPoster;
-    use crate::schedule::{self, Scheduler};
+    use crate::scheduler::{self, Scheduler};
 
     let Some(store) = service.store.clone() else {
         tracing::info!("no settings database: the daily posts are off");
@@ -107,6 +107,6 @@ pub fn spawn_scheduler(
     let (stop, stopped) = tokio::sync::watch::channel(false);
     Some(DailyPosts {
         stop,
-        handle: schedule::spawn(scheduler, poll, stopped),
+        handle: scheduler::spawn(scheduler, poll, stopped),
     })
 }

@@ -121,12 +121,12 @@ fn a_bad_dataset_file_is_refused_with_its_name() {
     let dir = std::env::temp_dir().join(format!("kr-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("broken.json");
-    let json = karabakh_reactions::dataset::EMBEDDED_JSON.replacen(
+    let json = karabakh_core::dataset::EMBEDDED_JSON.replacen(
         "\"citations\": [\n        1\n      ]",
         "\"citations\": []",
         1,
     );
-    assert_ne!(json, karabakh_reactions::dataset::EMBEDDED_JSON);
+    assert_ne!(json, karabakh_core::dataset::EMBEDDED_JSON);
     std::fs::write(&path, json).unwrap();
     let o = bot()
         .arg("--data")

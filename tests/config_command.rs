@@ -7,10 +7,11 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use jiff::Timestamp;
-use karabakh_reactions::commands::Core;
+use karabakh_core::commands::Core;
+use karabakh_core::settings::{GuildSettings, Setting, Visibility};
 use karabakh_reactions::discord::render;
 use karabakh_reactions::service::{Handled, Service};
-use karabakh_reactions::store::{GuildSettings, Setting, SettingsStore, SqliteStore, Visibility};
+use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::{Value, json};
 use serenity::all::Interaction;
 use tempfile::TempDir;

@@ -12,12 +12,12 @@ use axum::http::{Request, Response, StatusCode, header};
 use ed25519_dalek::{Signer, SigningKey};
 use http_body_util::BodyExt;
 use jiff::Timestamp;
-use karabakh_reactions::commands::{COMMANDS, Kind, MANAGE_GUILD, Permission, Value};
+use karabakh_core::commands::{COMMANDS, Kind, MANAGE_GUILD, Permission, Value};
 use karabakh_reactions::console;
 use karabakh_reactions::discord::endpoint::{self, Endpoint, MAX_BODY};
 use karabakh_reactions::discord::render;
 use karabakh_reactions::service::Service;
-use karabakh_reactions::store::{SettingsStore, SqliteStore};
+use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::{Value as Json, json};
 use tower::ServiceExt;
 
@@ -49,7 +49,7 @@ fn fixture() -> Fixture {
     let store: Arc<dyn SettingsStore> =
         Arc::new(SqliteStore::open(dir.path().join("settings.sqlite3")).unwrap());
     let service = Service::new(
-        Arc::new(karabakh_reactions::commands::Core::embedded().unwrap()),
+        Arc::new(karabakh_core::commands::Core::embedded().unwrap()),
         Some(store),
     );
     let endpoint = Endpoint::with_clock(
@@ -138,12 +138,12 @@ fn series(metrics: &str, name: &str) -> u64 {
 /// A slash command as Discord would send it in the fixture's server: the options of
 /// a line typed as in Discord, with each option's Discord type.
 fn command_payload(line: &str) -> Json {
-    let Ok(karabakh_reactions::commands::Request::Command(call)) =
+    let Ok(karabakh_core::commands::Request::Command(call)) =
         console::request(line, common::context(), false)
     else {
         panic!("{line} is a command")
     };
-    let spec = karabakh_reactions::commands::spec(&call.command).unwrap();
+    let spec = karabakh_core::commands::spec(&call.command).unwrap();
     let option_specs = spec.options_of(call.subcommand.as_deref());
     let mut options: Vec<Json> = call
         .options

@@ -4,9 +4,9 @@
 mod common;
 
 use common::{context, core};
-use karabakh_reactions::commands::{COMMANDS, Call, Kind, Request, Value};
+use karabakh_core::commands::{COMMANDS, Call, Kind, Request, Value};
+use karabakh_core::reply::{Button, Message, Reply, limits};
 use karabakh_reactions::discord::render;
-use karabakh_reactions::reply::{Button, Message, Reply, limits};
 use proptest::prelude::*;
 
 fn len(s: &str) -> usize {

@@ -7,7 +7,7 @@ mod common;
 use common::{autocomplete, button, command, core};
 use karabakh_reactions::discord::render;
 
-fn body(request: &karabakh_reactions::commands::Request) -> String {
+fn body(request: &karabakh_core::commands::Request) -> String {
     let json: serde_json::Value =
         serde_json::from_str(&render::body(&core().respond(request).reply)).unwrap();
     serde_json::to_string_pretty(&json).unwrap()

@@ -11,16 +11,14 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
-use karabakh_reactions::commands::Core;
-use karabakh_reactions::config::{self, Config};
+use karabakh_core::commands::Core;
+use karabakh_core::reply::Message;
+use karabakh_core::schedule::ChannelMessage;
+use karabakh_core::settings::{Change, OnThisDay, PostTime, Setting, TimeZoneName, post_nonce};
 use karabakh_reactions::discord::messages::RestPoster;
-use karabakh_reactions::reply::Message;
-use karabakh_reactions::schedule::{
-    ChannelMessage, Outcome, PostError, Poster, Scheduler, TickReport,
-};
-use karabakh_reactions::store::{
-    Change, OnThisDay, PostTime, Setting, SettingsStore, SqliteStore, TimeZoneName, post_nonce,
-};
+use karabakh_reactions::operator::{self, Config};
+use karabakh_reactions::scheduler::{Outcome, PostError, Poster, Scheduler, TickReport};
+use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::json;
 use support::{FakeDiscord, Scripted};
 use tempfile::TempDir;
@@ -45,7 +43,7 @@ fn config_for(fake: &FakeDiscord) -> Config {
         "DISCORD_API_BASE" => Some(base.clone()),
         _ => None,
     };
-    config::resolve(None, &env).unwrap()
+    operator::resolve(None, &env).unwrap()
 }
 
 fn otd(channel_id: u64, time: &str, zone: &str) -> OnThisDay {
@@ -259,7 +257,7 @@ async fn the_request_is_a_silent_message_with_the_nonce_and_the_bot_token() {
     );
     assert!(body.get("flags").is_none(), "{body}");
     // The same page as `/onthisday 09-27`, buttons included when it has several.
-    let expected = karabakh_reactions::schedule::answer_for(
+    let expected = karabakh_core::schedule::answer_for(
         &core(),
         date(2020, 9, 27),
         5,
@@ -623,7 +621,8 @@ async fn run_loop_until_posted<P: Poster + 'static>(
     day: Date,
 ) {
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let handle = karabakh_reactions::schedule::spawn(scheduler, Duration::from_secs(3600), stopped);
+    let handle =
+        karabakh_reactions::scheduler::spawn(scheduler, Duration::from_secs(3600), stopped);
     for _ in 0..200 {
         if b.store.was_posted(1, day).unwrap() {
             break;

@@ -39,9 +39,9 @@ use jiff::Timestamp;
 use serenity::all::Interaction;
 use serenity::interactions_endpoint::Verifier;
 
-use crate::commands::{COMMANDS, Permission, Request};
 use crate::discord::{interaction, render};
 use crate::service::{Handled, Service};
+use karabakh_core::commands::{COMMANDS, Permission, Request};
 
 /// The path Discord POSTs to: the interactions endpoint URL is
 /// `https://<host>/interactions`.

@@ -18,9 +18,9 @@ use serenity::all::{
 };
 use serenity::async_trait;
 
-use crate::config::{Config, Secret};
 use crate::discord::register::{self, Scope};
 use crate::discord::{render, rest};
+use crate::operator::{Config, Secret};
 use crate::service::{Handled, Service};
 
 /// No intents at all: interactions reach a bot whatever its intents, and it reads

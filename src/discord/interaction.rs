@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use serenity::all::{CommandDataOption, CommandDataOptionValue, CommandInteraction, Interaction};
 
-use crate::commands::{Call, Context, Options, Request, Value};
+use karabakh_core::commands::{Call, Context, Options, Request, Value};
 
 /// The request an interaction makes, or `None` for one the core does not answer
 /// (PING is answered by the transport; modals and others are not used).

@@ -17,10 +17,12 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-use crate::config::Secret;
 use crate::discord::render;
-use crate::reply::Message;
-use crate::schedule::{ChannelMessage, DEFAULT_RETRY_AFTER, PostError, Poster};
+use crate::operator::Secret;
+use karabakh_core::reply::Message;
+use karabakh_core::schedule::{ChannelMessage, DEFAULT_RETRY_AFTER};
+
+use crate::scheduler::{PostError, Poster};
 
 /// How long any one request may take, answer included.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -323,7 +325,7 @@ mod tests {
     #[test]
     fn the_token_is_not_in_the_debug_output() {
         let env = |k: &str| (k == "DISCORD_TOKEN").then(|| "abc.def.ghi".to_owned());
-        let config = crate::config::resolve(None, &env).unwrap();
+        let config = crate::operator::resolve(None, &env).unwrap();
         let p = RestPoster::new("http://127.0.0.1:1", config.secrets.token().unwrap()).unwrap();
         assert!(!format!("{p:?}").contains("abc.def.ghi"));
     }

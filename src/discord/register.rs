@@ -5,9 +5,9 @@
 use serenity::all::{Command, GuildId};
 use serenity::http::Http;
 
-use crate::config::Config;
-use crate::config::Secret;
 use crate::discord::{render, rest};
+use crate::operator::Config;
+use crate::operator::Secret;
 
 /// The JSON body of the bulk overwrite, exactly as it is sent (serenity serializes
 /// the same definitions with the same serializer).

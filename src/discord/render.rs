@@ -10,8 +10,8 @@ use serenity::all::{
     InteractionContext, Permissions,
 };
 
-use crate::commands::{COMMANDS, CommandSpec, Kind, OptionSpec, Permission};
-use crate::reply::{Button, Message, Reply, limits};
+use karabakh_core::commands::{COMMANDS, CommandSpec, Kind, OptionSpec, Permission};
+use karabakh_core::reply::{Button, Message, Reply, limits};
 
 /// The interaction response for a reply.
 pub fn response(reply: &Reply) -> CreateInteractionResponse {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serenity::all::{CreateAllowedMentions, CurrentUser, HttpError};
 use serenity::http::{Http, HttpBuilder};
 
-use crate::config::{DEFAULT_API_BASE, Secret};
+use crate::operator::{DEFAULT_API_BASE, Secret};
 
 /// How long to wait for a TCP (and TLS) connection to the API.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

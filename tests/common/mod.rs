@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use karabakh_reactions::commands::{Context, Core, Request};
+use karabakh_core::commands::{Context, Core, Request};
 use karabakh_reactions::console;
 
 pub fn core() -> &'static Core {

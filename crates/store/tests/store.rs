@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
-use karabakh_reactions::store::{
-    AuditEntry, Change, Claim, GuildSettings, LastChange, MIGRATIONS, OnThisDay, Paused, PostTime,
-    Run, SCHEMA_VERSION, Setting, SettingsStore, SqliteStore, StoreError, TimeZoneName, Visibility,
-    post_nonce,
+use karabakh_core::settings::{
+    AuditEntry, Change, GuildSettings, LastChange, OnThisDay, Paused, PostTime, Run, Setting,
+    TimeZoneName, Visibility, post_nonce,
 };
+use karabakh_store::{Claim, MIGRATIONS, SCHEMA_VERSION, SettingsStore, SqliteStore, StoreError};
 use rusqlite::Connection;
 use tempfile::TempDir;
 

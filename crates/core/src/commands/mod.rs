@@ -21,7 +21,7 @@ use crate::dataset::{Dataset, DatasetError};
 use crate::query::Index;
 use crate::reply::markdown::{self, escape, escape_user};
 use crate::reply::{Answer, Choice, Credit, Reply, limits};
-use crate::store::{AuditEntry, Change, GuildSettings, Visibility};
+use crate::settings::{AuditEntry, Change, GuildSettings, Visibility};
 
 /// The type of an option's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

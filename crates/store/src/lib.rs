@@ -1,7 +1,8 @@
 //! Durable storage for what servers configure and for the daily posts' schedule.
 //!
 //! An edge: it does I/O and keeps values; what a command means and what Discord
-//! says live elsewhere. Everything goes through [`SettingsStore`], so that another
+//! says live elsewhere. The values it keeps are the core's
+//! ([`karabakh_core::settings`]). Everything goes through [`SettingsStore`], so that another
 //! database (PostgreSQL, for several processes) can stand in for [`SqliteStore`].
 //!
 //! The trait is synchronous; async callers use `tokio::task::spawn_blocking`. The
@@ -10,14 +11,13 @@
 //! daily posts carried over from a database older than migration 0002.)
 
 mod migrations;
-mod model;
 mod sqlite;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use karabakh_core::settings::{AuditEntry, Change, GuildSettings, OnThisDay, Run};
 
 pub use migrations::{MIGRATIONS, Migration, SCHEMA_VERSION};
-pub use model::*;
 pub use sqlite::SqliteStore;
 
 /// Why the store could not do what it was asked. Each message is a sentence for the

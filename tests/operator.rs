@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use karabakh_reactions::config::{self, Config, ConfigError, ENV_VARS, KEYS, SECRET_VARS};
+use karabakh_reactions::operator::{self, Config, ConfigError, ENV_VARS, KEYS, SECRET_VARS};
 
 const EXAMPLE: &str = include_str!("../config/bot.example.toml");
 const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.very-secret-token-value";
@@ -22,7 +22,7 @@ fn no_env(_: &str) -> Option<String> {
 }
 
 fn from_file(text: &str) -> Result<Config, ConfigError> {
-    config::resolve(Some(("config/bot.toml", text)), &no_env)
+    operator::resolve(Some(("config/bot.toml", text)), &no_env)
 }
 
 fn refusal(text: &str) -> String {
@@ -31,7 +31,7 @@ fn refusal(text: &str) -> String {
 
 #[test]
 fn the_defaults_are_the_documented_ones() {
-    let c = config::resolve(None, &no_env).unwrap();
+    let c = operator::resolve(None, &no_env).unwrap();
     assert_eq!(c, Config::default());
     assert_eq!(
         c.database.path,
@@ -49,7 +49,7 @@ fn the_defaults_are_the_documented_ones() {
 #[test]
 fn the_example_file_is_exactly_the_defaults() {
     assert_eq!(
-        config::resolve(Some(("config/bot.example.toml", EXAMPLE)), &no_env).unwrap(),
+        operator::resolve(Some(("config/bot.example.toml", EXAMPLE)), &no_env).unwrap(),
         Config::default()
     );
 }
@@ -78,7 +78,7 @@ fn the_example_file_documents_every_key_and_variable() {
     }
     // The commented-out key is written in a form the file accepts.
     let uncommented = EXAMPLE.replace("# dev_guild = ", "dev_guild = ");
-    let c = config::resolve(Some(("example", &uncommented)), &no_env).unwrap();
+    let c = operator::resolve(Some(("example", &uncommented)), &no_env).unwrap();
     assert_eq!(c.discord.dev_guild, Some(123_456_789_012_345_678));
 }
 
@@ -126,7 +126,7 @@ fn a_partial_file_keeps_the_other_defaults() {
 fn the_environment_overrides_the_file() {
     let file = "[database]\npath = \"from-file.sqlite3\"\n[log]\nlevel = \"warn\"\n\
                 [http]\nlisten = \"127.0.0.1:1\"\n";
-    let c = config::resolve(
+    let c = operator::resolve(
         Some(("config/bot.toml", file)),
         &env(&[
             ("KR_DATABASE", "from-env.sqlite3"),
@@ -145,7 +145,7 @@ fn the_environment_overrides_the_file() {
     assert_eq!(c.discord.dev_guild, Some(42));
     assert_eq!(c.schedule.poll_seconds, 15);
     assert_eq!(c.log.level, "warn");
-    let c = config::resolve(Some(("f", file)), &env(&[("KR_LOG", "debug")])).unwrap();
+    let c = operator::resolve(Some(("f", file)), &env(&[("KR_LOG", "debug")])).unwrap();
     assert_eq!(c.log.level, "debug");
 }
 
@@ -263,7 +263,7 @@ fn bad_environment_values_are_refused_with_the_variable() {
         ),
     ];
     for (var, value, expected) in cases {
-        let err = config::resolve(None, &env(&[(var, value)]))
+        let err = operator::resolve(None, &env(&[(var, value)]))
             .unwrap_err()
             .to_string();
         assert!(err.starts_with(expected), "{var}={value}\n  got: {err}");
@@ -273,7 +273,7 @@ fn bad_environment_values_are_refused_with_the_variable() {
 #[test]
 fn secrets_come_from_the_environment_and_never_show() {
     let key = "ab".repeat(32);
-    let c = config::resolve(
+    let c = operator::resolve(
         None,
         &env(&[("DISCORD_TOKEN", TOKEN), ("DISCORD_PUBLIC_KEY", &key)]),
     )
@@ -288,7 +288,7 @@ fn secrets_come_from_the_environment_and_never_show() {
 
 #[test]
 fn missing_secrets_are_asked_for_by_name() {
-    let c = config::resolve(None, &no_env).unwrap();
+    let c = operator::resolve(None, &no_env).unwrap();
     let err = c.secrets.token().unwrap_err().to_string();
     assert!(
         err.contains("DISCORD_TOKEN") && err.contains("DISCORD_TOKEN_FILE"),
@@ -305,7 +305,7 @@ fn secrets_can_come_from_a_file_named_in_the_environment() {
     std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
     let key_file = dir.path().join("public_key");
     std::fs::write(&key_file, "0f".repeat(32)).unwrap();
-    let c = config::resolve(
+    let c = operator::resolve(
         None,
         &env(&[
             ("DISCORD_TOKEN_FILE", token_file.to_str().unwrap()),
@@ -321,7 +321,7 @@ fn secrets_can_come_from_a_file_named_in_the_environment() {
     assert_eq!(c.secrets.public_key().unwrap().expose(), "0f".repeat(32));
 
     let missing = dir.path().join("nope");
-    let err = config::resolve(
+    let err = operator::resolve(
         None,
         &env(&[("DISCORD_TOKEN_FILE", missing.to_str().unwrap())]),
     )
@@ -339,12 +339,12 @@ fn bad_secrets_are_refused_without_echoing_them() {
         ("DISCORD_TOKEN", TOKEN),
         ("DISCORD_TOKEN_FILE", "/run/secrets/token"),
     ]);
-    let err = config::resolve(None, &both).unwrap_err().to_string();
+    let err = operator::resolve(None, &both).unwrap_err().to_string();
     assert!(err.contains("not both"), "{err}");
     assert!(!err.contains(TOKEN));
 
     let spaced = format!("{TOKEN} extra");
-    let err = config::resolve(None, &env(&[("DISCORD_TOKEN", &spaced)]))
+    let err = operator::resolve(None, &env(&[("DISCORD_TOKEN", &spaced)]))
         .unwrap_err()
         .to_string();
     assert!(
@@ -354,7 +354,7 @@ fn bad_secrets_are_refused_without_echoing_them() {
     assert!(!err.contains(TOKEN), "{err}");
 
     let bad_key = format!("{}zz", "ab".repeat(31));
-    let err = config::resolve(None, &env(&[("DISCORD_PUBLIC_KEY", &bad_key)]))
+    let err = operator::resolve(None, &env(&[("DISCORD_PUBLIC_KEY", &bad_key)]))
         .unwrap_err()
         .to_string();
     assert!(err.contains("not an Ed25519 public key"), "{err}");
@@ -366,13 +366,13 @@ fn load_reads_an_explicit_file_which_must_exist() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bot.toml");
     std::fs::write(&path, "[log]\nlevel = \"debug\"\n").unwrap();
-    let loaded = config::load(Some(&path), &env(&[("KR_LISTEN", "127.0.0.1:7")])).unwrap();
+    let loaded = operator::load(Some(&path), &env(&[("KR_LISTEN", "127.0.0.1:7")])).unwrap();
     assert_eq!(loaded.file.as_deref(), Some(path.as_path()));
     assert_eq!(loaded.config.log.level, "debug");
     assert_eq!(loaded.config.http.listen.to_string(), "127.0.0.1:7");
 
     let missing = dir.path().join("missing.toml");
-    let err = config::load(Some(&missing), &no_env)
+    let err = operator::load(Some(&missing), &no_env)
         .unwrap_err()
         .to_string();
     assert!(
@@ -381,7 +381,9 @@ fn load_reads_an_explicit_file_which_must_exist() {
     );
 
     std::fs::write(&path, "[log]\nlevell = \"debug\"\n").unwrap();
-    let err = config::load(Some(&path), &no_env).unwrap_err().to_string();
+    let err = operator::load(Some(&path), &no_env)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with(&format!("{}: unknown key `log.levell`", path.display())),
         "{err}"

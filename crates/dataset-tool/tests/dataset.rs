@@ -2,9 +2,8 @@
 //! facts checked by hand against `data/source/reactions-article.txt`.
 
 use jiff::civil::Date;
-use karabakh_reactions::dataset::{
-    self, CURATION, Dataset, How, Precision, SOURCE_TEXT, Statement, check_against_source,
-};
+use karabakh_core::dataset::{self, Dataset, How, Precision, Statement};
+use karabakh_dataset::{CURATION, SOURCE_TEXT, build, check_against_source};
 
 fn data() -> Dataset {
     dataset::embedded().expect("the embedded dataset loads")
@@ -33,25 +32,25 @@ fn day(s: &str) -> Date {
 
 #[test]
 fn the_committed_dataset_is_a_fresh_build() {
-    let built = dataset::build(SOURCE_TEXT, CURATION).expect("the dataset builds");
+    let built = build(SOURCE_TEXT, CURATION).expect("the dataset builds");
     let fresh = dataset::to_json(&built);
     assert!(
         fresh == dataset::EMBEDDED_JSON,
-        "data/reactions.json is stale: run `cargo run -- dataset build`"
+        "data/reactions.json is stale: run `cargo run -p karabakh-dataset -- build`"
     );
 }
 
 #[test]
 fn the_build_is_reproducible_and_ids_do_not_depend_on_corrections() {
-    let a = dataset::build(SOURCE_TEXT, CURATION).unwrap();
-    let b = dataset::build(SOURCE_TEXT, CURATION).unwrap();
+    let a = build(SOURCE_TEXT, CURATION).unwrap();
+    let b = build(SOURCE_TEXT, CURATION).unwrap();
     assert_eq!(a, b);
     // Ids come from where a statement stands in the source, not from what the
     // corrections say of it: drop every correction and the ids stay the same.
     let cut = CURATION
         .find("\n[[statement]]")
         .expect("the curation has corrections");
-    let bare = dataset::build(SOURCE_TEXT, &CURATION[..cut]).unwrap();
+    let bare = build(SOURCE_TEXT, &CURATION[..cut]).unwrap();
     let ids = |d: &Dataset| {
         d.statements
             .iter()
@@ -446,23 +445,19 @@ fn curation_mistakes_are_named() {
         "actors = [\"Armenia Fund\"]",
         "actors = [\"Atlantis Fund\"]",
     );
-    let err = dataset::build(SOURCE_TEXT, &wrong_actor)
-        .unwrap_err()
-        .to_string();
+    let err = build(SOURCE_TEXT, &wrong_actor).unwrap_err().to_string();
     assert!(err.contains("unknown actor 'Atlantis Fund'"), "{err}");
 
     let vague = CURATION.replace(
         "at = \"Subsequently, Georgia closed its border\"",
         "at = \"Georgia\"",
     );
-    let err = dataset::build(SOURCE_TEXT, &vague).unwrap_err().to_string();
+    let err = build(SOURCE_TEXT, &vague).unwrap_err().to_string();
     assert!(
         err.contains("statement at 'Georgia' must name words found once"),
         "{err}"
     );
 
-    let err = dataset::build(SOURCE_TEXT, "not = [toml")
-        .unwrap_err()
-        .to_string();
+    let err = build(SOURCE_TEXT, "not = [toml").unwrap_err().to_string();
     assert!(err.starts_with("data/curation.toml:"), "{err}");
 }

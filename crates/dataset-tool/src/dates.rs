@@ -7,7 +7,7 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 use regex::Regex;
 
-use super::model::{How, Precision, When};
+use karabakh_core::dataset::{How, Precision, When};
 
 const MONTHS: &str =
     "(January|February|March|April|May|June|July|August|September|October|November|December)";

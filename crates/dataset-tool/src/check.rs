@@ -1,8 +1,8 @@
 //! Checks a dataset against the source text it claims to quote.
 
-use super::build::{distinct, sentence_ranges};
-use super::model::Dataset;
-use crate::text::{markers, strip_markers};
+use crate::build::{distinct, sentence_ranges};
+use karabakh_core::dataset::Dataset;
+use karabakh_core::text::{markers, strip_markers};
 
 /// What checking a dataset against its source found.
 #[derive(Debug, Default)]

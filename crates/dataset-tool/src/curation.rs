@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::model::{ActorKind, Theme};
+use karabakh_core::dataset::{ActorKind, Theme};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

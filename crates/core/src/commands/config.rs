@@ -12,7 +12,7 @@ use super::{
 };
 use crate::reply::markdown::escape;
 use crate::reply::{Answer, Button, Choice, limits};
-use crate::store::{
+use crate::settings::{
     AuditEntry, Change, GuildSettings, LastChange, OnThisDay, PostTime, Setting, TimeZoneName,
     ValueError, Visibility, time_zone_names,
 };

@@ -22,17 +22,17 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         name: "0001_settings.sql",
-        sql: include_str!("../../migrations/0001_settings.sql"),
+        sql: include_str!("../migrations/0001_settings.sql"),
     },
     Migration {
         version: 2,
         name: "0002_schedule.sql",
-        sql: include_str!("../../migrations/0002_schedule.sql"),
+        sql: include_str!("../migrations/0002_schedule.sql"),
     },
     Migration {
         version: 3,
         name: "0003_empty_days.sql",
-        sql: include_str!("../../migrations/0003_empty_days.sql"),
+        sql: include_str!("../migrations/0003_empty_days.sql"),
     },
 ];
 

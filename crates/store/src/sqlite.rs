@@ -23,6 +23,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehav
 
 use super::migrations;
 use super::*;
+use karabakh_core::settings::*;
 
 /// How long a write waits for another connection's lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -12,11 +12,11 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 
-use super::curation::{ActorDef, Curation, ListRule};
-use super::dates::{self, Found};
-use super::model::*;
-use super::{DEBRIS, display_text};
-use crate::text::{fold, markers, sentence_ends, strip_markers};
+use crate::curation::{ActorDef, Curation, ListRule};
+use crate::dates::{self, Found};
+use karabakh_core::dataset::*;
+use karabakh_core::dataset::{DEBRIS, display_text};
+use karabakh_core::text::{fold, markers, sentence_ends, strip_markers};
 
 /// Why a dataset could not be built: names the curation entry or source line at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -651,7 +651,7 @@ pub fn build(source: &str, curation: &str) -> Result<Dataset, BuildError> {
         topics,
         excerpts,
     };
-    super::validate(&dataset)
+    karabakh_core::dataset::validate(&dataset)
         .map_err(|(entry, rule)| BuildError(format!("built dataset: {entry}: {rule}")))?;
     Ok(dataset)
 }

@@ -1,26 +1,16 @@
-//! The reactions dataset: its types, loading and validation, and the builder that
-//! derives it from the source text. No Discord types and no I/O beyond what the
-//! caller hands in.
+//! The reactions dataset: its types, loading and validation. The builder that
+//! derives it from the source text is a tool of its own (`crates/dataset-tool`); the
+//! bot only loads what it built. No I/O beyond what the caller hands in.
 
-mod build;
-mod check;
-mod curation;
-mod dates;
 mod model;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-pub use build::{BuildError, build};
-pub use check::{SourceCheck, check_against_source};
 pub use model::*;
 
-/// The source text the embedded dataset was built from.
-pub const SOURCE_TEXT: &str = include_str!("../../data/source/reactions-article.txt");
-/// The hand-kept curation file.
-pub const CURATION: &str = include_str!("../../data/curation.toml");
 /// The dataset compiled into the binary.
-pub const EMBEDDED_JSON: &str = include_str!("../../data/reactions.json");
+pub const EMBEDDED_JSON: &str = include_str!("../../../../data/reactions.json");
 /// Name used in messages about the embedded dataset.
 pub const EMBEDDED_ORIGIN: &str = "embedded dataset (data/reactions.json)";
 
