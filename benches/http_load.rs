@@ -289,7 +289,7 @@ fn breakdown(
     let started = Instant::now();
     let handled: Vec<_> = interactions
         .iter()
-        .map(|i| service.handle(i, now).unwrap())
+        .map(|i| service.handle(karabakh_reactions::discord::interaction::request(i, now).unwrap()))
         .collect();
     let handle = started.elapsed().as_secs_f64() * 1e6 / n as f64;
     let started = Instant::now();

@@ -6,7 +6,7 @@ use std::io::{self, BufRead, Write};
 use jiff::Timestamp;
 use karabakh_core::commands::{Call, Context, Core, ParseError, Request, Value, parse_line};
 use karabakh_core::reply::markdown::to_terminal;
-use karabakh_core::reply::{Button, Choice, Message, Reply};
+use karabakh_core::reply::{Button, ButtonId, Choice, Message, Reply};
 
 /// How wide the console wraps text.
 pub const WIDTH: usize = 88;
@@ -156,15 +156,15 @@ pub fn render_message(m: &Message, ansi: bool) -> String {
     out
 }
 
-/// The `custom_id` of the page button labelled with `word`, if it can be clicked.
-fn turn(message: &Message, word: &str) -> Option<String> {
+/// The id of the page button labelled with `word`, if it can be clicked.
+fn turn(message: &Message, word: &str) -> Option<ButtonId> {
     message.buttons.iter().find_map(|b| match b {
         Button::Action {
             label,
-            custom_id,
+            id,
             disabled: false,
             ..
-        } if label.to_lowercase().contains(word) => Some(custom_id.clone()),
+        } if label.to_lowercase().contains(word) => Some(id.clone()),
         _ => None,
     })
 }
@@ -199,9 +199,13 @@ pub fn run(
                     "previous"
                 };
                 match last.as_ref().and_then(|m| turn(m, word)) {
-                    Some(custom_id) => {
-                        Some(core.respond(&Request::Button { custom_id, context }).reply)
-                    }
+                    Some(id) => Some(
+                        core.respond(&Request::Button {
+                            id: Some(id),
+                            context,
+                        })
+                        .reply,
+                    ),
                     None => {
                         writeln!(output, "There is no {word} page.")?;
                         None

@@ -127,7 +127,7 @@ fn ask(core: &Core, args: &AskArgs) -> Result<ExitCode, String> {
     let first = core.respond(&request).reply;
     let replies: Vec<Reply> = match (&request, &first, args.all_pages) {
         (Request::Command(call), Reply::Message(m), true) if m.pages > 1 => {
-            let answer = core.answer(call);
+            let answer = core.answer(call).answer;
             std::iter::once(first.clone())
                 .chain((2..=m.pages).map(|n| Reply::Update(answer.page(n))))
                 .collect()

@@ -1,15 +1,13 @@
-//! What every transport does with an interaction, apart from moving bytes: turn it
-//! into the core's request, load the server's settings into it, ask the core, make
-//! the requested change durable, and hand back the reply. The gateway and the HTTP
-//! endpoint both call [`Service::handle`], so they always answer alike.
+//! What every transport does with a request, apart from moving bytes: load the
+//! server's settings into it, ask the core, make the requested change durable, and
+//! hand back the reply. The gateway, the HTTP endpoint and the tests all call
+//! [`Service::handle`], so they always answer alike. It takes the core's own
+//! [`Request`]: turning an interaction into one is the Discord edge's job
+//! ([`crate::discord::interaction`]).
 
 use std::sync::Arc;
 
-use jiff::Timestamp;
-use serenity::all::Interaction;
-
-use crate::discord::interaction;
-use karabakh_core::commands::{Core, Effect, Request};
+use karabakh_core::commands::{Core, Effect, Request, RequestKind, Resolution};
 use karabakh_core::reply::Reply;
 use karabakh_store::{SettingsStore, StoreError};
 
@@ -23,16 +21,22 @@ pub struct Service {
     pub store: Option<Arc<dyn SettingsStore>>,
 }
 
-/// A handled interaction: the reply, and what it was, for logs and metrics.
+/// A handled request: the reply, and what it was, for logs and metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handled {
     pub reply: Reply,
-    /// The command (or the command behind a button); "unknown" if none.
-    pub command: String,
-    /// "command", "autocomplete" or "button".
-    pub kind: &'static str,
-    /// "ok", "notice" (a polite private answer), or "error" (a change not saved).
-    pub outcome: &'static str,
+    /// The command (or the command behind a button), by its name in the table; `None`
+    /// for a name the table does not have.
+    pub command: Option<&'static str>,
+    pub kind: RequestKind,
+    pub resolution: Resolution,
+}
+
+impl Handled {
+    /// The command's name for logs and metrics: "unknown" when it is not in the table.
+    pub fn command_label(&self) -> &'static str {
+        self.command.unwrap_or("unknown")
+    }
 }
 
 impl Service {
@@ -40,38 +44,28 @@ impl Service {
         Self { core, store }
     }
 
-    /// Handles one interaction, blocking on the store when there is one (call it from
-    /// `spawn_blocking` in async code). `None` for interactions the core does not
-    /// answer (PING is the transport's).
-    pub fn handle(&self, interaction: &Interaction, now: Timestamp) -> Option<Handled> {
-        let request = interaction::request(interaction, now)?;
-        Some(self.handle_request(request))
-    }
-
-    /// Handles a request already built.
-    pub fn handle_request(&self, mut request: Request) -> Handled {
-        let kind = match &request {
-            Request::Command(_) => "command",
-            Request::Autocomplete { .. } => "autocomplete",
-            Request::Button { .. } => "button",
+    /// Handles one request, blocking on the store when there is one (call it from
+    /// `spawn_blocking` in async code when [`Request::may_write`] says it writes).
+    pub fn handle(&self, mut request: Request) -> Handled {
+        let kind = request.kind();
+        let command = request.spec().map(|s| s.name);
+        let failed = |core: &Core| Handled {
+            reply: core.failure(),
+            command,
+            kind,
+            resolution: Resolution::Failed,
         };
-        let command = request.spec().map_or("unknown", |s| s.name).to_owned();
         if let Err(e) = self.load(&mut request) {
             tracing::error!(error = %e, command, "could not read the server's settings");
-            return Handled {
-                reply: self.core.failure(),
-                command,
-                kind,
-                outcome: "error",
-            };
+            return failed(&self.core);
         }
-        let outcome = self.core.respond(&request);
+        let response = self.core.respond(&request);
         let now = request.context().now;
         if let Some(Effect::Apply {
             guild_id,
             user_id,
             change,
-        }) = &outcome.effect
+        }) = &response.effect
         {
             let saved = match &self.store {
                 Some(store) => store.apply(*guild_id, change, *user_id, now).map(|_| ()),
@@ -82,26 +76,15 @@ impl Service {
             };
             if let Err(e) = saved {
                 tracing::error!(error = %e, guild_id, command, "could not save a settings change");
-                return Handled {
-                    reply: self.core.failure(),
-                    command,
-                    kind,
-                    outcome: "error",
-                };
+                return failed(&self.core);
             }
             tracing::info!(guild_id, user_id, command, change = ?change, "settings changed");
         }
-        let polite = match &outcome.reply {
-            Reply::Message(m) | Reply::Update(m) => {
-                m.private && outcome.effect.is_none() && is_notice(m)
-            }
-            Reply::Choices(_) => false,
-        };
         Handled {
-            reply: outcome.reply,
+            resolution: response.resolution(),
+            reply: response.reply,
             command,
             kind,
-            outcome: if polite { "notice" } else { "ok" },
         }
     }
 
@@ -118,17 +101,9 @@ impl Service {
         } else {
             Vec::new()
         };
-        let context = match request {
-            Request::Command(call) | Request::Autocomplete { call, .. } => &mut call.context,
-            Request::Button { context, .. } => context,
-        };
+        let context = request.context_mut();
         context.settings = settings;
         context.audit = audit;
         Ok(())
     }
-}
-
-/// Whether a message is a polite notice (grey), not a dataset answer.
-fn is_notice(m: &karabakh_core::reply::Message) -> bool {
-    m.embed.color == karabakh_core::reply::NOTICE_COLOR
 }

@@ -8,8 +8,9 @@ use std::sync::{Arc, OnceLock};
 
 use jiff::Timestamp;
 use karabakh_core::commands::Core;
+use karabakh_core::commands::Resolution;
 use karabakh_core::settings::{GuildSettings, Setting, Visibility};
-use karabakh_reactions::discord::render;
+use karabakh_reactions::discord::{interaction, render};
 use karabakh_reactions::service::{Handled, Service};
 use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::{Value, json};
@@ -161,7 +162,8 @@ fn send(b: &Bot, interaction: &Interaction, at: Timestamp) -> (Handled, Value) {
 }
 
 fn send_to(service: &Service, interaction: &Interaction, at: Timestamp) -> (Handled, Value) {
-    let handled = service.handle(interaction, at).expect("answered");
+    let request = interaction::request(interaction, at).expect("answered");
+    let handled = service.handle(request);
     let body = serde_json::from_str(&render::body(&handled.reply)).unwrap();
     (handled, body)
 }
@@ -227,7 +229,7 @@ fn a_member_without_manage_server_is_refused_and_nothing_changes() {
         assert!(private(&body), "{sub}: {body}");
         assert_eq!(title(&body), "Not allowed", "{sub}");
         assert!(description(&body).contains("Manage Server"), "{sub}");
-        assert_eq!(handled.outcome, "notice");
+        assert_eq!(handled.resolution, Resolution::Notice);
         assert!(custom_ids(&body).is_empty(), "{sub}: no reset buttons");
     }
     assert_eq!(
@@ -314,7 +316,7 @@ fn settings_round_trip_through_show_and_survive_a_restart() {
         &config(GUILD, MOD, MANAGE_SERVER, "onthisday", options),
         now(),
     );
-    assert_eq!(handled.outcome, "ok");
+    assert_eq!(handled.resolution, Resolution::Answered);
     assert!(private(&body));
     assert_eq!(title(&body), "Daily post set");
     assert!(
@@ -422,7 +424,7 @@ fn a_bad_zone_or_time_gets_a_private_answer_naming_the_forms_and_saves_nothing()
             now(),
         );
         assert!(private(&body), "{body}");
-        assert_eq!(handled.outcome, "notice");
+        assert_eq!(handled.resolution, Resolution::Notice);
         assert_eq!(title(&body), "Daily post not changed");
         let d = description(&body);
         for e in expected {
@@ -671,7 +673,7 @@ fn reset_asks_cancel_keeps_confirm_resets_and_is_audited() {
         &click(GUILD, MOD + 1, ADMINISTRATOR, "config:reset:confirm"),
         t,
     );
-    assert_eq!(handled.outcome, "ok");
+    assert_eq!(handled.resolution, Resolution::Answered);
     assert_eq!(body["type"], 7);
     assert_eq!(title(&body), "Settings reset");
     let d = description(&body);
@@ -819,7 +821,7 @@ fn config_in_a_dm_is_refused_politely() {
     assert!(private(&body));
     assert_eq!(title(&body), "Only in a server");
     assert!(description(&body).contains("/config works only in a server"));
-    assert_eq!(handled.outcome, "notice");
+    assert_eq!(handled.resolution, Resolution::Notice);
 }
 
 #[test]

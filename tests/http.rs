@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use karabakh_core::commands::{COMMANDS, Kind, MANAGE_GUILD, Permission, Value};
 use karabakh_reactions::console;
 use karabakh_reactions::discord::endpoint::{self, Endpoint, MAX_BODY};
-use karabakh_reactions::discord::render;
+use karabakh_reactions::discord::{interaction, render};
 use karabakh_reactions::service::Service;
 use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::{Value as Json, json};
@@ -202,7 +202,8 @@ async fn every_command_of_the_table_is_answered_as_the_service_answers_it() {
         // The same answer the gateway gives for the same interaction (on a database of
         // its own: `/config onthisday` changes the settings it is answered from).
         let interaction = serde_json::from_value(payload).unwrap();
-        let expected = fixture().service.handle(&interaction, now()).unwrap();
+        let request = interaction::request(&interaction, now()).unwrap();
+        let expected = fixture().service.handle(request);
         let expected: Json = serde_json::from_str(&render::body(&expected.reply)).unwrap();
         assert_eq!(body, expected, "{}", spec.example);
     }

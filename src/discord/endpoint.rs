@@ -13,10 +13,9 @@
 //! 3. the body is JSON with a `type` the bot answers (1 PING, 2 command, 3 component,
 //!    4 autocomplete) in the shape serenity parses, else 400;
 //! 4. PING gets `{"type":1}`; the rest become the core's request through
-//!    [`interaction::request`] and are answered by [`Service::handle_request`]: the
-//!    two steps of [`Service::handle`], the gateway's path, split only to choose
-//!    between answering inline and on the blocking pool. The reply is rendered by
-//!    [`render::body`].
+//!    [`interaction::request`] and are answered by [`Service::handle`], the gateway's
+//!    path too (inline, or on the blocking pool for a request that writes). The reply
+//!    is rendered by [`render::body`].
 //!
 //! `GET /healthz` answers once the dataset is loaded (it is, before the listener
 //! opens); `GET /metrics` is Prometheus text ([`Metrics`]). Logs name the method,
@@ -41,7 +40,7 @@ use serenity::interactions_endpoint::Verifier;
 
 use crate::discord::{interaction, render};
 use crate::service::{Handled, Service};
-use karabakh_core::commands::{COMMANDS, Permission, Request};
+use karabakh_core::commands::{COMMANDS, Request, RequestKind, Resolution};
 
 /// The path Discord POSTs to: the interactions endpoint URL is
 /// `https://<host>/interactions`.
@@ -205,8 +204,8 @@ impl BadRequest {
 /// never a lock. [`Metrics::render`] writes them in Prometheus' text format.
 #[derive(Default)]
 pub struct Metrics {
-    /// `[command][kind][outcome]`: the commands of the table, then "unknown".
-    interactions: [[[AtomicU64; OUTCOMES.len()]; KINDS.len()]; COMMAND_SLOTS],
+    /// `[command][kind][resolution]`: the commands of the table, then "unknown".
+    interactions: [[[AtomicU64; RESOLUTIONS]; KINDS]; COMMAND_SLOTS],
     pings: AtomicU64,
     rejected: [AtomicU64; 4],
     too_large: AtomicU64,
@@ -214,10 +213,17 @@ pub struct Metrics {
     latency: Histogram,
 }
 
-const KINDS: [&str; 3] = ["command", "autocomplete", "button"];
-const OUTCOMES: [&str; 3] = ["ok", "notice", "error"];
+const KINDS: usize = RequestKind::ALL.len();
+const RESOLUTIONS: usize = Resolution::ALL.len();
 /// Room for every command of the table and "unknown" (checked by a test).
 const COMMAND_SLOTS: usize = 16;
+
+/// A command's slot: its place in the table, or the last one for "unknown".
+fn command_slot(command: Option<&str>) -> usize {
+    command
+        .and_then(|name| COMMANDS.iter().position(|s| s.name == name))
+        .unwrap_or(COMMANDS.len())
+}
 
 /// The latency histogram's upper bounds, in microseconds: 100 µs to 1 s.
 const BUCKETS_US: [u64; 12] = [
@@ -243,14 +249,8 @@ impl Histogram {
 
 impl Metrics {
     fn handled(&self, h: &Handled) {
-        let c = COMMANDS
-            .iter()
-            .position(|s| s.name == h.command)
-            .unwrap_or(COMMANDS.len())
-            .min(COMMAND_SLOTS - 1);
-        let k = KINDS.iter().position(|&k| k == h.kind).unwrap_or(0);
-        let o = OUTCOMES.iter().position(|&o| o == h.outcome).unwrap_or(2);
-        self.interactions[c][k][o].fetch_add(1, Ordering::Relaxed);
+        self.interactions[command_slot(h.command)][h.kind as usize][h.resolution as usize]
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     fn rejected(&self, r: Reject) {
@@ -297,7 +297,8 @@ impl Metrics {
                         let _ = writeln!(
                             s,
                             "kr_interactions_total{{command=\"{command}\",kind=\"{}\",outcome=\"{}\"}} {n}",
-                            KINDS[k], OUTCOMES[o]
+                            RequestKind::ALL[k].label(),
+                            Resolution::ALL[o].label()
                         );
                     }
                 }
@@ -387,11 +388,14 @@ pub async fn serve(
         .await
 }
 
-/// The command a response answered, for the request log.
-#[derive(Clone)]
-struct Answered {
-    command: String,
-    kind: &'static str,
+/// What a response answered, for the request log: a PING, or a request of the core.
+#[derive(Clone, Copy)]
+enum Answered {
+    Ping,
+    Request {
+        command: &'static str,
+        kind: RequestKind,
+    },
 }
 
 /// One log line per request (method, path, status, latency, command): `info` for
@@ -413,12 +417,22 @@ async fn log(
     }
     let status = response.status().as_u16();
     let latency_us = elapsed.as_micros() as u64;
-    let answered = response.extensions().get::<Answered>();
-    let command = answered.map_or("", |a| a.command.as_str());
-    let kind = answered.map_or("", |a| a.kind);
+    let answered = response.extensions().get::<Answered>().copied();
+    let (command, kind) = match answered {
+        None => ("", ""),
+        Some(Answered::Ping) => ("", "ping"),
+        Some(Answered::Request { command, kind }) => (command, kind.label()),
+    };
+    let answered_to_a_member = matches!(
+        answered,
+        Some(Answered::Request {
+            kind: RequestKind::Command | RequestKind::Button,
+            ..
+        })
+    );
     if status >= 500 {
         tracing::warn!(%method, path, status, latency_us, command, kind, "request");
-    } else if status == 200 && matches!(kind, "command" | "button") {
+    } else if status == 200 && answered_to_a_member {
         tracing::info!(%method, path, status, latency_us, command, kind, "request");
     } else {
         tracing::debug!(%method, path, status, latency_us, command, kind, "request");
@@ -471,10 +485,7 @@ async fn interactions(
         1 => {
             m.pings.fetch_add(1, Ordering::Relaxed);
             let mut pong = json(Bytes::from_static(br#"{"type":1}"#));
-            pong.extensions_mut().insert(Answered {
-                command: String::new(),
-                kind: "ping",
-            });
+            pong.extensions_mut().insert(Answered::Ping);
             return pong;
         }
         2 => serde_json::from_slice(&body).map(Interaction::Command),
@@ -505,8 +516,8 @@ async fn interactions(
     let handled = answer(&endpoint, request).await;
     m.handled(&handled);
     let mut response = json(Bytes::from(render::body(&handled.reply)));
-    response.extensions_mut().insert(Answered {
-        command: handled.command,
+    response.extensions_mut().insert(Answered::Request {
+        command: handled.command_label(),
         kind: handled.kind,
     });
     response
@@ -514,29 +525,24 @@ async fn interactions(
 
 /// Asks the service. It reads the server's settings from the store, a local SQLite
 /// read of some 2 µs that runs inline (tokio's blocking pool would cost more in
-/// hand-offs than it saves). A command that may change settings (one for server
-/// managers, or its buttons) writes and waits for the disk: that goes to the
-/// blocking pool, so the worker keeps answering others.
+/// hand-offs than it saves). A request the core says may change settings writes and
+/// waits for the disk: that goes to the blocking pool, so the worker keeps answering
+/// others.
 async fn answer(endpoint: &Arc<Endpoint>, request: Request) -> Handled {
-    let writes = match &request {
-        Request::Autocomplete { .. } => false,
-        Request::Command(_) | Request::Button { .. } => request
-            .spec()
-            .is_none_or(|s| s.permission != Permission::Everyone),
-    };
-    if endpoint.service.store.is_none() || !writes {
-        return endpoint.service.handle_request(request);
+    if endpoint.service.store.is_none() || !request.may_write() {
+        return endpoint.service.handle(request);
     }
+    let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
     let e = Arc::clone(endpoint);
-    match tokio::task::spawn_blocking(move || e.service.handle_request(request)).await {
+    match tokio::task::spawn_blocking(move || e.service.handle(request)).await {
         Ok(handled) => handled,
         Err(error) => {
             tracing::error!(%error, "answering an interaction failed");
             Handled {
                 reply: endpoint.service.core.failure(),
-                command: "unknown".to_owned(),
-                kind: "command",
-                outcome: "error",
+                command,
+                kind,
+                resolution: Resolution::Failed,
             }
         }
     }

@@ -13,13 +13,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serenity::all::{
-    Builder, ClientBuilder, Context, EventHandler, GatewayError, GatewayIntents, Interaction,
-    InteractionType, Ready,
+    Builder, ClientBuilder, Context, EventHandler, GatewayError, GatewayIntents, Interaction, Ready,
 };
 use serenity::async_trait;
 
 use crate::discord::register::{self, Scope};
-use crate::discord::{render, rest};
+use karabakh_core::commands::{RequestKind, Resolution};
+
+use crate::discord::{interaction, render, rest};
 use crate::operator::{Config, Secret};
 use crate::service::{Handled, Service};
 
@@ -279,32 +280,28 @@ impl EventHandler for Handler {
         let started = Instant::now();
         let id = interaction.id();
         let token = interaction.token().to_owned();
-        let kind = interaction.kind();
         let guild = match &interaction {
             Interaction::Command(c) | Interaction::Autocomplete(c) => c.guild_id,
             Interaction::Component(c) => c.guild_id,
             _ => None,
         }
         .map(|g| g.get());
+        let Some(request) = interaction::request(&interaction, jiff::Timestamp::now()) else {
+            tracing::debug!(kind = ?interaction.kind(), "ignored an interaction the bot does not answer");
+            return;
+        };
+        let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
         let service = Arc::clone(&self.service);
         // The service blocks on the settings database.
-        let handled = tokio::task::spawn_blocking(move || {
-            service.handle(&interaction, jiff::Timestamp::now())
-        })
-        .await;
-        let handled = match handled {
-            Ok(Some(handled)) => handled,
-            Ok(None) => {
-                tracing::debug!(kind = ?kind, "ignored an interaction the bot does not answer");
-                return;
-            }
+        let handled = match tokio::task::spawn_blocking(move || service.handle(request)).await {
+            Ok(handled) => handled,
             Err(e) => {
-                tracing::error!(error = %e, kind = ?kind, "answering an interaction failed");
+                tracing::error!(error = %e, kind = kind.label(), "answering an interaction failed");
                 Handled {
                     reply: self.service.core.failure(),
-                    command: "unknown".to_owned(),
-                    kind: "unknown",
-                    outcome: "error",
+                    command,
+                    kind,
+                    resolution: Resolution::Failed,
                 }
             }
         };
@@ -314,25 +311,25 @@ impl EventHandler for Handler {
             .await;
         let total_ms = started.elapsed().as_secs_f64() * 1000.0;
         match sent {
-            Ok(()) if kind == InteractionType::Autocomplete => tracing::debug!(
-                command = %handled.command,
+            Ok(()) if kind == RequestKind::Autocomplete => tracing::debug!(
+                command = handled.command_label(),
                 guild,
                 answer_us = answered.as_micros() as u64,
                 total_ms,
                 "autocomplete answered"
             ),
             Ok(()) => tracing::info!(
-                kind = handled.kind,
-                command = %handled.command,
-                outcome = handled.outcome,
+                kind = kind.label(),
+                command = handled.command_label(),
+                outcome = handled.resolution.label(),
                 guild,
                 answer_us = answered.as_micros() as u64,
                 total_ms,
                 "interaction answered"
             ),
             Err(e) => tracing::warn!(
-                kind = handled.kind,
-                command = %handled.command,
+                kind = kind.label(),
+                command = handled.command_label(),
                 guild,
                 error = %e,
                 total_ms,

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serenity::all::{CommandDataOption, CommandDataOptionValue, CommandInteraction, Interaction};
 
 use karabakh_core::commands::{Call, Context, Options, Request, Value};
+use karabakh_core::reply::ButtonId;
 
 /// The request an interaction makes, or `None` for one the core does not answer
 /// (PING is answered by the transport; modals and others are not used).
@@ -30,7 +31,7 @@ pub fn request(interaction: &Interaction, now: Timestamp) -> Option<Request> {
                 .and_then(|m| m.permissions)
                 .map(|p| p.bits());
             Some(Request::Button {
-                custom_id: c.data.custom_id.clone(),
+                id: ButtonId::parse(&c.data.custom_id),
                 context,
             })
         }
@@ -166,11 +167,13 @@ mod tests {
             ("reaction", "actor")
         );
         assert_eq!(call.text("actor").as_deref(), Some("Tur"));
-        let Some(Request::Button { custom_id, .. }) = request(&fixture("button.json"), now())
-        else {
+        let Some(Request::Button { id, .. }) = request(&fixture("button.json"), now()) else {
             panic!()
         };
-        assert_eq!(custom_id, "page:reaction:turkey:2");
+        assert_eq!(
+            id.map(|id| id.to_string()).as_deref(),
+            Some("page:reaction:turkey:2")
+        );
         assert_eq!(request(&fixture("ping.json"), now()), None);
     }
 }

@@ -41,7 +41,7 @@ pub fn message(m: &Message) -> CreateInteractionResponseMessage {
         .title(e.title.clone())
         .description(e.description.clone())
         .footer(CreateEmbedFooter::new(e.footer.clone()))
-        .colour(e.color);
+        .colour(m.tone.color());
     if let Some(url) = &e.url {
         embed = embed.url(url.clone());
     }
@@ -66,10 +66,10 @@ fn button(b: &Button) -> CreateButton {
     match b {
         Button::Action {
             label,
-            custom_id,
+            id,
             disabled,
             danger,
-        } => CreateButton::new(custom_id.clone())
+        } => CreateButton::new(id.to_string())
             .label(label.clone())
             .style(if *danger {
                 ButtonStyle::Danger

@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use karabakh_core::commands::{Context, Core, Request};
+use karabakh_core::reply::ButtonId;
 use karabakh_reactions::console;
 
 pub fn core() -> &'static Core {
@@ -28,7 +29,7 @@ pub fn autocomplete(line: &str) -> Request {
 
 pub fn button(custom_id: &str) -> Request {
     Request::Button {
-        custom_id: custom_id.to_owned(),
+        id: ButtonId::parse(custom_id),
         context: context(),
     }
 }

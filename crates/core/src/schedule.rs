@@ -93,7 +93,7 @@ pub fn call_for(date: Date, guild_id: u64, now: Timestamp) -> Call {
 
 /// The day's answer from the core (pure).
 pub fn answer_for(core: &Core, date: Date, guild_id: u64, now: Timestamp) -> Answer {
-    core.answer(&call_for(date, guild_id, now))
+    core.answer(&call_for(date, guild_id, now)).answer
 }
 
 /// A message as `GET /channels/{id}/messages` shows it, the parts the scheduler reads.

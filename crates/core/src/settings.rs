@@ -398,12 +398,10 @@ pub enum Change {
 /// so that Discord (with `enforce_nonce`) refuses a second message made by a retry.
 /// At most 25 characters, as Discord asks; FNV-1a, so it never changes between builds.
 pub fn post_nonce(guild_id: u64, date: Date) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in format!("onthisday:{guild_id}:{date}").bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("otd{hash:016x}")
+    use std::hash::Hasher;
+    let mut hash = fnv::FnvHasher::default();
+    hash.write(format!("onthisday:{guild_id}:{date}").as_bytes());
+    format!("otd{:016x}", hash.finish())
 }
 
 #[cfg(test)]

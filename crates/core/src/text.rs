@@ -1,7 +1,54 @@
-//! Small text helpers shared by the dataset builder and the query layer.
+//! Small text helpers shared by the dataset builder, the query layer and the replies.
 //!
 //! Nothing here knows about Discord or about the dataset's meaning: folding for
-//! lookups, citation markers, and where sentences end.
+//! lookups, citation markers, where sentences end, month names, plurals and capitals.
+
+/// The months' English names, January first.
+pub const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// The name of month 1–12 (out of range is clamped).
+pub fn month_name(month: i8) -> &'static str {
+    MONTHS[(month.clamp(1, 12) - 1) as usize]
+}
+
+/// The month a word names, 1–12: the full name or a prefix of three letters or more
+/// (`sept` too), in any case.
+pub fn month_number(word: &str) -> Option<i8> {
+    let word = word.to_ascii_lowercase();
+    if word.len() < 3 {
+        return None;
+    }
+    let word = if word == "sept" { "sep" } else { &word };
+    MONTHS
+        .iter()
+        .position(|m| m.to_ascii_lowercase().starts_with(word))
+        .map(|i| i as i8 + 1)
+}
+
+/// `word` or `words`, by the count: `plural(1, "statement", "statements")`.
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// The text with its first letter in upper case.
+pub fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |first| first.to_uppercase().chain(c).collect())
+}
 
 /// Folds text for matching: transliterates to ASCII (so `Erdoğan` and `Erdogan`,
 /// `İmirzalıoğlu` and `Imirzalioglu` meet), lower-cases, and turns every run of
@@ -149,6 +196,19 @@ mod tests {
         assert_eq!(fold("Robert C. O'Brien"), "robert c obrien");
         assert_eq!(fold("Šefik Džaferović"), "sefik dzaferovic");
         assert_eq!(fold("Zəngilan"), fold("Zengilan"));
+    }
+
+    #[test]
+    fn months_plurals_and_capitals() {
+        assert_eq!(month_name(10), "October");
+        assert_eq!(month_number("oct"), Some(10));
+        assert_eq!(month_number("SEPT"), Some(9));
+        assert_eq!(month_number("December"), Some(12));
+        assert_eq!(month_number("ju"), None);
+        assert_eq!(month_number("octopus"), None);
+        assert_eq!(plural(1, "day", "days"), "day");
+        assert_eq!(plural(2, "day", "days"), "days");
+        assert_eq!(capitalise("état"), "État");
     }
 
     #[test]

@@ -178,18 +178,16 @@ pub(super) fn slug(name: &str) -> String {
     fold(name).replace(' ', "-")
 }
 
-/// FNV-1a, 64 bits: a stable content hash for the dataset version.
+/// FNV-1a, 64 bits, each part followed by a 0xff: a stable content hash for the
+/// dataset version.
 fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    use std::hash::Hasher;
+    let mut h = fnv::FnvHasher::default();
     for part in parts {
-        for b in *part {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        h.write(part);
+        h.write(&[0xff]);
     }
-    h
+    h.finish()
 }
 
 /// Finds actors' names in text: longest names first, whole words only.

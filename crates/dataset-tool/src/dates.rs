@@ -9,9 +9,6 @@ use regex::Regex;
 
 use karabakh_core::dataset::{How, Precision, When};
 
-const MONTHS: &str =
-    "(January|February|March|April|May|June|July|August|September|October|November|December)";
-
 /// A date expression found in a text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
@@ -51,7 +48,8 @@ enum Shape {
 }
 
 static PATTERNS: LazyLock<Vec<(Shape, Regex)>> = LazyLock::new(|| {
-    let m = MONTHS;
+    // The months' names as one alternation: `(January|February|…|December)`.
+    let m = format!("({})", karabakh_core::text::MONTHS.join("|"));
     let p = |s: String| Regex::new(&s).expect("date pattern compiles");
     vec![
         (
@@ -103,24 +101,7 @@ static RELATIVE: LazyLock<Vec<(i32, Regex)>> = LazyLock::new(|| {
 });
 
 fn month_number(name: &str) -> i8 {
-    const NAMES: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    NAMES
-        .iter()
-        .position(|n| *n == name)
-        .map_or(0, |i| i as i8 + 1)
+    karabakh_core::text::month_number(name).unwrap_or(0)
 }
 
 fn day(y: i16, m: i8, d: i8) -> Option<Date> {

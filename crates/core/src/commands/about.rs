@@ -15,6 +15,7 @@ pub const ABOUT: CommandSpec = CommandSpec {
     run: |core, call| about(core, call).into(),
     complete: None,
     button: None,
+    writing_buttons: &[],
     subcommands: &[],
 };
 
@@ -29,6 +30,7 @@ pub const HELP: CommandSpec = CommandSpec {
     run: |core, call| help(core, call).into(),
     complete: None,
     button: None,
+    writing_buttons: &[],
     subcommands: &[],
 };
 

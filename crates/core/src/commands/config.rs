@@ -11,11 +11,12 @@ use super::{
     SubcommandSpec,
 };
 use crate::reply::markdown::escape;
-use crate::reply::{Answer, Button, Choice, limits};
+use crate::reply::{Answer, Button, ButtonId, Choice, limits};
 use crate::settings::{
     AuditEntry, Change, GuildSettings, LastChange, OnThisDay, PostTime, Setting, TimeZoneName,
     ValueError, Visibility, time_zone_names,
 };
+use crate::text::capitalise;
 
 pub const SPEC: CommandSpec = CommandSpec {
     name: "config",
@@ -26,6 +27,7 @@ pub const SPEC: CommandSpec = CommandSpec {
             name: "show",
             description: "Every setting, who changed it last and when, and the recent changes",
             options: &[],
+            writes: false,
         },
         SubcommandSpec {
             name: "onthisday",
@@ -60,11 +62,13 @@ pub const SPEC: CommandSpec = CommandSpec {
                     autocomplete: false,
                 },
             ],
+            writes: true,
         },
         SubcommandSpec {
             name: "onthisday-off",
             description: "Stop the daily post",
             options: &[],
+            writes: true,
         },
         SubcommandSpec {
             name: "replies",
@@ -76,11 +80,13 @@ pub const SPEC: CommandSpec = CommandSpec {
                 required: true,
                 autocomplete: false,
             }],
+            writes: true,
         },
         SubcommandSpec {
             name: "reset",
             description: "Every setting back to its default (asks first)",
             options: &[],
+            writes: false,
         },
     ],
     example: "/config onthisday channel:#history time:07:30 timezone:Asia/Baku",
@@ -90,11 +96,12 @@ pub const SPEC: CommandSpec = CommandSpec {
     run,
     complete: Some(complete),
     button: Some(button),
+    writing_buttons: &[RESET_CONFIRM],
 };
 
-/// The `custom_id`s of the reset confirmation's buttons.
-pub const RESET_CONFIRM: &str = "config:reset:confirm";
-pub const RESET_CANCEL: &str = "config:reset:cancel";
+/// The actions of the reset confirmation's buttons (`config:<action>`).
+const RESET_CONFIRM: &str = "reset:confirm";
+const RESET_CANCEL: &str = "reset:cancel";
 
 /// Zones offered before anything is typed: the region's, then the most asked.
 const COMMON_ZONES: &[&str] = &[
@@ -297,12 +304,6 @@ fn show(core: &Core, context: &Context) -> Answer {
 /// What `/config show` puts on its one page, well within a description's 4096.
 const SHOW_BUDGET: usize = 3_600;
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map_or_else(String::new, |first| first.to_uppercase().chain(c).collect())
-}
-
 /// Reads the options of `/config onthisday`; every mistake at once.
 fn read_onthisday(call: &Call) -> Result<OnThisDay, Vec<String>> {
     let mut errors = Vec::new();
@@ -427,13 +428,13 @@ fn ask_reset(core: &Core, s: &GuildSettings) -> Answer {
     answer.actions = vec![
         Button::Action {
             label: "Reset".to_owned(),
-            custom_id: RESET_CONFIRM.to_owned(),
+            id: ButtonId::action(SPEC.name, RESET_CONFIRM),
             disabled: false,
             danger: true,
         },
         Button::Action {
             label: "Cancel".to_owned(),
-            custom_id: RESET_CANCEL.to_owned(),
+            id: ButtonId::action(SPEC.name, RESET_CANCEL),
             disabled: false,
             danger: false,
         },
@@ -441,11 +442,11 @@ fn ask_reset(core: &Core, s: &GuildSettings) -> Answer {
     answer
 }
 
-/// A click on the reset confirmation (`rest` is what follows `config:`).
-fn button(core: &Core, rest: &str, context: &Context) -> Answered {
-    let mut answered: Answered = match rest {
-        "reset:confirm" => reset(core, context),
-        "reset:cancel" => {
+/// A click on the reset confirmation.
+fn button(core: &Core, action: &str, context: &Context) -> Answered {
+    let mut answered: Answered = match action {
+        RESET_CONFIRM => reset(core, context),
+        RESET_CANCEL => {
             let mut a = core.new_answer("Nothing changed");
             a.intro = Some("Reset cancelled: every setting stays as it was.".to_owned());
             a.into()

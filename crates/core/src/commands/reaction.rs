@@ -4,7 +4,8 @@
 use super::{Call, CommandSpec, Core, Kind, OptionSpec, PRIVATE, Permission, Who};
 use crate::query::Lookup;
 use crate::reply::markdown::{escape, escape_user};
-use crate::reply::{Answer, Choice};
+use crate::reply::{Answer, Choice, Pager};
+use crate::text::{capitalise, plural};
 
 pub const SPEC: CommandSpec = CommandSpec {
     name: "reaction",
@@ -26,6 +27,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     run: |core, call| run(core, call).into(),
     complete: Some(complete),
     button: None,
+    writing_buttons: &[],
     subcommands: &[],
 };
 
@@ -63,16 +65,16 @@ fn run(core: &Core, call: &Call) -> Answer {
     let own = ix.statements_of(actor);
     let mentioned = ix.mentions_of(actor);
     let mut answer = core.new_answer(&a.name);
-    answer.pager = Some(format!("reaction:{}", a.id));
+    answer.pager = Some(Pager::new("reaction", a.id.clone()));
     let what = ix.describe(actor);
     let mut intro = format!("{} · ", escape(&capitalise(&what)));
     intro.push_str(&match (own.len(), mentioned.len()) {
         (0, 0) => "the dataset quotes no statement by or about it.".to_owned(),
         (0, m) => format!("no statement of its own in the dataset; mentioned in {m}."),
-        (n, 0) => format!("{n} statement{}, in date order.", plural(n)),
+        (n, 0) => format!("{n} {}, in date order.", statements(n)),
         (n, m) => format!(
-            "{n} statement{}, in date order; mentioned in {m} more.",
-            plural(n)
+            "{n} {}, in date order; mentioned in {m} more.",
+            statements(n)
         ),
     });
     if let Some(role) = &a.role {
@@ -92,14 +94,8 @@ fn run(core: &Core, call: &Call) -> Answer {
     answer
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map_or_else(String::new, |first| first.to_uppercase().chain(c).collect())
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+fn statements(n: usize) -> &'static str {
+    plural(n, "statement", "statements")
 }
 
 fn complete(core: &Core, _call: &Call, _option: &str, typed: &str) -> Vec<Choice> {

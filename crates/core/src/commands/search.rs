@@ -4,9 +4,9 @@ use std::ops::Range;
 
 use super::{Call, CommandSpec, Core, Kind, OptionSpec, PRIVATE, Permission, Who};
 use crate::query::search::DocRef;
-use crate::reply::Answer;
 use crate::reply::markdown::{bold, escape, escape_into, escape_user};
-use crate::text::fold;
+use crate::reply::{Answer, Pager};
+use crate::text::{fold, plural};
 
 pub const SPEC: CommandSpec = CommandSpec {
     name: "search",
@@ -28,6 +28,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     run: |core, call| run(core, call).into(),
     complete: None,
     button: None,
+    writing_buttons: &[],
     subcommands: &[],
 };
 
@@ -56,11 +57,11 @@ fn run(core: &Core, call: &Call) -> Answer {
     }
     let mut answer = core.new_answer(&format!("Search: {}", query.trim()));
     answer.title = format!("Search: {}", escape_user(&query));
-    answer.pager = Some(format!("search:{folded}"));
+    answer.pager = Some(Pager::new("search", folded.clone()));
     answer.intro = Some(format!(
-        "{} result{}, best first; matches are underlined.",
+        "{} {}, best first; matches are underlined.",
         hits.len(),
-        if hits.len() == 1 { "" } else { "s" }
+        plural(hits.len(), "result", "results")
     ));
     for hit in &hits {
         match hit.doc {

@@ -2,8 +2,9 @@
 //! reference list lives.
 
 use super::{Call, CommandSpec, Core, Kind, OptionSpec, PRIVATE, Permission, Who};
-use crate::reply::Answer;
 use crate::reply::markdown::{escape, escape_user};
+use crate::reply::{Answer, Pager};
+use crate::text::plural;
 
 pub const SPEC: CommandSpec = CommandSpec {
     name: "source",
@@ -25,6 +26,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     run: |core, call| run(core, call).into(),
     complete: None,
     button: None,
+    writing_buttons: &[],
     subcommands: &[],
 };
 
@@ -48,13 +50,12 @@ fn run(core: &Core, call: &Call) -> Answer {
     let ix = &core.index;
     let refs = &core.data().source.references_url;
     let mut answer = core.new_answer(&format!("Citation [{number}]"));
-    answer.pager = Some(format!("source:{number}"));
+    answer.pager = Some(Pager::new("source", number.to_string()));
     let citing = ix.citing(number);
     answer.intro = Some(format!(
-        "{} statement{} cite{} [{number}]. The reference itself is listed in the article's [References]({refs}).",
+        "{} {} [{number}]. The reference itself is listed in the article's [References]({refs}).",
         citing.len(),
-        if citing.len() == 1 { "" } else { "s" },
-        if citing.len() == 1 { "s" } else { "" },
+        plural(citing.len(), "statement cites", "statements cite"),
     ));
     for &si in citing {
         core.push_statement(&mut answer, Some("Statements"), si, Who::All, None);

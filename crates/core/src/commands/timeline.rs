@@ -3,9 +3,10 @@
 use jiff::civil::Date;
 
 use super::{Call, CommandSpec, Core, Kind, OptionSpec, PRIVATE, Permission, Who};
-use crate::query::when::{self, DateError, Span};
-use crate::reply::Answer;
+use crate::query::dates::{self, DateError, Span};
 use crate::reply::markdown::{self, bold, escape, escape_user};
+use crate::reply::{Answer, Pager};
+use crate::text::plural;
 
 pub const SPEC: CommandSpec = CommandSpec {
     name: "timeline",
@@ -34,6 +35,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     run: |core, call| run(core, call).into(),
     complete: None,
     button: None,
+    writing_buttons: &[],
     subcommands: &[],
 };
 
@@ -57,6 +59,7 @@ pub const ON_THIS_DAY: CommandSpec = CommandSpec {
     run: |core, call| on_this_day(core, call).into(),
     complete: None,
     button: None,
+    writing_buttons: &[],
     subcommands: &[],
 };
 
@@ -76,7 +79,7 @@ fn span_label(span: &Span) -> String {
     } else {
         Precision::Range
     };
-    markdown::when(&When {
+    markdown::date_of(&When {
         precision,
         start: Some(span.from),
         end: Some(span.to),
@@ -128,8 +131,8 @@ fn date_error(core: &Core, e: &DateError) -> Answer {
 fn run(core: &Core, call: &Call) -> Answer {
     let date = call.text("date").unwrap_or_default();
     let span = match call.text("to") {
-        Some(to) if !to.trim().is_empty() => when::parse_range(&date, Some(&to)),
-        _ => when::parse_span(&date),
+        Some(to) if !to.trim().is_empty() => dates::parse_range(&date, Some(&to)),
+        _ => dates::parse_span(&date),
     };
     let span = match span {
         Ok(span) => span,
@@ -138,7 +141,7 @@ fn run(core: &Core, call: &Call) -> Answer {
     let ix = &core.index;
     let label = span_label(&span);
     let mut answer = core.new_answer(&format!("Timeline: {label}"));
-    answer.pager = Some(format!("timeline:{}", span.key()));
+    answer.pager = Some(Pager::new("timeline", span.key()));
 
     let mut listed = ix.statements_on(span.from, span.to);
     if !span.is_single_day() {
@@ -187,16 +190,16 @@ fn run(core: &Core, call: &Call) -> Answer {
         let mut parts = Vec::new();
         if !listed.is_empty() {
             parts.push(format!(
-                "{} reaction{}",
+                "{} {}",
                 listed.len(),
-                if listed.len() == 1 { "" } else { "s" }
+                plural(listed.len(), "reaction", "reactions")
             ));
         }
         if !events.is_empty() {
             parts.push(format!(
-                "{} background event{}",
+                "{} {}",
                 events.len(),
-                if events.len() == 1 { "" } else { "s" }
+                plural(events.len(), "background event", "background events")
             ));
         }
         answer.intro = Some(format!("{}, in date order.", parts.join(" and ")));
@@ -210,7 +213,7 @@ fn event_block(core: &Core, topic: usize, event: usize) -> String {
     let e = &t.events[event];
     format!(
         "{} · {}\n> {}",
-        bold(&markdown::when(&e.date)),
+        bold(&markdown::date_of(&e.date)),
         escape(&t.title),
         escape(&e.sentence)
     )
@@ -218,7 +221,7 @@ fn event_block(core: &Core, topic: usize, event: usize) -> String {
 
 fn on_this_day(core: &Core, call: &Call) -> Answer {
     let (month, day) = match call.text("date").filter(|d| !d.trim().is_empty()) {
-        Some(typed) => match when::parse_day_of_year(&typed) {
+        Some(typed) => match dates::parse_day_of_year(&typed) {
             Ok(md) => md,
             Err(e) => return date_error(core, &e),
         },
@@ -230,7 +233,7 @@ fn on_this_day(core: &Core, call: &Call) -> Answer {
     let ix = &core.index;
     let label = markdown::day_of_year(month, day);
     let mut answer = core.new_answer(&format!("On this day: {label}"));
-    answer.pager = Some(format!("onthisday:{month:02}-{day:02}"));
+    answer.pager = Some(Pager::new("onthisday", format!("{month:02}-{day:02}")));
     let (statements, events) = ix.on_this_day(month, day);
     for &si in &statements {
         core.push_statement(&mut answer, Some(REACTIONS), si, Who::All, None);

@@ -25,6 +25,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     run: |core, call| run(core, call).into(),
     complete: Some(complete),
     button: None,
+    writing_buttons: &[],
     subcommands: &[],
 };
 
@@ -62,7 +63,7 @@ fn run(core: &Core, call: &Call) -> Answer {
         let dates: Vec<String> = topic
             .events
             .iter()
-            .map(|e| markdown::when(&e.date))
+            .map(|e| markdown::date_of(&e.date))
             .collect();
         answer.fields.push(Field {
             name: "Dates it names".to_owned(),

@@ -2,8 +2,8 @@
 //! fuzzy suggestions), the statements of an actor, the timeline, citations and
 //! search. [`Index`] is built once at start-up; every query after that is a lookup.
 
+pub mod dates;
 pub mod search;
-pub mod when;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -170,11 +170,9 @@ pub fn fit(mut m: Message) -> Message {
     }
     debug_assert!(fixed + description + fields_len(&e.fields) <= EMBED_TOTAL);
     m.buttons.retain_mut(|b| match b {
-        Button::Action {
-            label, custom_id, ..
-        } => {
+        Button::Action { label, id, .. } => {
             *label = truncate(label, BUTTON_LABEL);
-            !label.is_empty() && !custom_id.is_empty() && len(custom_id) <= CUSTOM_ID
+            !label.is_empty() && len(&id.to_string()) <= CUSTOM_ID
         }
         Button::Link { label, url } => {
             *label = truncate(label, BUTTON_LABEL);

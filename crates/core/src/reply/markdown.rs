@@ -4,6 +4,7 @@
 use jiff::civil::Date;
 
 use crate::dataset::{Precision, When};
+use crate::text::month_name;
 
 /// Source text made safe for Discord markdown: formatting characters are escaped,
 /// so the words show exactly as the source writes them.
@@ -64,25 +65,6 @@ pub fn bold(s: &str) -> String {
     format!("**{s}**")
 }
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-pub fn month_name(month: i8) -> &'static str {
-    MONTHS[(month.clamp(1, 12) - 1) as usize]
-}
-
 /// "2 October 2020".
 pub fn day(d: Date) -> String {
     format!("{} {} {}", d.day(), month_name(d.month()), d.year())
@@ -95,7 +77,7 @@ pub fn day_of_year(month: i8, day: i8) -> String {
 
 /// A date as a reader says it: "2 October 2020", "1 and 5 October 2020",
 /// "January 2021", "19–20 September 2023", "2012", "1991–2023", "date not given".
-pub fn when(w: &When) -> String {
+pub fn date_of(w: &When) -> String {
     match (w.precision, w.start, w.end) {
         (Precision::Day, Some(d), _) => day(d),
         (Precision::Days, _, _) => {
@@ -260,11 +242,11 @@ mod tests {
             phrase: None,
         };
         assert_eq!(
-            when(&w(Precision::Day, "2020-10-02", "2020-10-02", vec![])),
+            date_of(&w(Precision::Day, "2020-10-02", "2020-10-02", vec![])),
             "2 October 2020"
         );
         assert_eq!(
-            when(&w(
+            date_of(&w(
                 Precision::Days,
                 "2020-10-01",
                 "2020-10-05",
@@ -273,17 +255,17 @@ mod tests {
             "1 and 5 October 2020"
         );
         assert_eq!(
-            when(&w(Precision::Month, "2021-01-01", "2021-01-31", vec![])),
+            date_of(&w(Precision::Month, "2021-01-01", "2021-01-31", vec![])),
             "January 2021"
         );
         assert_eq!(
-            when(&w(Precision::Range, "2023-09-19", "2023-09-20", vec![])),
+            date_of(&w(Precision::Range, "2023-09-19", "2023-09-20", vec![])),
             "19–20 September 2023"
         );
         assert_eq!(
-            when(&w(Precision::Range, "1991-01-01", "2023-12-31", vec![])),
+            date_of(&w(Precision::Range, "1991-01-01", "2023-12-31", vec![])),
             "1991–2023"
         );
-        assert_eq!(when(&When::unknown()), "Date not given");
+        assert_eq!(date_of(&When::unknown()), "Date not given");
     }
 }

@@ -5,15 +5,12 @@
 //! Text is Discord markdown. Everything that comes from a user or from the source
 //! passes through [`markdown::escape`] or [`markdown::escape_user`] on its way in.
 
+mod button;
 pub mod limits;
 pub mod markdown;
 
+pub use button::{ButtonId, Pager};
 use limits::fit;
-
-/// The embed colour of an answer from the dataset.
-pub const INFO_COLOR: u32 = 0x3B_6E_A5;
-/// The embed colour of a polite notice.
-pub const NOTICE_COLOR: u32 = 0x99_99_99;
 
 /// What kind of answer it is: colours the embed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +19,16 @@ pub enum Tone {
     Info,
     /// A polite "nothing matches" or "try this instead".
     Notice,
+}
+
+impl Tone {
+    /// The embed's colour.
+    pub fn color(self) -> u32 {
+        match self {
+            Tone::Info => 0x3B_6E_A5,
+            Tone::Notice => 0x99_99_99,
+        }
+    }
 }
 
 /// One block of an answer's body: a paragraph that never breaks across pages unless
@@ -56,15 +63,14 @@ pub struct Answer {
     /// Visible only to the asker.
     pub private: bool,
     pub tone: Tone,
-    /// How to rebuild this answer from a button: `command:argument`. Page buttons
-    /// carry `page:<pager>:<n>`.
-    pub pager: Option<String>,
+    /// How to rebuild this answer from a page button.
+    pub pager: Option<Pager>,
     /// The credit line under the answer (the source and its licence).
     pub credit: Credit,
     /// Nothing was found (the scheduler skips such days).
     pub empty: bool,
-    /// The command's own buttons (`<command>:<rest>`, e.g. confirm and cancel),
-    /// after the page buttons on every page.
+    /// The command's own buttons (e.g. confirm and cancel), after the page buttons on
+    /// every page.
     pub actions: Vec<Button>,
 }
 
@@ -81,10 +87,10 @@ pub struct Credit {
 /// A button under a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Button {
-    /// Runs `custom_id` through the bot when clicked.
+    /// Comes back to the bot when clicked.
     Action {
         label: String,
-        custom_id: String,
+        id: ButtonId,
         disabled: bool,
         danger: bool,
     },
@@ -97,6 +103,7 @@ pub enum Button {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub private: bool,
+    pub tone: Tone,
     pub embed: Embed,
     pub buttons: Vec<Button>,
     pub page: usize,
@@ -111,7 +118,6 @@ pub struct Embed {
     pub description: String,
     pub fields: Vec<Field>,
     pub footer: String,
-    pub color: u32,
 }
 
 /// One autocomplete suggestion.
@@ -279,17 +285,20 @@ impl Answer {
         let mut buttons = Vec::new();
         if count > 1 {
             if let Some(pager) = &self.pager {
-                let id = |p: usize| format!("page:{pager}:{p}");
-                if limits::len(&id(count + 1)) <= limits::CUSTOM_ID {
+                let id = |page: usize| ButtonId::Page {
+                    pager: pager.clone(),
+                    page,
+                };
+                if limits::len(&id(count + 1).to_string()) <= limits::CUSTOM_ID {
                     buttons.push(Button::Action {
                         label: "◀ Previous".into(),
-                        custom_id: id(n - 1),
+                        id: id(n - 1),
                         disabled: n == 1,
                         danger: false,
                     });
                     buttons.push(Button::Action {
                         label: "Next ▶".into(),
-                        custom_id: id(n + 1),
+                        id: id(n + 1),
                         disabled: n == count,
                         danger: false,
                     });
@@ -308,13 +317,10 @@ impl Answer {
                 Vec::new()
             },
             footer: self.footer(n, count),
-            color: match self.tone {
-                Tone::Info => INFO_COLOR,
-                Tone::Notice => NOTICE_COLOR,
-            },
         };
         fit(Message {
             private: self.private,
+            tone: self.tone,
             embed,
             buttons,
             page: n,
@@ -357,7 +363,7 @@ mod tests {
     #[test]
     fn long_answers_page_and_nothing_is_dropped() {
         let mut a = Answer::new("Title", credit());
-        a.pager = Some("reaction:turkey".into());
+        a.pager = Some(Pager::new("reaction", "turkey"));
         for i in 0..40 {
             a.block(
                 Some("Statements"),
@@ -382,7 +388,7 @@ mod tests {
             first.buttons[0],
             Button::Action {
                 label: "◀ Previous".into(),
-                custom_id: "page:reaction:turkey:0".into(),
+                id: ButtonId::parse("page:reaction:turkey:0").unwrap(),
                 disabled: true,
                 danger: false
             }

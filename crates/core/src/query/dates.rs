@@ -3,6 +3,8 @@
 
 use jiff::civil::Date;
 
+use crate::text::month_number;
+
 /// The year a date without one means: the year of the war.
 pub const DEFAULT_YEAR: i16 = 2020;
 
@@ -61,32 +63,6 @@ pub enum DateError {
     NeedsDay(String),
 }
 
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-
-fn month(word: &str) -> Option<i8> {
-    if word.len() < 3 {
-        return None;
-    }
-    let word = if word == "sept" { "sep" } else { word };
-    MONTHS
-        .iter()
-        .position(|m| m.starts_with(word))
-        .map(|i| i as i8 + 1)
-}
-
 fn number(word: &str) -> Option<i32> {
     let digits = word
         .strip_suffix("st")
@@ -137,9 +113,9 @@ fn parse_one(text: &str) -> Option<(Date, Date, Grain)> {
             let first = Date::new(y, 1, 1).ok()?;
             Some((first, first.last_of_year(), Grain::Year))
         }
-        [m] => whole_month(DEFAULT_YEAR, month(m)?),
+        [m] => whole_month(DEFAULT_YEAR, month_number(m)?),
         [a, b] => {
-            if let (Some(m), Some(n)) = (month(a), number(b)) {
+            if let (Some(m), Some(n)) = (month_number(a), number(b)) {
                 // "October 2020" or "October 10"
                 match year(n) {
                     Some(y) => whole_month(y, m),
@@ -147,16 +123,16 @@ fn parse_one(text: &str) -> Option<(Date, Date, Grain)> {
                 }
             } else {
                 // "10 October"
-                day(DEFAULT_YEAR, month(b)?, number(a)?)
+                day(DEFAULT_YEAR, month_number(b)?, number(a)?)
             }
         }
         [a, b, c] => {
-            if let Some(m) = month(a) {
+            if let Some(m) = month_number(a) {
                 // "October 10, 2020"
                 day(year(number(c)?)?, m, number(b)?)
             } else {
                 // "10 October 2020"
-                day(year(number(c)?)?, month(b)?, number(a)?)
+                day(year(number(c)?)?, month_number(b)?, number(a)?)
             }
         }
         _ => None,

@@ -1,0 +1,226 @@
+//! [`Core`]: the dataset, its indexes, and the answer to every request. Checks who may
+//! use a command and where, then hands the call to the command's function in the
+//! table.
+
+use super::statement::Rendered;
+use super::table::{CommandSpec, Kind, PRIVATE, Permission, spec};
+use super::{Answered, Call, Context, Request, Response, Value};
+use crate::dataset::{Dataset, DatasetError};
+use crate::query::Index;
+use crate::reply::markdown::escape_user;
+use crate::reply::{Answer, ButtonId, Credit, Reply, limits};
+use crate::settings::Visibility;
+
+/// The bot's pure core: the dataset, its indexes, and the answer to every request.
+#[derive(Debug)]
+pub struct Core {
+    pub index: Index,
+    pub credit: Credit,
+    /// Each statement's markdown, rendered once at start-up.
+    pub(super) rendered: Vec<Rendered>,
+}
+
+impl Core {
+    pub fn new(data: Dataset) -> Self {
+        let credit = Credit {
+            source: format!("Wikipedia: {}", data.source.title),
+            url: data.source.url.clone(),
+            licence: format!(
+                "Text from Wikipedia, {} · quoted verbatim",
+                data.source.licence
+            ),
+        };
+        let index = Index::new(data);
+        let rendered = Rendered::all(&index);
+        Self {
+            index,
+            credit,
+            rendered,
+        }
+    }
+
+    /// The core on the dataset compiled into the binary.
+    pub fn embedded() -> Result<Self, DatasetError> {
+        Ok(Self::new(crate::dataset::embedded()?))
+    }
+
+    pub fn data(&self) -> &Dataset {
+        &self.index.data
+    }
+
+    /// What to do for one request.
+    pub fn respond(&self, request: &Request) -> Response {
+        match request {
+            Request::Command(call) => {
+                let a = self.answer(call);
+                Response {
+                    reply: Reply::Message(a.answer.page(call.page)),
+                    effect: a.effect,
+                }
+            }
+            Request::Autocomplete { call, focused } => {
+                let typed = call.text(focused).unwrap_or_default();
+                let choices = spec(&call.command)
+                    .and_then(|c| c.complete)
+                    .map(|complete| complete(self, call, focused, &typed))
+                    .unwrap_or_default();
+                Response {
+                    reply: Reply::Choices(limits::choices(choices)),
+                    effect: None,
+                }
+            }
+            Request::Button { id, context } => self.click(id.as_ref(), context),
+        }
+    }
+
+    /// A click on one of the bot's buttons: a page turned (the answer rebuilt and
+    /// updated in place), or one of a command's own buttons.
+    fn click(&self, id: Option<&ButtonId>, context: &Context) -> Response {
+        let expired = || {
+            Response {
+            reply: Reply::Message(
+                self.notice(
+                    "This button has expired",
+                    "This button belongs to an answer the bot can no longer rebuild. Ask again with the \
+                     command.",
+                )
+                .page(1),
+            ),
+            effect: None,
+        }
+        };
+        match id {
+            Some(ButtonId::Page { pager, page }) => {
+                let Some(option) = spec(&pager.command).and_then(|s| s.options.first()) else {
+                    return expired();
+                };
+                let call = Call {
+                    command: pager.command.clone(),
+                    subcommand: None,
+                    options: vec![(option.name.to_owned(), Value::Text(pager.argument.clone()))],
+                    page: *page,
+                    context: context.clone(),
+                };
+                Response {
+                    reply: Reply::Update(self.answer(&call).answer.page(call.page)),
+                    effect: None,
+                }
+            }
+            Some(ButtonId::Action { command, action }) => {
+                let Some((spec, on_button)) = spec(command).and_then(|s| Some((s, s.button?)))
+                else {
+                    return expired();
+                };
+                if let Some(refused) = self.refusal(spec, context) {
+                    return Response {
+                        reply: Reply::Message(refused.page(1)),
+                        effect: None,
+                    };
+                }
+                let a = on_button(self, action, context);
+                Response {
+                    reply: Reply::Update(a.answer.page(1)),
+                    effect: a.effect,
+                }
+            }
+            None => expired(),
+        }
+    }
+
+    /// Why a command is refused in this place, if it is: outside a server for a
+    /// server-only command, or without Manage Server for a moderators' command.
+    fn refusal(&self, spec: &CommandSpec, context: &Context) -> Option<Answer> {
+        if spec.guild_only && context.guild_id.is_none() {
+            return Some(self.notice(
+                "Only in a server",
+                &format!(
+                    "/{} works only in a server, where moderators can use it.",
+                    spec.name
+                ),
+            ));
+        }
+        if spec.permission == Permission::ManageServer && !context.can_manage() {
+            return Some(self.notice(
+                "Not allowed",
+                &format!(
+                    "/{} needs the Manage Server permission in this server. Ask a moderator.",
+                    spec.name
+                ),
+            ));
+        }
+        None
+    }
+
+    /// A polite refusal of an option whose value is not one of its choices.
+    fn wrong_choice(&self, spec: &CommandSpec, call: &Call) -> Option<Answer> {
+        spec.options_of(call.subcommand.as_deref())
+            .iter()
+            .find_map(|o| {
+                let Kind::Choice(words) = o.kind else {
+                    return None;
+                };
+                let given = call.text(o.name)?;
+                let known = words.iter().any(|w| w.eq_ignore_ascii_case(given.trim()));
+                (!known).then(|| {
+                    self.notice(
+                        "Not a choice",
+                        &format!(
+                            "'{}' is not a value of {}: choose {}.",
+                            escape_user(&given),
+                            o.name,
+                            words.join(" or ")
+                        ),
+                    )
+                })
+            })
+    }
+
+    /// The answer to a call and the change it asks for.
+    pub fn answer(&self, call: &Call) -> Answered {
+        let Some(spec) = spec(&call.command) else {
+            return self
+                .notice(
+                    "Unknown command",
+                    &format!(
+                        "The bot has no command /{}. Type /help to see its commands.",
+                        escape_user(&call.command)
+                    ),
+                )
+                .into();
+        };
+        if let Some(refused) = self.refusal(spec, &call.context) {
+            return refused.into();
+        }
+        if let Some(wrong) = self.wrong_choice(spec, call) {
+            return wrong.into();
+        }
+        let mut answered = (spec.run)(self, call);
+        if call.flag(PRIVATE.name) == Some(true)
+            || call.context.settings.visibility == Visibility::Private
+        {
+            answered.answer.private = true;
+        }
+        answered
+    }
+
+    /// What the transport replies when an effect could not be made durable.
+    pub fn failure(&self) -> Reply {
+        Reply::Message(
+            self.notice(
+                "Not saved",
+                "Something went wrong while saving this change, and nothing was changed. Please try again in a \
+                 moment.",
+            )
+            .page(1),
+        )
+    }
+
+    /// A private, polite answer to the asker's own mistake.
+    pub fn notice(&self, title: &str, text: &str) -> Answer {
+        Answer::notice(title, text, self.credit.clone())
+    }
+
+    pub fn new_answer(&self, title: &str) -> Answer {
+        Answer::new(title, self.credit.clone())
+    }
+}
