@@ -11,15 +11,15 @@ use crate::palette::{AXIS, BLUE, CARD, FRAME, GRID, MUTED, TEXT, VERMILLION};
 pub const BAR_CHART_SIZE: (u32, u32) = (800, 400);
 
 const PAD: i32 = 24;
-const TITLE_SIZE: f64 = 30.0;
+const TITLE_SIZE: f64 = 32.0;
 const TITLE_BASE: i32 = 44;
-const SUB_SIZE: f64 = 22.0;
-const SUB_BASE: i32 = 78;
-const PLOT_TOP: i32 = 132;
+const SUB_SIZE: f64 = 24.0;
+const SUB_BASE: i32 = 80;
+const PLOT_TOP: i32 = 136;
 const PLOT_BOTTOM_GAP: i32 = 58;
-const LABEL_SIZE: f64 = 21.0;
-const Y_LABEL_SIZE: f64 = 20.0;
-const VALUE_SIZE: f64 = 20.0;
+const LABEL_SIZE: f64 = 24.0;
+const Y_LABEL_SIZE: f64 = 22.0;
+const VALUE_SIZE: f64 = 22.0;
 const MAX_BAR: i32 = 72;
 const HATCH_PERIOD: i32 = 10;
 const HATCH_THICK: i32 = 4;
@@ -38,6 +38,8 @@ pub(crate) struct BarSpec<'a> {
     pub first: i32,
     pub last: i32,
     pub bins: &'a [Bin],
+    /// What the x axis labels: days, months or years.
+    pub axis: AxisUnit,
     pub value_labels: ValueLabels,
     /// Shown in the plot when no bin has a count.
     pub empty_note: &'a str,
@@ -176,7 +178,7 @@ pub(crate) fn render_bars(spec: &BarSpec<'_>, buf: &mut [u8]) -> Result<(), Char
 
     // x axis line, ticks, labels
     cv.rect(left, bottom, right, bottom + 2, AXIS)?;
-    let unit = AxisUnit::for_domain(spec.first, spec.last);
+    let unit = spec.axis;
     let candidates: Vec<Vec<XLabel>> = match unit {
         AxisUnit::Days => day_labels(spec.first, spec.last),
         AxisUnit::Months => month_labels(spec.first, spec.last, false),
@@ -185,8 +187,7 @@ pub(crate) fn render_bars(spec: &BarSpec<'_>, buf: &mut [u8]) -> Result<(), Char
     let labels = fit_labels(&cv, &map, candidates, LABEL_SIZE, 14, 8, w - 8);
     if unit == AxisUnit::Days {
         for l in &labels {
-            let x = map.px(l.centre);
-            cv.rect(x - 1, bottom + 2, x + 1, bottom + 9, AXIS)?;
+            cv.rect(l.at - 1, bottom + 2, l.at + 1, bottom + 9, AXIS)?;
         }
     } else {
         // a tick at each month (year) boundary, thinned to at least 6 px apart
@@ -201,7 +202,7 @@ pub(crate) fn render_bars(spec: &BarSpec<'_>, buf: &mut [u8]) -> Result<(), Char
         }
     }
     for l in &labels {
-        cv.text(&l.text, map.px(l.centre), bottom + 34, LABEL_SIZE, Weight::Regular, MUTED, Align::Centre)?;
+        cv.text(&l.text, l.left, bottom + 34, LABEL_SIZE, Weight::Regular, MUTED, Align::Left)?;
     }
 
     if max == 0 {

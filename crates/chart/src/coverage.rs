@@ -4,7 +4,8 @@
 use jiff::civil::Date;
 
 use crate::bars::{BAR_CHART_SIZE, BarSpec, ValueLabels, render_bars};
-use crate::bins::{Granularity, busiest, count_days, hatch_period, make_bins};
+use crate::axis::AxisUnit;
+use crate::bins::{Granularity, MAX_DAYS_PER_WEEK, busiest, count_days, hatch_period, make_bins};
 use crate::dates::{
     day_number, fmt_range_compact, fmt_range_sentence, month_start, next_month_start,
     next_year_start, year_start,
@@ -112,6 +113,8 @@ impl CoverageInput {
                             first,
                     last,
                     bins: &bins,
+                    // month labels up to two years, year labels beyond
+                    axis: if last - first + 1 <= MAX_DAYS_PER_WEEK { AxisUnit::Months } else { AxisUnit::Years },
                     value_labels: ValueLabels::All,
                     empty_note: "No dated statements",
                     legend: (!legend.is_empty()).then_some((&legend[..], false)),

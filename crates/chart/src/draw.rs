@@ -188,9 +188,19 @@ impl XMap {
     }
 }
 
-/// The first label set (from sparsest-acceptable candidates ordered dense to
-/// sparse) whose labels neither overlap nor leave `lo..hi`; falls back to the
-/// last set, thinned greedily.
+/// A label placed on the x axis: its text and the pixel column of its left end.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct PlacedLabel {
+    pub text: String,
+    pub left: i32,
+    /// The pixel column of the point it labels (a tick goes there).
+    pub at: i32,
+}
+
+/// The first candidate set (candidates go from dense to sparse) whose
+/// labels do not collide; each label is centred on its point but shifted
+/// inward to stay within `lo..hi`. If no set fits, the sparsest one thinned
+/// greedily.
 pub(crate) fn fit_labels(
     canvas: &Canvas<'_>,
     map: &XMap,
@@ -199,36 +209,35 @@ pub(crate) fn fit_labels(
     gap: i32,
     lo: i32,
     hi: i32,
-) -> Vec<XLabel> {
-    let extent = |l: &XLabel| {
+) -> Vec<PlacedLabel> {
+    let place = |l: &XLabel| {
         let w = canvas.text_width(&l.text, size, Weight::Regular);
-        let c = map.px(l.centre);
-        (c - w / 2, c - w / 2 + w)
-    };
-    let fits = |set: &[XLabel]| {
-        let mut right = i32::MIN;
-        for l in set {
-            let (a, b) = extent(l);
-            if a < lo || b > hi || a < right + gap {
-                return false;
-            }
-            right = b;
-        }
-        true
+        let at = map.px(l.centre);
+        let left = (at - w / 2).clamp(lo, (hi - w).max(lo));
+        (PlacedLabel { text: l.text.clone(), left, at }, w)
     };
     let n = candidates.len();
     for (i, set) in candidates.into_iter().enumerate() {
-        if fits(&set) || i + 1 == n {
-            if fits(&set) {
-                return set;
+        let placed: Vec<(PlacedLabel, i32)> = set.iter().map(place).collect();
+        let mut right = i32::MIN / 2;
+        let mut fits = true;
+        for (p, w) in &placed {
+            if p.left < right + gap {
+                fits = false;
+                break;
             }
+            right = p.left + w;
+        }
+        if fits {
+            return placed.into_iter().map(|(p, _)| p).collect();
+        }
+        if i + 1 == n {
             let mut kept = Vec::new();
-            let mut right = i32::MIN;
-            for l in set {
-                let (a, b) = extent(&l);
-                if a >= lo && b <= hi && a >= right + gap {
-                    right = b;
-                    kept.push(l);
+            let mut right = i32::MIN / 2;
+            for (p, w) in placed {
+                if p.left >= right + gap {
+                    right = p.left + w;
+                    kept.push(p);
                 }
             }
             return kept;

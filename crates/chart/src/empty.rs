@@ -8,8 +8,8 @@ pub(crate) fn render_empty(buf: &mut [u8], (w, h): (u32, u32), title: &str, note
     let cv = Canvas::new(buf, w, h);
     cv.card(CARD, FRAME)?;
     let (w, h) = (w as i32, h as i32);
-    let title = cv.fit_text(title, 30.0, Weight::Bold, w - 48);
-    cv.text(&title, 24, 44, 30.0, Weight::Bold, TEXT, Align::Left)?;
+    let title = cv.fit_text(title, 32.0, Weight::Bold, w - 48);
+    cv.text(&title, 24, 44, 32.0, Weight::Bold, TEXT, Align::Left)?;
     cv.text(note, w / 2, (h + 44) / 2 + 8, 24.0, Weight::Regular, MUTED, Align::Centre)?;
     cv.area.present().map_err(crate::draw::draw_err)
 }

@@ -6,7 +6,7 @@
 //! | input | chart | size |
 //! |---|---|---|
 //! | [`TimelineInput`] | dated statements per day (per ISO week above 120 days, per month above 2 years, per year above 10), the reply's days marked | 800×400 |
-//! | [`StripInput`] | one actor's dated statements as marks on a time strip | 800×250 |
+//! | [`StripInput`] | one actor's dated statements as marks on a time strip | 800×260 |
 //! | [`CoverageInput`] | the dataset's statements per month (per year above 10 years), a [`Period`] such as the war shaded | 800×400 |
 //!
 //! ```

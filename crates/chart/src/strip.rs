@@ -5,21 +5,21 @@ use jiff::civil::Date;
 use crate::axis::{AxisUnit, boundaries, month_labels, year_labels};
 use crate::bins::busiest;
 use crate::bins::{Bin, count_days};
-use crate::dates::{day_number, fmt_long, fmt_range_compact, fmt_range_sentence, fmt_short};
+use crate::dates::{day_number, fmt_long, fmt_medium, fmt_range_compact, fmt_range_sentence, fmt_short};
 use crate::draw::{Align, Canvas, Weight, XMap, fit_labels};
 use crate::key::KeyWriter;
 use crate::palette::{AXIS, BLUE, CARD, FRAME, GRID, MUTED, TEXT};
 use crate::{Chart, ChartError, finish_alt, plural, render_to_png};
 
 /// Width and height of the strip (shown at half size in an embed).
-pub const STRIP_SIZE: (u32, u32) = (800, 250);
+pub const STRIP_SIZE: (u32, u32) = (800, 260);
 
 const PAD: i32 = 24;
-const AXIS_Y: i32 = 146;
-const ROW_ABOVE: i32 = 116;
-const ROW_BELOW: i32 = 194;
-const CONTEXT_BASE: i32 = 234;
-const DATE_SIZE: f64 = 19.0;
+const AXIS_Y: i32 = 152;
+const ROW_ABOVE: i32 = 120;
+const ROW_BELOW: i32 = 202;
+const CONTEXT_BASE: i32 = 244;
+const DATE_SIZE: f64 = 22.0;
 
 /// One actor's dated statements.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -96,44 +96,46 @@ fn render_strip(m: &StripModel, buf: &mut [u8]) -> Result<(), ChartError> {
         let text = "statements that day";
         let tw = cv.text_width(text, DATE_SIZE, Weight::Regular);
         let tx = w - PAD - tw;
-        cv.text(text, tx, 40, DATE_SIZE, Weight::Regular, MUTED, Align::Left)?;
+        cv.text(text, tx, 42, DATE_SIZE, Weight::Regular, MUTED, Align::Left)?;
         let cx = tx - 8 - 15;
-        cv.circle((cx, 33), 15, BLUE)?;
-        cv.text("n", cx, 40, 19.0, Weight::Bold, CARD, Align::Centre)?;
+        cv.circle((cx, 34), 15, BLUE)?;
+        cv.text("n", cx, 41, 21.0, Weight::Bold, CARD, Align::Centre)?;
         title_room = cx - 15 - 24 - PAD;
     }
-    let title = cv.fit_text(&m.actor, 28.0, Weight::Bold, title_room);
-    cv.text(&title, PAD, 40, 28.0, Weight::Bold, TEXT, Align::Left)?;
+    let title = cv.fit_text(&m.actor, 30.0, Weight::Bold, title_room);
+    cv.text(&title, PAD, 42, 30.0, Weight::Bold, TEXT, Align::Left)?;
     let mut sub = plural(total, "dated statement");
     if days != total {
         sub += &format!(" on {}", plural(days, "day"));
     }
     sub += &format!(" · {}", fmt_range_compact(lo, hi));
-    let sub = cv.fit_text(&sub, 21.0, Weight::Regular, w - 2 * PAD);
-    cv.text(&sub, PAD, 72, 21.0, Weight::Regular, MUTED, Align::Left)?;
+    let sub = cv.fit_text(&sub, 23.0, Weight::Regular, w - 2 * PAD);
+    cv.text(&sub, PAD, 76, 23.0, Weight::Regular, MUTED, Align::Left)?;
 
     // context: month or year boundaries as grid lines, labels at the bottom
     let by_year = AxisUnit::for_domain(first, last) == AxisUnit::Years;
     for b in boundaries(first, last, by_year) {
         let x = map.px(f64::from(b));
-        cv.rect(x, 96, x + 2, CONTEXT_BASE - 20, GRID)?;
+        cv.rect(x, 98, x + 2, CONTEXT_BASE - 24, GRID)?;
     }
     let candidates =
         if by_year { year_labels(first, last) } else { month_labels(first, last, true) };
     for l in fit_labels(&cv, &map, candidates, DATE_SIZE, 16, PAD, w - PAD) {
-        cv.text(&l.text, map.px(l.centre), CONTEXT_BASE, DATE_SIZE, Weight::Regular, MUTED, Align::Centre)?;
+        cv.text(&l.text, l.left, CONTEXT_BASE, DATE_SIZE, Weight::Regular, MUTED, Align::Left)?;
     }
 
     // the axis
     cv.rect(map.px0 - 8, AXIS_Y - 1, map.px1 + 8, AXIS_Y + 1, AXIS)?;
 
     // marks, then labels (greedy: above, else below, else none)
-    let radius = |c: u32| if c == 1 { 9 } else if c < 100 { 15 } else { 19 };
+    let radius = |c: u32| if c == 1 { 9 } else if c < 100 { 15 } else { 22 };
+    // over several years a day label needs its year
+    let label_of = |d: i32| if by_year { fmt_medium(d) } else { fmt_short(d) };
     let mut rows: [i32; 2] = [i32::MIN, i32::MIN]; // right edge of the last label in each row
     let mut labels = Vec::new();
     for &(d, _) in &m.counts {
         let x = map.px(f64::from(d) + 0.5);
-        let text = fmt_short(d);
+        let text = label_of(d);
         let tw = cv.text_width(&text, DATE_SIZE, Weight::Regular);
         let a = (x - tw / 2).clamp(PAD, w - PAD - tw);
         // above first, then below; a label must also clear the neighbouring marks' numbers
@@ -154,7 +156,7 @@ fn render_strip(m: &StripModel, buf: &mut [u8]) -> Result<(), ChartError> {
         cv.circle((x, AXIS_Y), r + 3, CARD)?;
         cv.circle((x, AXIS_Y), r, BLUE)?;
         if c > 1 {
-            cv.text(&c.to_string(), x, AXIS_Y + 7, 19.0, Weight::Bold, CARD, Align::Centre)?;
+            cv.text(&c.to_string(), x, AXIS_Y + 7, 21.0, Weight::Bold, CARD, Align::Centre)?;
         }
     }
     for (text, a, row) in labels {

@@ -4,6 +4,7 @@
 use jiff::civil::Date;
 
 use crate::bars::{BAR_CHART_SIZE, BarSpec, ValueLabels, render_bars};
+use crate::axis::AxisUnit;
 use crate::bins::{Granularity, busiest, count_days, make_bins};
 use crate::dates::{day_number, fmt_long, fmt_range_compact, fmt_range_sentence};
 use crate::key::KeyWriter;
@@ -80,6 +81,7 @@ impl TimelineInput {
             first: m.first,
             last: m.last,
             bins: &bins,
+            axis: AxisUnit::for_domain(m.first, m.last),
             value_labels: ValueLabels::Marked,
             empty_note: "No dated statements in this range",
             legend: (!m.marked.is_empty()).then_some((&legend[..], true)),
@@ -158,11 +160,11 @@ fn alt_text(m: &TimelineModel) -> String {
                 .collect();
             s += &format!(" Marked: {}.", join_and(&parts));
         } else {
+            let (a, b) = (m.marked[0], m.marked[m.marked.len() - 1]);
             s += &format!(
-                " Marked: {} days from {} to {}, with {} in all.",
+                " Marked: {} days {}, with {} in all.",
                 m.marked.len(),
-                fmt_long(m.marked[0]),
-                fmt_long(*m.marked.last().unwrap_or(&m.marked[0])),
+                fmt_range_sentence(a, b),
                 plural(marked_total, "statement")
             );
         }
