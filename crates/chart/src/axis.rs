@@ -2,8 +2,8 @@
 //! keeps the densest set whose labels do not collide.
 
 use crate::dates::{
-    civil_from_days, fmt_medium, fmt_month_medium, fmt_month_short, fmt_short,
-    month_start, next_month_start, next_year_start, year_of, year_start,
+    civil_from_days, fmt_medium, fmt_month_medium, fmt_month_short, fmt_short, month_start,
+    next_month_start, next_year_start, year_of, year_start,
 };
 use crate::draw::XLabel;
 
@@ -20,9 +20,16 @@ pub(crate) fn day_labels(first: i32, last: i32) -> Vec<Vec<XLabel>> {
             let mut d = first;
             while d <= last {
                 let y = year_of(d);
-                let text = if crosses && prev_year != Some(y) { fmt_medium(d) } else { fmt_short(d) };
+                let text = if crosses && prev_year != Some(y) {
+                    fmt_medium(d)
+                } else {
+                    fmt_short(d)
+                };
                 prev_year = Some(y);
-                out.push(XLabel { centre: f64::from(d) + 0.5, text });
+                out.push(XLabel {
+                    centre: f64::from(d) + 0.5,
+                    text,
+                });
                 d += step;
             }
             out
@@ -46,9 +53,14 @@ pub(crate) fn month_labels(first: i32, last: i32, year_on_first: bool) -> Vec<Ve
         m = next;
     }
     // months at least 40% visible; if none is, the most visible one
-    let mut eligible: Vec<bool> = months.iter().map(|&(_, a, b, _, len)| f64::from(b - a) >= 0.4 * f64::from(len)).collect();
+    let mut eligible: Vec<bool> = months
+        .iter()
+        .map(|&(_, a, b, _, len)| f64::from(b - a) >= 0.4 * f64::from(len))
+        .collect();
     if !eligible.contains(&true) {
-        if let Some(i) = (0..months.len()).max_by_key(|&i| (months[i].2 - months[i].1, std::cmp::Reverse(i))) {
+        if let Some(i) =
+            (0..months.len()).max_by_key(|&i| (months[i].2 - months[i].1, std::cmp::Reverse(i)))
+        {
             eligible[i] = true;
         }
     }
@@ -62,9 +74,15 @@ pub(crate) fn month_labels(first: i32, last: i32, year_on_first: bool) -> Vec<Ve
                     continue;
                 }
                 let with_year = (year_on_first || crosses) && (out.is_empty() || month0 == 0);
-                let text =
-                    if with_year { fmt_month_medium(m) } else { fmt_month_short(m).to_string() };
-                out.push(XLabel { centre: f64::from(a + b) / 2.0, text });
+                let text = if with_year {
+                    fmt_month_medium(m)
+                } else {
+                    fmt_month_short(m).to_string()
+                };
+                out.push(XLabel {
+                    centre: f64::from(a + b) / 2.0,
+                    text,
+                });
             }
             out
         })
@@ -83,9 +101,14 @@ pub(crate) fn year_labels(first: i32, last: i32) -> Vec<Vec<XLabel>> {
         years.push((year_of(y), a, b, next - y));
         y = next;
     }
-    let mut eligible: Vec<bool> = years.iter().map(|&(_, a, b, len)| f64::from(b - a) >= 0.4 * f64::from(len)).collect();
+    let mut eligible: Vec<bool> = years
+        .iter()
+        .map(|&(_, a, b, len)| f64::from(b - a) >= 0.4 * f64::from(len))
+        .collect();
     if !eligible.contains(&true) {
-        if let Some(i) = (0..years.len()).max_by_key(|&i| (years[i].2 - years[i].1, std::cmp::Reverse(i))) {
+        if let Some(i) =
+            (0..years.len()).max_by_key(|&i| (years[i].2 - years[i].1, std::cmp::Reverse(i)))
+        {
             eligible[i] = true;
         }
     }
@@ -98,7 +121,10 @@ pub(crate) fn year_labels(first: i32, last: i32) -> Vec<Vec<XLabel>> {
                 if !eligible[i] || (year.rem_euclid(step) != 0 && !lone) {
                     continue;
                 }
-                out.push(XLabel { centre: f64::from(a + b) / 2.0, text: year.to_string() });
+                out.push(XLabel {
+                    centre: f64::from(a + b) / 2.0,
+                    text: year.to_string(),
+                });
             }
             out
         })
@@ -129,10 +155,18 @@ impl AxisUnit {
 /// Month starts (or year starts when `years`) strictly inside `first..=last`.
 pub(crate) fn boundaries(first: i32, last: i32, years: bool) -> Vec<i32> {
     let mut out = Vec::new();
-    let mut b = if years { next_year_start(first) } else { next_month_start(first) };
+    let mut b = if years {
+        next_year_start(first)
+    } else {
+        next_month_start(first)
+    };
     while b <= last {
         out.push(b);
-        b = if years { next_year_start(b) } else { next_month_start(b) };
+        b = if years {
+            next_year_start(b)
+        } else {
+            next_month_start(b)
+        };
     }
     out
 }
@@ -146,7 +180,12 @@ mod tests {
     fn month_labels_of_a_year() {
         let sets = month_labels(d(2021, 1, 1), d(2021, 12, 31), false);
         let texts: Vec<_> = sets[0].iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(texts, ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]);
+        assert_eq!(
+            texts,
+            [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+            ]
+        );
         let quarterly: Vec<_> = sets[2].iter().map(|l| l.text.as_str()).collect();
         assert_eq!(quarterly, ["Jan", "Apr", "Jul", "Oct"]);
     }
@@ -155,7 +194,18 @@ mod tests {
     fn day_labels_carry_the_year_across_new_year() {
         let sets = day_labels(d(2020, 12, 28), d(2021, 1, 3));
         let texts: Vec<_> = sets[0].iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(texts, ["28 Dec 2020", "29 Dec", "30 Dec", "31 Dec", "1 Jan 2021", "2 Jan", "3 Jan"]);
+        assert_eq!(
+            texts,
+            [
+                "28 Dec 2020",
+                "29 Dec",
+                "30 Dec",
+                "31 Dec",
+                "1 Jan 2021",
+                "2 Jan",
+                "3 Jan"
+            ]
+        );
     }
 
     #[test]

@@ -74,7 +74,15 @@ pub(crate) fn render_bars(spec: &BarSpec<'_>, buf: &mut [u8]) -> Result<(), Char
 
     // title; subtitle with the legend at its right
     let title = cv.fit_text(spec.title, TITLE_SIZE, Weight::Bold, w - 2 * PAD);
-    cv.text(&title, PAD, TITLE_BASE, TITLE_SIZE, Weight::Bold, TEXT, Align::Left)?;
+    cv.text(
+        &title,
+        PAD,
+        TITLE_BASE,
+        TITLE_SIZE,
+        Weight::Bold,
+        TEXT,
+        Align::Left,
+    )?;
     let sub_w = cv.text_width(spec.subtitle, SUB_SIZE, Weight::Regular);
     let mut sub_right = w - PAD;
     if let Some((texts, triangle)) = spec.legend {
@@ -84,10 +92,25 @@ pub(crate) fn render_bars(spec: &BarSpec<'_>, buf: &mut [u8]) -> Result<(), Char
             .iter()
             .find(|t| cv.text_width(t, Y_LABEL_SIZE, Weight::Regular) <= room)
             .cloned()
-            .unwrap_or_else(|| cv.fit_text(texts.last().map_or("", |t| t.as_str()), Y_LABEL_SIZE, Weight::Regular, room));
+            .unwrap_or_else(|| {
+                cv.fit_text(
+                    texts.last().map_or("", |t| t.as_str()),
+                    Y_LABEL_SIZE,
+                    Weight::Regular,
+                    room,
+                )
+            });
         let tw = cv.text_width(&legend, Y_LABEL_SIZE, Weight::Regular);
         let tx = w - PAD - tw;
-        cv.text(&legend, tx, SUB_BASE, Y_LABEL_SIZE, Weight::Regular, MUTED, Align::Left)?;
+        cv.text(
+            &legend,
+            tx,
+            SUB_BASE,
+            Y_LABEL_SIZE,
+            Weight::Regular,
+            MUTED,
+            Align::Left,
+        )?;
         let (sx1, sx0) = (tx - 8, tx - 8 - 24);
         let (sy0, sy1) = (SUB_BASE - 18, SUB_BASE + 2);
         marked_bar(&cv, sx0, sy0, sx1, sy1)?;
@@ -97,12 +120,24 @@ pub(crate) fn render_bars(spec: &BarSpec<'_>, buf: &mut [u8]) -> Result<(), Char
         sub_right = sx0 - 24;
     }
     let sub = cv.fit_text(spec.subtitle, SUB_SIZE, Weight::Regular, sub_right - PAD);
-    cv.text(&sub, PAD, SUB_BASE, SUB_SIZE, Weight::Regular, MUTED, Align::Left)?;
+    cv.text(
+        &sub,
+        PAD,
+        SUB_BASE,
+        SUB_SIZE,
+        Weight::Regular,
+        MUTED,
+        Align::Left,
+    )?;
 
     // y scale
     let max = spec.bins.iter().map(|b| b.count).max().unwrap_or(0);
     let (step, top) = nice_scale(max);
-    let ticks: Vec<u32> = if max == 0 { vec![0] } else { (0..=top / step).map(|i| i * step).collect() };
+    let ticks: Vec<u32> = if max == 0 {
+        vec![0]
+    } else {
+        (0..=top / step).map(|i| i * step).collect()
+    };
     let y_label_w = ticks
         .iter()
         .map(|t| cv.text_width(&t.to_string(), Y_LABEL_SIZE, Weight::Regular))
@@ -112,9 +147,15 @@ pub(crate) fn render_bars(spec: &BarSpec<'_>, buf: &mut [u8]) -> Result<(), Char
     let right = w - PAD;
     let bottom = h - PLOT_BOTTOM_GAP;
     let plot_h = bottom - PLOT_TOP;
-    let y_of = |v: u32| bottom - ((f64::from(v) / f64::from(top)) * f64::from(plot_h)).round() as i32;
+    let y_of =
+        |v: u32| bottom - ((f64::from(v) / f64::from(top)) * f64::from(plot_h)).round() as i32;
 
-    let map = XMap { d0: f64::from(spec.first), d1: f64::from(spec.last + 1), px0: left, px1: right };
+    let map = XMap {
+        d0: f64::from(spec.first),
+        d1: f64::from(spec.last + 1),
+        px0: left,
+        px1: right,
+    };
 
     // grid and y labels
     for &t in &ticks {
@@ -122,7 +163,15 @@ pub(crate) fn render_bars(spec: &BarSpec<'_>, buf: &mut [u8]) -> Result<(), Char
         if t > 0 {
             cv.rect(left, y, right, y + 1, GRID)?;
         }
-        cv.text(&t.to_string(), left - 12, y + 7, Y_LABEL_SIZE, Weight::Regular, MUTED, Align::Right)?;
+        cv.text(
+            &t.to_string(),
+            left - 12,
+            y + 7,
+            Y_LABEL_SIZE,
+            Weight::Regular,
+            MUTED,
+            Align::Right,
+        )?;
     }
 
     // bars
@@ -131,8 +180,14 @@ pub(crate) fn render_bars(spec: &BarSpec<'_>, buf: &mut [u8]) -> Result<(), Char
         let xa = map.px(f64::from(bin.start));
         let xb = map.px(f64::from(bin.end));
         let slot = (xb - xa).max(1);
-        let gap = if slot >= 5 { ((f64::from(slot) * 0.2).round() as i32).max(1) } else if slot >= 3 { 1 } else { 0 };
-        let bw = (slot - gap).min(MAX_BAR).max(1);
+        let gap = if slot >= 5 {
+            ((f64::from(slot) * 0.2).round() as i32).max(1)
+        } else if slot >= 3 {
+            1
+        } else {
+            0
+        };
+        let bw = (slot - gap).clamp(1, MAX_BAR);
         let x0 = xa + (slot - bw) / 2;
         let x1 = x0 + bw;
         let mut bar_top = bottom;
@@ -170,7 +225,15 @@ pub(crate) fn render_bars(spec: &BarSpec<'_>, buf: &mut [u8]) -> Result<(), Char
             let clear = value_spans.iter().all(|&(a, b)| span.1 <= a || span.0 >= b);
             // keep clear of the subtitle row
             if clear && label_base - 15 > SUB_BASE + 8 {
-                cv.text(&text, cx, label_base, VALUE_SIZE, Weight::Regular, TEXT, Align::Centre)?;
+                cv.text(
+                    &text,
+                    cx,
+                    label_base,
+                    VALUE_SIZE,
+                    Weight::Regular,
+                    TEXT,
+                    Align::Centre,
+                )?;
                 value_spans.push(span);
             }
         }
@@ -202,7 +265,15 @@ pub(crate) fn render_bars(spec: &BarSpec<'_>, buf: &mut [u8]) -> Result<(), Char
         }
     }
     for l in &labels {
-        cv.text(&l.text, l.left, bottom + 34, LABEL_SIZE, Weight::Regular, MUTED, Align::Left)?;
+        cv.text(
+            &l.text,
+            l.left,
+            bottom + 34,
+            LABEL_SIZE,
+            Weight::Regular,
+            MUTED,
+            Align::Left,
+        )?;
     }
 
     if max == 0 {
@@ -225,7 +296,15 @@ pub(crate) fn render_bars(spec: &BarSpec<'_>, buf: &mut [u8]) -> Result<(), Char
 fn marked_bar(cv: &Canvas<'_>, x0: i32, y0: i32, x1: i32, y1: i32) -> Result<(), ChartError> {
     cv.rect(x0, y0, x1, y1, VERMILLION)?;
     if x1 - x0 >= 7 && y1 - y0 >= 7 {
-        cv.hatch(x0 + 2, y0 + 2, x1 - 2, y1 - 2, CARD, HATCH_PERIOD, HATCH_THICK)?;
+        cv.hatch(
+            x0 + 2,
+            y0 + 2,
+            x1 - 2,
+            y1 - 2,
+            CARD,
+            HATCH_PERIOD,
+            HATCH_THICK,
+        )?;
     }
     Ok(())
 }

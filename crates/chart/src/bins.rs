@@ -1,8 +1,7 @@
 //! Counting dated statements into day, ISO-week, month or year bins.
 
 use crate::dates::{
-    fmt_long, fmt_month_long, next_month_start, next_year_start, week_start, weekday_mon0,
-    year_of,
+    fmt_long, fmt_month_long, next_month_start, next_year_start, week_start, weekday_mon0, year_of,
 };
 
 /// The width of one bar.
@@ -109,7 +108,13 @@ pub(crate) fn make_bins(
             is_marked = true;
             mi += 1;
         }
-        bins.push(Bin { start, end, count, marked: is_marked, hatched: 0 });
+        bins.push(Bin {
+            start,
+            end,
+            count,
+            marked: is_marked,
+            hatched: 0,
+        });
         start = end;
     }
     bins
@@ -120,7 +125,11 @@ pub(crate) fn hatch_period(bins: &mut [Bin], counts: &[(i32, u32)], a: i32, b: i
     for bin in bins.iter_mut() {
         let (lo, hi) = (bin.start.max(a), (bin.end - 1).min(b));
         let i = counts.partition_point(|&(d, _)| d < lo);
-        bin.hatched = counts[i..].iter().take_while(|&&(d, _)| d <= hi).map(|&(_, c)| c).sum();
+        bin.hatched = counts[i..]
+            .iter()
+            .take_while(|&&(d, _)| d <= hi)
+            .map(|&(_, c)| c)
+            .sum();
     }
 }
 

@@ -3,8 +3,8 @@
 
 use jiff::civil::Date;
 
-use crate::bars::{BAR_CHART_SIZE, BarSpec, ValueLabels, render_bars};
 use crate::axis::AxisUnit;
+use crate::bars::{BAR_CHART_SIZE, BarSpec, ValueLabels, render_bars};
 use crate::bins::{Granularity, MAX_DAYS_PER_WEEK, busiest, count_days, hatch_period, make_bins};
 use crate::dates::{
     day_number, fmt_range_compact, fmt_range_sentence, month_start, next_month_start,
@@ -67,7 +67,11 @@ impl CoverageModel {
         let last_year_end = next_year_start(hi) - 1;
         match Granularity::for_range_days(last_year_end - first_year + 1) {
             Granularity::Year => Some((Granularity::Year, first_year, last_year_end)),
-            _ => Some((Granularity::Month, month_start(lo), next_month_start(hi) - 1)),
+            _ => Some((
+                Granularity::Month,
+                month_start(lo),
+                next_month_start(hi) - 1,
+            )),
         }
     }
 }
@@ -76,7 +80,10 @@ impl CoverageInput {
     pub(crate) fn model(&self) -> Result<CoverageModel, ChartError> {
         let period = match &self.period {
             Some(p) if p.end < p.start => {
-                return Err(ChartError::InvalidRange { start: p.start, end: p.end });
+                return Err(ChartError::InvalidRange {
+                    start: p.start,
+                    end: p.end,
+                });
             }
             Some(p) => Some((day_number(p.start), day_number(p.end), p.label.clone())),
             None => None,
@@ -94,7 +101,10 @@ impl CoverageInput {
         let m = self.model()?;
         let total: u32 = m.counts.iter().map(|c| c.1).sum();
         let noun = m.domain().map_or("month", |(g, _, _)| g.noun());
-        let title = m.title.clone().unwrap_or_else(|| format!("Dated statements in the dataset per {noun}"));
+        let title = m
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Dated statements in the dataset per {noun}"));
         let (w, h) = BAR_CHART_SIZE;
         let png = match m.domain() {
             Some((g, first, last)) => {
@@ -102,19 +112,29 @@ impl CoverageInput {
                 if let Some((a, b, _)) = &m.period {
                     hatch_period(&mut bins, &m.counts, *a, *b);
                 }
-                let subtitle = format!("{} · {}", fmt_range_compact(first, last), plural(total, "statement"));
+                let subtitle = format!(
+                    "{} · {}",
+                    fmt_range_compact(first, last),
+                    plural(total, "statement")
+                );
                 let legend: Vec<String> = match &m.period {
-                    Some((a, b, l)) => vec![format!("{l}, {}", fmt_range_compact(*a, *b)), l.clone()],
+                    Some((a, b, l)) => {
+                        vec![format!("{l}, {}", fmt_range_compact(*a, *b)), l.clone()]
+                    }
                     None => Vec::new(),
                 };
                 let spec = BarSpec {
                     title: &title,
                     subtitle: &subtitle,
-                            first,
+                    first,
                     last,
                     bins: &bins,
                     // month labels up to two years, year labels beyond
-                    axis: if last - first + 1 <= MAX_DAYS_PER_WEEK { AxisUnit::Months } else { AxisUnit::Years },
+                    axis: if last - first < MAX_DAYS_PER_WEEK {
+                        AxisUnit::Months
+                    } else {
+                        AxisUnit::Years
+                    },
                     value_labels: ValueLabels::All,
                     empty_note: "No dated statements",
                     legend: (!legend.is_empty()).then_some((&legend[..], false)),
@@ -125,7 +145,12 @@ impl CoverageInput {
                 crate::empty::render_empty(buf, (w, h), &title, "No dated statements")
             })?,
         };
-        Ok(Chart { png, alt_text: alt_text(&m), width: w, height: h })
+        Ok(Chart {
+            png,
+            alt_text: alt_text(&m),
+            width: w,
+            height: h,
+        })
     }
 
     /// The text alternative alone (no drawing).
@@ -171,12 +196,22 @@ fn alt_text(m: &CoverageModel) -> String {
     );
     if let Some((b, _)) = busiest(&bins) {
         if bins.len() > 1 {
-            s += &format!("; the busiest {} was {} with {}", g.noun(), b.describe(g), plural(b.count, "statement"));
+            s += &format!(
+                "; the busiest {} was {} with {}",
+                g.noun(),
+                b.describe(g),
+                plural(b.count, "statement")
+            );
         }
     }
     s.push('.');
     if let Some((a, b, label)) = &m.period {
-        let inside: u32 = m.counts.iter().filter(|c| (*a..=*b).contains(&c.0)).map(|c| c.1).sum();
+        let inside: u32 = m
+            .counts
+            .iter()
+            .filter(|c| (*a..=*b).contains(&c.0))
+            .map(|c| c.1)
+            .sum();
         let share = match inside {
             0 => format!("None of the {total} dates"),
             1 if total == 1 => "It dates".to_string(),
@@ -186,7 +221,9 @@ fn alt_text(m: &CoverageModel) -> String {
         };
         s += &format!(
             " {share} from the {label} ({}).",
-            fmt_range_sentence(*a, *b).trim_start_matches("from ").trim_start_matches("on ")
+            fmt_range_sentence(*a, *b)
+                .trim_start_matches("from ")
+                .trim_start_matches("on ")
         );
     }
     finish_alt(s)

@@ -71,7 +71,11 @@ pub(crate) fn month_start(n: i32) -> i32 {
 
 pub(crate) fn next_month_start(n: i32) -> i32 {
     let (y, m, _) = civil_from_days(n);
-    if m == 12 { days_from_civil(y + 1, 1, 1) } else { days_from_civil(y, m + 1, 1) }
+    if m == 12 {
+        days_from_civil(y + 1, 1, 1)
+    } else {
+        days_from_civil(y, m + 1, 1)
+    }
 }
 
 pub(crate) fn year_start(n: i32) -> i32 {
@@ -176,14 +180,22 @@ pub(crate) fn fmt_range_sentence(first: i32, last: i32) -> String {
     }
     if first == month_start(first) && last + 1 == next_month_start(last) {
         return if year_of(first) == year_of(last) {
-            format!("from {} to {}", MONTHS_LONG[civil_from_days(first).1 as usize - 1], fmt_month_long(last))
+            format!(
+                "from {} to {}",
+                MONTHS_LONG[civil_from_days(first).1 as usize - 1],
+                fmt_month_long(last)
+            )
         } else {
             format!("from {} to {}", fmt_month_long(first), fmt_month_long(last))
         };
     }
     if year_of(first) == year_of(last) {
         let (_, m, d) = civil_from_days(first);
-        format!("from {d} {} to {}", MONTHS_LONG[m as usize - 1], fmt_long(last))
+        format!(
+            "from {d} {} to {}",
+            MONTHS_LONG[m as usize - 1],
+            fmt_long(last)
+        )
     } else {
         format!("from {} to {}", fmt_long(first), fmt_long(last))
     }
@@ -212,23 +224,50 @@ mod tests {
     #[test]
     fn ranges_read_naturally() {
         let d = |y, m, dd| days_from_civil(y, m, dd);
-        assert_eq!(fmt_range_compact(d(2020, 9, 27), d(2020, 11, 10)), "27 Sep – 10 Nov 2020");
-        assert_eq!(fmt_range_compact(d(2020, 10, 1), d(2020, 10, 31)), "October 2020");
+        assert_eq!(
+            fmt_range_compact(d(2020, 9, 27), d(2020, 11, 10)),
+            "27 Sep – 10 Nov 2020"
+        );
+        assert_eq!(
+            fmt_range_compact(d(2020, 10, 1), d(2020, 10, 31)),
+            "October 2020"
+        );
         assert_eq!(fmt_range_compact(d(2021, 1, 1), d(2021, 12, 31)), "2021");
-        assert_eq!(fmt_range_compact(d(1991, 1, 1), d(2023, 12, 31)), "1991 – 2023");
-        assert_eq!(fmt_range_compact(d(2020, 12, 27), d(2021, 1, 3)), "27 Dec 2020 – 3 Jan 2021");
+        assert_eq!(
+            fmt_range_compact(d(1991, 1, 1), d(2023, 12, 31)),
+            "1991 – 2023"
+        );
+        assert_eq!(
+            fmt_range_compact(d(2020, 12, 27), d(2021, 1, 3)),
+            "27 Dec 2020 – 3 Jan 2021"
+        );
         assert_eq!(
             fmt_range_sentence(d(2020, 9, 27), d(2020, 11, 10)),
             "from 27 September to 10 November 2020"
         );
-        assert_eq!(fmt_range_sentence(d(2020, 10, 1), d(2020, 10, 31)), "in October 2020");
-        assert_eq!(fmt_range_sentence(d(2021, 1, 1), d(2021, 12, 31)), "in 2021");
-        assert_eq!(fmt_range_sentence(d(2021, 1, 5), d(2021, 1, 5)), "on 5 January 2021");
-        assert_eq!(fmt_range_sentence(d(1991, 1, 1), d(2023, 12, 31)), "from 1991 to 2023");
+        assert_eq!(
+            fmt_range_sentence(d(2020, 10, 1), d(2020, 10, 31)),
+            "in October 2020"
+        );
+        assert_eq!(
+            fmt_range_sentence(d(2021, 1, 1), d(2021, 12, 31)),
+            "in 2021"
+        );
+        assert_eq!(
+            fmt_range_sentence(d(2021, 1, 5), d(2021, 1, 5)),
+            "on 5 January 2021"
+        );
+        assert_eq!(
+            fmt_range_sentence(d(1991, 1, 1), d(2023, 12, 31)),
+            "from 1991 to 2023"
+        );
         assert_eq!(
             fmt_range_sentence(d(2020, 9, 1), d(2021, 12, 31)),
             "from September 2020 to December 2021"
         );
-        assert_eq!(fmt_range_sentence(d(2020, 9, 1), d(2020, 11, 30)), "from September to November 2020");
+        assert_eq!(
+            fmt_range_sentence(d(2020, 9, 1), d(2020, 11, 30)),
+            "from September to November 2020"
+        );
     }
 }

@@ -37,7 +37,11 @@ pub(crate) struct Canvas<'a> {
 impl<'a> Canvas<'a> {
     pub fn new(buf: &'a mut [u8], width: u32, height: u32) -> Self {
         let area = BitMapBackend::with_buffer(buf, (width, height)).into_drawing_area();
-        Canvas { area, width: width as i32, height: height as i32 }
+        Canvas {
+            area,
+            width: width as i32,
+            height: height as i32,
+        }
     }
 
     /// The card: background and a 2 px frame.
@@ -60,7 +64,9 @@ impl<'a> Canvas<'a> {
         // BitMapBackend fills filled rectangles half-open (its fast path
         // stops before the second corner), unlike plotters' generic
         // rasteriser; the test `rect_is_half_open` pins this down.
-        self.area.draw(&Rectangle::new([(x0, y0), (x1, y1)], c.filled())).map_err(draw_err)
+        self.area
+            .draw(&Rectangle::new([(x0, y0), (x1, y1)], c.filled()))
+            .map_err(draw_err)
     }
 
     /// Diagonal stripes ("/") of colour `c`, `thick` px wide every `period` px,
@@ -94,16 +100,33 @@ impl<'a> Canvas<'a> {
     }
 
     pub fn polygon(&self, pts: Vec<(i32, i32)>, c: RGBColor) -> Result<(), ChartError> {
-        self.area.draw(&Polygon::new(pts, c.filled())).map_err(draw_err)
+        self.area
+            .draw(&Polygon::new(pts, c.filled()))
+            .map_err(draw_err)
     }
 
     pub fn circle(&self, centre: (i32, i32), r: i32, c: RGBColor) -> Result<(), ChartError> {
-        self.area.draw(&Circle::new(centre, r, c.filled())).map_err(draw_err)
+        self.area
+            .draw(&Circle::new(centre, r, c.filled()))
+            .map_err(draw_err)
     }
 
     /// A downward triangle whose tip is at `(x, tip_y)`.
-    pub fn marker_down(&self, x: i32, tip_y: i32, half: i32, c: RGBColor) -> Result<(), ChartError> {
-        self.polygon(vec![(x - half, tip_y - half - 2), (x + half, tip_y - half - 2), (x, tip_y)], c)
+    pub fn marker_down(
+        &self,
+        x: i32,
+        tip_y: i32,
+        half: i32,
+        c: RGBColor,
+    ) -> Result<(), ChartError> {
+        self.polygon(
+            vec![
+                (x - half, tip_y - half - 2),
+                (x + half, tip_y - half - 2),
+                (x, tip_y),
+            ],
+            c,
+        )
     }
 
     fn style(size: f64, weight: Weight) -> FontDesc<'static> {
@@ -116,7 +139,10 @@ impl<'a> Canvas<'a> {
 
     /// Width in pixels of `text` at `size` (the font's advance widths).
     pub fn text_width(&self, text: &str, size: f64, weight: Weight) -> i32 {
-        Self::style(size, weight).box_size(text).map(|(w, _)| w as i32).unwrap_or(0)
+        Self::style(size, weight)
+            .box_size(text)
+            .map(|(w, _)| w as i32)
+            .unwrap_or(0)
     }
 
     /// Draw `text` with its baseline at `baseline`, aligned on `x`.
@@ -142,7 +168,9 @@ impl<'a> Canvas<'a> {
             Align::Centre => HPos::Center,
             Align::Right => HPos::Right,
         };
-        let style = Self::style(size, weight).color(&c).pos(Pos::new(h, VPos::Top));
+        let style = Self::style(size, weight)
+            .color(&c)
+            .pos(Pos::new(h, VPos::Top));
         let y = baseline - (size / 2.0).round() as i32;
         self.area.draw_text(text, &style, (x, y)).map_err(draw_err)
     }
@@ -214,7 +242,14 @@ pub(crate) fn fit_labels(
         let w = canvas.text_width(&l.text, size, Weight::Regular);
         let at = map.px(l.centre);
         let left = (at - w / 2).clamp(lo, (hi - w).max(lo));
-        (PlacedLabel { text: l.text.clone(), left, at }, w)
+        (
+            PlacedLabel {
+                text: l.text.clone(),
+                left,
+                at,
+            },
+            w,
+        )
     };
     let n = candidates.len();
     for (i, set) in candidates.into_iter().enumerate() {
@@ -275,7 +310,10 @@ mod tests {
             cv.hatch(2, 2, 18, 18, CARD, 10, 4).unwrap();
             cv.area.present().unwrap();
         }
-        let card = buf.chunks(3).filter(|p| p == &[CARD.0, CARD.1, CARD.2]).count();
+        let card = buf
+            .chunks(3)
+            .filter(|p| p == &[CARD.0, CARD.1, CARD.2])
+            .count();
         // 16 x 16 inner square, 4 of every 10 diagonals
         assert!((90..=115).contains(&card), "{card} card pixels");
     }

@@ -20,11 +20,17 @@ pub(crate) fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>,
     enc.set_depth(png::BitDepth::Eight);
     enc.set_palette(palette.iter().flatten().copied().collect::<Vec<u8>>());
     enc.set_source_srgb(png::SrgbRenderingIntent::Perceptual);
-    enc.set_compression(png::Compression::High);
+    enc.set_compression(png::Compression::Balanced);
     enc.set_filter(png::Filter::NoFilter);
-    let mut writer = enc.write_header().map_err(|e| ChartError::Encode(e.to_string()))?;
-    writer.write_image_data(&indices).map_err(|e| ChartError::Encode(e.to_string()))?;
-    writer.finish().map_err(|e| ChartError::Encode(e.to_string()))?;
+    let mut writer = enc
+        .write_header()
+        .map_err(|e| ChartError::Encode(e.to_string()))?;
+    writer
+        .write_image_data(&indices)
+        .map_err(|e| ChartError::Encode(e.to_string()))?;
+    writer
+        .finish()
+        .map_err(|e| ChartError::Encode(e.to_string()))?;
     Ok(out)
 }
 
@@ -39,7 +45,11 @@ const EMPTY: u32 = u32::MAX;
 
 impl ColourTable {
     fn new() -> Self {
-        ColourTable { keys: vec![EMPTY; 4096], vals: vec![0; 4096], len: 0 }
+        ColourTable {
+            keys: vec![EMPTY; 4096],
+            vals: vec![0; 4096],
+            len: 0,
+        }
     }
 
     fn slot(&self, key: u32) -> usize {
@@ -96,7 +106,11 @@ impl ColourTable {
     }
 
     fn entries(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        self.keys.iter().zip(&self.vals).filter(|(k, _)| **k != EMPTY).map(|(k, v)| (*k, *v))
+        self.keys
+            .iter()
+            .zip(&self.vals)
+            .filter(|(k, _)| **k != EMPTY)
+            .map(|(k, v)| (*k, *v))
     }
 }
 
@@ -150,13 +164,22 @@ pub(crate) fn palettise(rgb: &[u8]) -> (Vec<[u8; 3]>, Vec<u8>) {
         let mut rest: Vec<(u32, u32)> = colours[32..].to_vec();
         let mut nearest: Vec<u32> = rest
             .iter()
-            .map(|&(k, _)| kept.iter().map(|&(q, _)| dist2(rgb_of(k), rgb_of(q))).min().unwrap_or(u32::MAX))
+            .map(|&(k, _)| {
+                kept.iter()
+                    .map(|&(q, _)| dist2(rgb_of(k), rgb_of(q)))
+                    .min()
+                    .unwrap_or(u32::MAX)
+            })
             .collect();
         while kept.len() < 256 && !rest.is_empty() {
             let (i, _) = nearest
                 .iter()
                 .enumerate()
-                .max_by(|a, b| a.1.cmp(b.1).then(rest[b.0].1.cmp(&rest[a.0].1)).then(b.0.cmp(&a.0)))
+                .max_by(|a, b| {
+                    a.1.cmp(b.1)
+                        .then(rest[b.0].1.cmp(&rest[a.0].1))
+                        .then(b.0.cmp(&a.0))
+                })
                 .expect("rest is not empty");
             let chosen = rest.swap_remove(i);
             nearest.swap_remove(i);
@@ -219,8 +242,9 @@ mod tests {
     #[test]
     fn few_colours_round_trip_exactly() {
         let (w, h) = (7u32, 5u32);
-        let rgb: Vec<u8> =
-            (0..w * h).flat_map(|i| [(i % 3 * 100) as u8, (i % 5 * 40) as u8, 9]).collect();
+        let rgb: Vec<u8> = (0..w * h)
+            .flat_map(|i| [(i % 3 * 100) as u8, (i % 5 * 40) as u8, 9])
+            .collect();
         let png_bytes = encode_png(&rgb, w, h).unwrap();
         assert_eq!(decode(&png_bytes), (w, h, rgb));
     }
@@ -245,7 +269,8 @@ mod tests {
             for x in 0..w {
                 let p = if y == 0 {
                     let t = x as f64 / 599.0;
-                    let mix = |a: u8, b: u8| (f64::from(a) * (1.0 - t) + f64::from(b) * t).round() as u8;
+                    let mix =
+                        |a: u8, b: u8| (f64::from(a) * (1.0 - t) + f64::from(b) * t).round() as u8;
                     [mix(250, 30), mix(250, 31), mix(250, 34)]
                 } else {
                     flat[(x / 75) as usize]
@@ -257,7 +282,12 @@ mod tests {
         let (_, _, back) = decode(&png_bytes);
         let row = (w * 3) as usize;
         assert_eq!(&back[row..], &rgb[row..], "flat colours must be exact");
-        let worst = rgb[..row].iter().zip(&back[..row]).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+        let worst = rgb[..row]
+            .iter()
+            .zip(&back[..row])
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap();
         assert!(worst <= 2, "worst channel error {worst}");
     }
 }

@@ -32,7 +32,11 @@ pub const DISCORD_LIGHT: RGBColor = RGBColor(0xFF, 0xFF, 0xFF);
 pub fn relative_luminance(c: RGBColor) -> f64 {
     fn lin(v: u8) -> f64 {
         let s = f64::from(v) / 255.0;
-        if s <= 0.04045 { s / 12.92 } else { ((s + 0.055) / 1.055).powf(2.4) }
+        if s <= 0.04045 {
+            s / 12.92
+        } else {
+            ((s + 0.055) / 1.055).powf(2.4)
+        }
     }
     0.2126 * lin(c.0) + 0.7152 * lin(c.1) + 0.0722 * lin(c.2)
 }
@@ -76,7 +80,12 @@ mod tests {
         for (fg, bg) in [(TEXT, CARD), (MUTED, CARD), (CARD, BLUE)] {
             assert!(contrast_ratio(fg, bg) >= 4.5);
         }
-        for (fg, bg) in [(BLUE, CARD), (VERMILLION, CARD), (AXIS, CARD), (CARD, VERMILLION)] {
+        for (fg, bg) in [
+            (BLUE, CARD),
+            (VERMILLION, CARD),
+            (AXIS, CARD),
+            (CARD, VERMILLION),
+        ] {
             assert!(contrast_ratio(fg, bg) >= 3.0);
         }
     }

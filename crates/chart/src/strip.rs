@@ -5,7 +5,9 @@ use jiff::civil::Date;
 use crate::axis::{AxisUnit, boundaries, month_labels, year_labels};
 use crate::bins::busiest;
 use crate::bins::{Bin, count_days};
-use crate::dates::{day_number, fmt_long, fmt_medium, fmt_range_compact, fmt_range_sentence, fmt_short};
+use crate::dates::{
+    day_number, fmt_long, fmt_medium, fmt_range_compact, fmt_range_sentence, fmt_short,
+};
 use crate::draw::{Align, Canvas, Weight, XMap, fit_labels};
 use crate::key::KeyWriter;
 use crate::palette::{AXIS, BLUE, CARD, FRAME, GRID, MUTED, TEXT};
@@ -51,11 +53,18 @@ impl StripInput {
         let m = self.model();
         let (w, h) = STRIP_SIZE;
         let png = if m.counts.is_empty() {
-            render_to_png(w, h, |buf| crate::empty::render_empty(buf, (w, h), &m.actor, "No dated statements"))?
+            render_to_png(w, h, |buf| {
+                crate::empty::render_empty(buf, (w, h), &m.actor, "No dated statements")
+            })?
         } else {
             render_to_png(w, h, |buf| render_strip(&m, buf))?
         };
-        Ok(Chart { png, alt_text: alt_text(&m), width: w, height: h })
+        Ok(Chart {
+            png,
+            alt_text: alt_text(&m),
+            width: w,
+            height: h,
+        })
     }
 
     /// The text alternative alone (no drawing).
@@ -87,7 +96,12 @@ fn render_strip(m: &StripModel, buf: &mut [u8]) -> Result<(), ChartError> {
     let span = hi - lo;
     let pad = (f64::from(span) * 0.05).ceil().max(10.0) as i32;
     let (first, last) = (lo - pad, hi + pad);
-    let map = XMap { d0: f64::from(first), d1: f64::from(last + 1), px0: PAD + 8, px1: w - PAD - 8 };
+    let map = XMap {
+        d0: f64::from(first),
+        d1: f64::from(last + 1),
+        px0: PAD + 8,
+        px1: w - PAD - 8,
+    };
 
     // title, with a legend at its right when some day has several statements
     let days = m.counts.len() as u32;
@@ -118,17 +132,36 @@ fn render_strip(m: &StripModel, buf: &mut [u8]) -> Result<(), ChartError> {
         let x = map.px(f64::from(b));
         cv.rect(x, 98, x + 2, CONTEXT_BASE - 24, GRID)?;
     }
-    let candidates =
-        if by_year { year_labels(first, last) } else { month_labels(first, last, true) };
+    let candidates = if by_year {
+        year_labels(first, last)
+    } else {
+        month_labels(first, last, true)
+    };
     for l in fit_labels(&cv, &map, candidates, DATE_SIZE, 16, PAD, w - PAD) {
-        cv.text(&l.text, l.left, CONTEXT_BASE, DATE_SIZE, Weight::Regular, MUTED, Align::Left)?;
+        cv.text(
+            &l.text,
+            l.left,
+            CONTEXT_BASE,
+            DATE_SIZE,
+            Weight::Regular,
+            MUTED,
+            Align::Left,
+        )?;
     }
 
     // the axis
     cv.rect(map.px0 - 8, AXIS_Y - 1, map.px1 + 8, AXIS_Y + 1, AXIS)?;
 
     // marks, then labels (greedy: above, else below, else none)
-    let radius = |c: u32| if c == 1 { 9 } else if c < 100 { 15 } else { 22 };
+    let radius = |c: u32| {
+        if c == 1 {
+            9
+        } else if c < 100 {
+            15
+        } else {
+            22
+        }
+    };
     // over several years a day label needs its year
     let label_of = |d: i32| if by_year { fmt_medium(d) } else { fmt_short(d) };
     let mut rows: [i32; 2] = [i32::MIN, i32::MIN]; // right edge of the last label in each row
@@ -156,18 +189,38 @@ fn render_strip(m: &StripModel, buf: &mut [u8]) -> Result<(), ChartError> {
         cv.circle((x, AXIS_Y), r + 3, CARD)?;
         cv.circle((x, AXIS_Y), r, BLUE)?;
         if c > 1 {
-            cv.text(&c.to_string(), x, AXIS_Y + 7, 21.0, Weight::Bold, CARD, Align::Centre)?;
+            cv.text(
+                &c.to_string(),
+                x,
+                AXIS_Y + 7,
+                21.0,
+                Weight::Bold,
+                CARD,
+                Align::Centre,
+            )?;
         }
     }
     for (text, a, row) in labels {
         let base = if row == 0 { ROW_ABOVE } else { ROW_BELOW };
-        cv.text(&text, a, base, DATE_SIZE, Weight::Regular, TEXT, Align::Left)?;
+        cv.text(
+            &text,
+            a,
+            base,
+            DATE_SIZE,
+            Weight::Regular,
+            TEXT,
+            Align::Left,
+        )?;
     }
     cv.area.present().map_err(crate::draw::draw_err)
 }
 
 fn alt_text(m: &StripModel) -> String {
-    let actor = if m.actor.is_empty() { "This actor" } else { m.actor.as_str() };
+    let actor = if m.actor.is_empty() {
+        "This actor"
+    } else {
+        m.actor.as_str()
+    };
     let Some(&(lo, _)) = m.counts.first() else {
         return format!("Time strip: {actor} has no dated statements.");
     };
@@ -175,13 +228,29 @@ fn alt_text(m: &StripModel) -> String {
     let total: u32 = m.counts.iter().map(|c| c.1).sum();
     let s = if m.counts.len() == 1 {
         if total == 1 {
-            format!("Time strip: {actor} made 1 dated statement, on {}.", fmt_long(lo))
+            format!(
+                "Time strip: {actor} made 1 dated statement, on {}.",
+                fmt_long(lo)
+            )
         } else {
-            format!("Time strip: {actor} made {}, all on {}.", plural(total, "dated statement"), fmt_long(lo))
+            format!(
+                "Time strip: {actor} made {}, all on {}.",
+                plural(total, "dated statement"),
+                fmt_long(lo)
+            )
         }
     } else {
-        let bins: Vec<Bin> =
-            m.counts.iter().map(|&(d, c)| Bin { start: d, end: d + 1, count: c, marked: false, hatched: 0 }).collect();
+        let bins: Vec<Bin> = m
+            .counts
+            .iter()
+            .map(|&(d, c)| Bin {
+                start: d,
+                end: d + 1,
+                count: c,
+                marked: false,
+                hatched: 0,
+            })
+            .collect();
         let mut s = format!(
             "Time strip: {actor} made {} on {} {}",
             plural(total, "dated statement"),
@@ -190,7 +259,11 @@ fn alt_text(m: &StripModel) -> String {
         );
         match busiest(&bins) {
             Some((b, 0)) if b.count > 1 => {
-                s += &format!("; the busiest day was {} with {}", fmt_long(b.start), plural(b.count, "statement"));
+                s += &format!(
+                    "; the busiest day was {} with {}",
+                    fmt_long(b.start),
+                    plural(b.count, "statement")
+                );
             }
             Some((b, ties)) if b.count > 1 => {
                 s += &format!(

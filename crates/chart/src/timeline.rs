@@ -3,8 +3,8 @@
 
 use jiff::civil::Date;
 
-use crate::bars::{BAR_CHART_SIZE, BarSpec, ValueLabels, render_bars};
 use crate::axis::AxisUnit;
+use crate::bars::{BAR_CHART_SIZE, BarSpec, ValueLabels, render_bars};
 use crate::bins::{Granularity, busiest, count_days, make_bins};
 use crate::dates::{day_number, fmt_long, fmt_range_compact, fmt_range_sentence};
 use crate::key::KeyWriter;
@@ -40,11 +40,17 @@ pub(crate) struct TimelineModel {
 impl TimelineInput {
     pub(crate) fn model(&self) -> Result<TimelineModel, ChartError> {
         if self.end < self.start {
-            return Err(ChartError::InvalidRange { start: self.start, end: self.end });
+            return Err(ChartError::InvalidRange {
+                start: self.start,
+                end: self.end,
+            });
         }
         let (first, last) = (day_number(self.start), day_number(self.end));
         let counts = count_days(
-            self.dates.iter().map(|d| day_number(*d)).filter(|d| (first..=last).contains(d)),
+            self.dates
+                .iter()
+                .map(|d| day_number(*d))
+                .filter(|d| (first..=last).contains(d)),
         );
         let mut marked: Vec<i32> = self
             .marked
@@ -54,7 +60,13 @@ impl TimelineInput {
             .collect();
         marked.sort_unstable();
         marked.dedup();
-        Ok(TimelineModel { first, last, counts, marked, title: self.title.clone() })
+        Ok(TimelineModel {
+            first,
+            last,
+            counts,
+            marked,
+            title: self.title.clone(),
+        })
     }
 
     /// The bar width used for this range: per day up to 120 days, per ISO
@@ -73,8 +85,15 @@ impl TimelineInput {
         }
         let legend = ["in this answer".to_string()];
         let total: u32 = m.counts.iter().map(|c| c.1).sum();
-        let title = m.title.clone().unwrap_or_else(|| format!("Dated statements per {}", g.noun()));
-        let subtitle = format!("{} · {}", fmt_range_compact(m.first, m.last), plural(total, "statement"));
+        let title = m
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Dated statements per {}", g.noun()));
+        let subtitle = format!(
+            "{} · {}",
+            fmt_range_compact(m.first, m.last),
+            plural(total, "statement")
+        );
         let spec = BarSpec {
             title: &title,
             subtitle: &subtitle,
@@ -88,7 +107,12 @@ impl TimelineInput {
         };
         let (w, h) = BAR_CHART_SIZE;
         let png = render_to_png(w, h, |buf| render_bars(&spec, buf))?;
-        Ok(Chart { png, alt_text: alt_text(&m), width: w, height: h })
+        Ok(Chart {
+            png,
+            alt_text: alt_text(&m),
+            width: w,
+            height: h,
+        })
     }
 
     /// The text alternative alone (no drawing).
@@ -131,15 +155,26 @@ fn alt_text(m: &TimelineModel) -> String {
         let mut s = if bins.len() == 1 {
             format!("Bar chart: {} {range}", plural(total, "dated statement"))
         } else {
-            let mut s = format!("Bar chart of {} per {unit} {range}", plural(total, "dated statement"));
+            let mut s = format!(
+                "Bar chart of {} per {unit} {range}",
+                plural(total, "dated statement")
+            );
             if let Some((b, ties)) = busiest(&bins) {
                 let prep = if g == Granularity::Day { "on" } else { "in" };
                 if b.count == total {
                     s += &format!(", all {prep} {}", b.describe(g));
                 } else {
-                    s += &format!("; the busiest {unit} was {} with {}", b.describe(g), plural(b.count, "statement"));
+                    s += &format!(
+                        "; the busiest {unit} was {} with {}",
+                        b.describe(g),
+                        plural(b.count, "statement")
+                    );
                     if ties > 0 {
-                        let others = if ties == 1 { unit.to_string() } else { format!("{unit}s") };
+                        let others = if ties == 1 {
+                            unit.to_string()
+                        } else {
+                            format!("{unit}s")
+                        };
                         s += &format!(" ({ties} other {others} had as many)");
                     }
                 }
@@ -150,7 +185,12 @@ fn alt_text(m: &TimelineModel) -> String {
         s
     };
     if !m.marked.is_empty() {
-        let count_on = |d: i32| m.counts.binary_search_by_key(&d, |c| c.0).map(|i| m.counts[i].1).unwrap_or(0);
+        let count_on = |d: i32| {
+            m.counts
+                .binary_search_by_key(&d, |c| c.0)
+                .map(|i| m.counts[i].1)
+                .unwrap_or(0)
+        };
         let marked_total: u32 = m.marked.iter().map(|&d| count_on(d)).sum();
         if m.marked.len() <= 3 {
             let parts: Vec<String> = m

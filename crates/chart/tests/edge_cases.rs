@@ -5,31 +5,62 @@ mod common;
 
 use jiff::civil::{Date, date};
 use karabakh_chart::{
-    Chart, ChartError, ChartRequest, CoverageInput, MAX_ALT_TEXT_CHARS, MAX_PNG_BYTES, Period, StripInput,
-    TimelineInput,
+    Chart, ChartError, ChartRequest, CoverageInput, MAX_ALT_TEXT_CHARS, MAX_PNG_BYTES, Period,
+    StripInput, TimelineInput,
 };
 
 const MAX_W: u32 = 1200;
 const MAX_H: u32 = 600;
 
 fn timeline(start: Date, end: Date, dates: Vec<Date>, marked: Vec<Date>) -> TimelineInput {
-    TimelineInput { start, end, dates, marked, title: None }
+    TimelineInput {
+        start,
+        end,
+        dates,
+        marked,
+        title: None,
+    }
 }
 
 /// Decode the PNG fully and check it against the limits and the Chart's
 /// own description of it.
 fn assert_valid(name: &str, chart: &Chart) {
-    assert!(chart.png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}: not a PNG");
-    assert!(chart.png.len() <= MAX_PNG_BYTES, "{name}: {} bytes", chart.png.len());
+    assert!(
+        chart.png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{name}: not a PNG"
+    );
+    assert!(
+        chart.png.len() <= MAX_PNG_BYTES,
+        "{name}: {} bytes",
+        chart.png.len()
+    );
     let mut dec = png::Decoder::new(std::io::Cursor::new(&chart.png[..]));
     dec.set_transformations(png::Transformations::EXPAND);
     let mut reader = dec.read_info().unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap_or_else(|e| panic!("{name}: {e}"));
-    assert_eq!((info.width, info.height), (chart.width, chart.height), "{name}");
-    assert!(info.width <= MAX_W && info.height <= MAX_H, "{name}: {}x{}", info.width, info.height);
-    assert_eq!(reader.info().color_type, png::ColorType::Indexed, "{name}: indexed colour");
-    assert!(!chart.alt_text.is_empty() && chart.alt_text.chars().count() <= MAX_ALT_TEXT_CHARS, "{name}");
+    let info = reader
+        .next_frame(&mut buf)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(
+        (info.width, info.height),
+        (chart.width, chart.height),
+        "{name}"
+    );
+    assert!(
+        info.width <= MAX_W && info.height <= MAX_H,
+        "{name}: {}x{}",
+        info.width,
+        info.height
+    );
+    assert_eq!(
+        reader.info().color_type,
+        png::ColorType::Indexed,
+        "{name}: indexed colour"
+    );
+    assert!(
+        !chart.alt_text.is_empty() && chart.alt_text.chars().count() <= MAX_ALT_TEXT_CHARS,
+        "{name}"
+    );
     // not blank: the card, text and marks give several colours
     let distinct: std::collections::HashSet<&[u8]> = buf.chunks(3).collect();
     assert!(distinct.len() >= 4, "{name}: {} colours", distinct.len());
@@ -44,8 +75,9 @@ fn all_cases() -> Vec<(&'static str, ChartRequest)> {
         let mut rng = common::Lcg(1994);
         (0..3000)
             .map(|_| {
-                let d = date(1994, 1, 1).checked_add(jiff::Span::new().days(rng.below(30 * 365) as i64)).unwrap();
-                d
+                date(1994, 1, 1)
+                    .checked_add(jiff::Span::new().days(rng.below(30 * 365) as i64))
+                    .unwrap()
             })
             .collect()
     };
@@ -102,11 +134,19 @@ fn every_case_is_a_valid_png_within_limits() {
         let chart = req.render().unwrap_or_else(|e| panic!("{name}: {e}"));
         if let Some(dir) = &dump {
             std::fs::create_dir_all(dir).unwrap();
-            std::fs::write(dir.join(format!("{}.png", name.replace([' ', ','], "_"))), &chart.png).unwrap();
+            std::fs::write(
+                dir.join(format!("{}.png", name.replace([' ', ','], "_"))),
+                &chart.png,
+            )
+            .unwrap();
             println!("{name}: {} bytes", chart.png.len());
         }
         assert_valid(name, &chart);
-        assert_eq!(chart.alt_text, req.alt_text().unwrap(), "{name}: alt text is the same with or without drawing");
+        assert_eq!(
+            chart.alt_text,
+            req.alt_text().unwrap(),
+            "{name}: alt text is the same with or without drawing"
+        );
     }
 }
 
@@ -129,11 +169,21 @@ fn rendering_is_deterministic() {
 
 #[test]
 fn rendering_from_many_threads_gives_the_same_bytes() {
-    let expected: Vec<Chart> = all_cases().iter().take(5).map(|(_, r)| r.render().unwrap()).collect();
+    let expected: Vec<Chart> = all_cases()
+        .iter()
+        .take(5)
+        .map(|(_, r)| r.render().unwrap())
+        .collect();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
             .map(|_| {
-                s.spawn(|| all_cases().iter().take(5).map(|(_, r)| r.render().unwrap()).collect::<Vec<Chart>>())
+                s.spawn(|| {
+                    all_cases()
+                        .iter()
+                        .take(5)
+                        .map(|(_, r)| r.render().unwrap())
+                        .collect::<Vec<Chart>>()
+                })
             })
             .collect();
         for h in handles {
@@ -144,15 +194,27 @@ fn rendering_from_many_threads_gives_the_same_bytes() {
 
 #[test]
 fn a_reversed_range_is_an_error_not_a_panic() {
-    let t = timeline(date(2020, 11, 10), date(2020, 9, 27), common::war_dates(), vec![]);
+    let t = timeline(
+        date(2020, 11, 10),
+        date(2020, 9, 27),
+        common::war_dates(),
+        vec![],
+    );
     assert_eq!(
         t.render().unwrap_err(),
-        ChartError::InvalidRange { start: date(2020, 11, 10), end: date(2020, 9, 27) }
+        ChartError::InvalidRange {
+            start: date(2020, 11, 10),
+            end: date(2020, 9, 27)
+        }
     );
     assert!(t.alt_text().is_err());
     let c = CoverageInput {
         dates: vec![],
-        period: Some(Period { start: date(2021, 1, 2), end: date(2021, 1, 1), label: "x".into() }),
+        period: Some(Period {
+            start: date(2021, 1, 2),
+            end: date(2021, 1, 1),
+            label: "x".into(),
+        }),
         title: None,
     };
     assert!(matches!(c.render(), Err(ChartError::InvalidRange { .. })));

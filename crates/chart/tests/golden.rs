@@ -40,8 +40,16 @@ fn decode(png_bytes: &[u8]) -> Image {
     let mut buf = vec![0; reader.output_buffer_size().expect("a sane size")];
     let info = reader.next_frame(&mut buf).expect("PNG data");
     buf.truncate(info.buffer_size());
-    assert_eq!(info.color_type, png::ColorType::Rgb, "palette expands to RGB");
-    Image { w: info.width as usize, h: info.height as usize, rgb: buf }
+    assert_eq!(
+        info.color_type,
+        png::ColorType::Rgb,
+        "palette expands to RGB"
+    );
+    Image {
+        w: info.width as usize,
+        h: info.height as usize,
+        rgb: buf,
+    }
 }
 
 fn encode(img: &Image) -> Vec<u8> {
@@ -126,7 +134,11 @@ fn preview(chart: &Image) -> Image {
     for y in 0..h {
         for x in 0..w {
             let half = x / (cw + 2 * pad);
-            let bg = if half == 0 { [0x31, 0x33, 0x38] } else { [0xFF, 0xFF, 0xFF] };
+            let bg = if half == 0 {
+                [0x31, 0x33, 0x38]
+            } else {
+                [0xFF, 0xFF, 0xFF]
+            };
             let lx = x % (cw + 2 * pad);
             let p = if lx >= pad && lx < pad + cw && y >= pad && y < pad + ch {
                 let (sx, sy) = (2 * (lx - pad), 2 * (y - pad));
@@ -153,11 +165,18 @@ fn check(name: &str, chart: &Chart) {
     if updating() {
         std::fs::create_dir_all(golden_dir()).unwrap();
         std::fs::write(&path, &chart.png).unwrap();
-        std::fs::write(golden_dir().join(format!("preview-{name}.png")), encode(&preview(&actual))).unwrap();
+        std::fs::write(
+            golden_dir().join(format!("preview-{name}.png")),
+            encode(&preview(&actual)),
+        )
+        .unwrap();
         return;
     }
     let golden_bytes = std::fs::read(&path).unwrap_or_else(|_| {
-        panic!("no golden {}; run `UPDATE_GOLDEN=1 cargo test --test golden` and look at it", path.display())
+        panic!(
+            "no golden {}; run `UPDATE_GOLDEN=1 cargo test --test golden` and look at it",
+            path.display()
+        )
     });
     let golden = decode(&golden_bytes);
     let (n, mask) = differing(&actual, &golden);
@@ -175,7 +194,11 @@ fn check(name: &str, chart: &Chart) {
                     if bad {
                         [255, 0, 255]
                     } else {
-                        let g = actual.rgb[i * 3..i * 3 + 3].iter().map(|&v| u32::from(v)).sum::<u32>() / 3;
+                        let g = actual.rgb[i * 3..i * 3 + 3]
+                            .iter()
+                            .map(|&v| u32::from(v))
+                            .sum::<u32>()
+                            / 3;
                         let g = (g / 2 + 128) as u8;
                         [g, g, g]
                     }
@@ -199,12 +222,18 @@ fn golden_timeline_war() {
 
 #[test]
 fn golden_timeline_october() {
-    check("timeline-october", &common::october_timeline().render().unwrap());
+    check(
+        "timeline-october",
+        &common::october_timeline().render().unwrap(),
+    );
 }
 
 #[test]
 fn golden_timeline_2021_weekly() {
-    check("timeline-2021", &common::year_2021_timeline().render().unwrap());
+    check(
+        "timeline-2021",
+        &common::year_2021_timeline().render().unwrap(),
+    );
 }
 
 #[test]
@@ -245,15 +274,27 @@ fn tolerance_accepts_the_same_picture() {
 fn tolerance_accepts_a_one_pixel_shift_and_shade_noise() {
     // what a different glyph rasteriser or quantiser might do
     let a = war();
-    let mut shifted = Image { w: a.w, h: a.h, rgb: a.rgb.clone() };
+    let mut shifted = Image {
+        w: a.w,
+        h: a.h,
+        rgb: a.rgb.clone(),
+    };
     for y in 0..a.h {
         for x in (1..a.w).rev() {
             let (d, s) = ((y * a.w + x) * 3, (y * a.w + x - 1) * 3);
             shifted.rgb.copy_within(s..s + 3, d);
         }
     }
-    assert!(matches(&a, &shifted), "{} differ", differing(&a, &shifted).0);
-    let mut noisy = Image { w: a.w, h: a.h, rgb: a.rgb.clone() };
+    assert!(
+        matches(&a, &shifted),
+        "{} differ",
+        differing(&a, &shifted).0
+    );
+    let mut noisy = Image {
+        w: a.w,
+        h: a.h,
+        rgb: a.rgb.clone(),
+    };
     for (i, v) in noisy.rgb.iter_mut().enumerate() {
         let delta = (i * 7919 % 61) as i32 - 30; // -30 ..= 30
         *v = (i32::from(*v) + delta).clamp(0, 255) as u8;
@@ -268,8 +309,14 @@ fn tolerance_rejects_one_bar_one_statement_taller() {
     input.dates.push(date(2020, 10, 30));
     let changed = decode(&input.render().unwrap().png);
     let (n, _) = differing(&war(), &changed);
-    eprintln!("one statement more: {n} pixels differ, {} allowed", max_differing(&changed));
-    assert!(n > max_differing(&changed), "only {n} pixels differ: the tolerance hides a taller bar");
+    eprintln!(
+        "one statement more: {n} pixels differ, {} allowed",
+        max_differing(&changed)
+    );
+    assert!(
+        n > max_differing(&changed),
+        "only {n} pixels differ: the tolerance hides a taller bar"
+    );
 }
 
 #[test]
@@ -284,7 +331,11 @@ fn tolerance_rejects_a_moved_mark() {
 fn tolerance_rejects_a_moved_strip_mark() {
     let a = decode(&common::strip_input().render().unwrap().png);
     let mut input = common::strip_input();
-    let i = input.dates.iter().position(|d| *d == date(2020, 10, 5)).unwrap();
+    let i = input
+        .dates
+        .iter()
+        .position(|d| *d == date(2020, 10, 5))
+        .unwrap();
     input.dates[i] = date(2020, 10, 6);
     let b = decode(&input.render().unwrap().png);
     assert!(!matches(&a, &b));

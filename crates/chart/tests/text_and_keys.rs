@@ -37,14 +37,29 @@ fn month_and_year_timelines_name_their_period_and_unit() {
 
 #[test]
 fn timeline_alt_text_edge_cases() {
-    let t = |start, end, dates, marked| TimelineInput { start, end, dates, marked, title: None };
+    let t = |start, end, dates, marked| TimelineInput {
+        start,
+        end,
+        dates,
+        marked,
+        title: None,
+    };
     let d = date(2020, 10, 10);
     assert_eq!(
-        t(date(2021, 10, 1), date(2021, 10, 31), vec![], vec![]).alt_text().unwrap(),
+        t(date(2021, 10, 1), date(2021, 10, 31), vec![], vec![])
+            .alt_text()
+            .unwrap(),
         "Bar chart: no dated statements in October 2021."
     );
     assert_eq!(
-        t(date(2021, 10, 1), date(2021, 10, 31), vec![], vec![date(2021, 10, 2)]).alt_text().unwrap(),
+        t(
+            date(2021, 10, 1),
+            date(2021, 10, 31),
+            vec![],
+            vec![date(2021, 10, 2)]
+        )
+        .alt_text()
+        .unwrap(),
         "Bar chart: no dated statements in October 2021. Marked: 2 October 2021 (no statements)."
     );
     assert_eq!(
@@ -52,18 +67,32 @@ fn timeline_alt_text_edge_cases() {
         "Bar chart: 3 dated statements on 10 October 2020."
     );
     assert_eq!(
-        t(date(2020, 10, 1), date(2020, 10, 31), vec![d; 40], vec![]).alt_text().unwrap(),
+        t(date(2020, 10, 1), date(2020, 10, 31), vec![d; 40], vec![])
+            .alt_text()
+            .unwrap(),
         "Bar chart of 40 dated statements per day in October 2020, all on 10 October 2020."
     );
     assert_eq!(
-        t(date(2020, 10, 1), date(2020, 10, 31), vec![d], vec![d]).alt_text().unwrap(),
+        t(date(2020, 10, 1), date(2020, 10, 31), vec![d], vec![d])
+            .alt_text()
+            .unwrap(),
         "Bar chart of 1 dated statement per day in October 2020, all on 10 October 2020. \
          Marked: 10 October 2020 (1 statement)."
     );
     // many marked days are summarised, not listed
     let marked: Vec<_> = common::days(date(2020, 10, 1), 10).collect();
-    let on_marked = common::war_dates().iter().filter(|d| marked.contains(d)).count();
-    let text = t(date(2020, 9, 27), date(2020, 11, 10), common::war_dates(), marked).alt_text().unwrap();
+    let on_marked = common::war_dates()
+        .iter()
+        .filter(|d| marked.contains(d))
+        .count();
+    let text = t(
+        date(2020, 9, 27),
+        date(2020, 11, 10),
+        common::war_dates(),
+        marked,
+    )
+    .alt_text()
+    .unwrap();
     assert!(
         text.ends_with(&format!(
             "Marked: 10 days from 1 October to 10 October 2020, with {on_marked} statements in all."
@@ -71,7 +100,14 @@ fn timeline_alt_text_edge_cases() {
         "{text}"
     );
     // long ranges switch unit (the 4 statements before 1994 are outside)
-    let long = t(date(1994, 1, 1), date(2023, 12, 31), common::coverage_dates(), vec![]).alt_text().unwrap();
+    let long = t(
+        date(1994, 1, 1),
+        date(2023, 12, 31),
+        common::coverage_dates(),
+        vec![],
+    )
+    .alt_text()
+    .unwrap();
     assert!(long.starts_with("Bar chart of 224 dated statements per year from 1994 to 2023; the busiest year was 2020 with 200 statements."), "{long}");
 }
 
@@ -82,14 +118,23 @@ fn strip_alt_text() {
         "Time strip: Turkey made 14 dated statements on 11 days from 27 September 2020 to \
          11 January 2021; the busiest day was 27 September 2020 with 3 statements."
     );
-    let s = |actor: &str, dates| StripInput { actor: actor.into(), dates };
+    let s = |actor: &str, dates| StripInput {
+        actor: actor.into(),
+        dates,
+    };
     let d = date(2020, 10, 1);
-    assert_eq!(s("Iran", vec![d]).alt_text(), "Time strip: Iran made 1 dated statement, on 1 October 2020.");
+    assert_eq!(
+        s("Iran", vec![d]).alt_text(),
+        "Time strip: Iran made 1 dated statement, on 1 October 2020."
+    );
     assert_eq!(
         s("European Union", vec![d; 40]).alt_text(),
         "Time strip: European Union made 40 dated statements, all on 1 October 2020."
     );
-    assert_eq!(s("Nobody", vec![]).alt_text(), "Time strip: Nobody has no dated statements.");
+    assert_eq!(
+        s("Nobody", vec![]).alt_text(),
+        "Time strip: Nobody has no dated statements."
+    );
     assert_eq!(
         s("France", vec![d, date(2020, 10, 2)]).alt_text(),
         "Time strip: France made 2 dated statements on 2 days from 1 October to 2 October 2020."
@@ -104,10 +149,20 @@ fn coverage_alt_text() {
          year was 2020 with 200 statements. 197 of the 228 date from the Second Nagorno-Karabakh \
          War (27 September to 10 November 2020)."
     );
-    let empty = CoverageInput { dates: vec![], period: None, title: None };
-    assert_eq!(empty.alt_text().unwrap(), "Bar chart: the dataset has no dated statements.");
+    let empty = CoverageInput {
+        dates: vec![],
+        period: None,
+        title: None,
+    };
+    assert_eq!(
+        empty.alt_text().unwrap(),
+        "Bar chart: the dataset has no dated statements."
+    );
     let months = CoverageInput {
-        dates: common::war_dates().into_iter().chain(common::dates_2021()).collect(),
+        dates: common::war_dates()
+            .into_iter()
+            .chain(common::dates_2021())
+            .collect(),
         period: Some(Period::second_karabakh_war()),
         title: None,
     };
@@ -118,7 +173,10 @@ fn coverage_alt_text() {
 
 #[test]
 fn alt_text_is_capped_for_discord() {
-    let s = StripInput { actor: "A".repeat(5000), dates: vec![date(2020, 10, 1)] };
+    let s = StripInput {
+        actor: "A".repeat(5000),
+        dates: vec![date(2020, 10, 1)],
+    };
     let text = s.alt_text();
     assert_eq!(text.chars().count(), karabakh_chart::MAX_ALT_TEXT_CHARS);
     assert!(text.ends_with('…'));
@@ -132,8 +190,15 @@ fn cache_keys_are_pinned() {
     // dependency update; they change only with RENDER_VERSION or the key's
     // byte layout (then update them on purpose).
     assert_eq!(karabakh_chart::RENDER_VERSION, 1);
-    let keys = [common::war_timeline().cache_key(), common::strip_input().cache_key(), common::coverage_input().cache_key()];
-    assert_eq!(keys, [0x6d93808114911bcf, 0x40b44a686dfcde8e, 0xa9d81cefee7899a8]);
+    let keys = [
+        common::war_timeline().cache_key(),
+        common::strip_input().cache_key(),
+        common::coverage_input().cache_key(),
+    ];
+    assert_eq!(
+        keys,
+        [0x6d93808114911bcf, 0x40b44a686dfcde8e, 0xa9d81cefee7899a8]
+    );
 }
 
 #[test]
@@ -163,7 +228,13 @@ fn cache_keys_change_with_what_is_drawn() {
     titled.title = Some("Reactions".into());
     let mut longer = base.clone();
     longer.end = date(2020, 11, 11);
-    let keys = [k, more.cache_key(), marked.cache_key(), titled.cache_key(), longer.cache_key()];
+    let keys = [
+        k,
+        more.cache_key(),
+        marked.cache_key(),
+        titled.cache_key(),
+        longer.cache_key(),
+    ];
     for i in 0..keys.len() {
         for j in i + 1..keys.len() {
             assert_ne!(keys[i], keys[j], "{i} and {j}");
@@ -178,8 +249,15 @@ fn cache_keys_change_with_what_is_drawn() {
         marked: vec![],
         title: None,
     });
-    let s = ChartRequest::Strip(StripInput { actor: String::new(), dates: dates.clone() });
-    let c = ChartRequest::Coverage(CoverageInput { dates, period: None, title: None });
+    let s = ChartRequest::Strip(StripInput {
+        actor: String::new(),
+        dates: dates.clone(),
+    });
+    let c = ChartRequest::Coverage(CoverageInput {
+        dates,
+        period: None,
+        title: None,
+    });
     assert_ne!(t.cache_key(), s.cache_key());
     assert_ne!(s.cache_key(), c.cache_key());
     assert_ne!(t.cache_key(), c.cache_key());

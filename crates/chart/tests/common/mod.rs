@@ -10,7 +10,10 @@ use karabakh_chart::{CoverageInput, Period, StripInput, TimelineInput};
 pub struct Lcg(pub u64);
 impl Lcg {
     pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     pub fn below(&mut self, n: u64) -> u64 {
@@ -35,7 +38,14 @@ pub fn war_dates() -> Vec<Date> {
             3..=6 => 5,
             _ => 2,
         };
-        let bump = if [date(2020, 10, 10), date(2020, 10, 17), date(2020, 10, 26), date(2020, 11, 10)].contains(&d) {
+        let bump = if [
+            date(2020, 10, 10),
+            date(2020, 10, 17),
+            date(2020, 10, 26),
+            date(2020, 11, 10),
+        ]
+        .contains(&d)
+        {
             6
         } else {
             0
@@ -135,10 +145,19 @@ pub fn coverage_dates() -> Vec<Date> {
     out.extend(war_dates());
     out.extend(dates_2021());
     out.extend([date(2022, 9, 13), date(2022, 9, 14), date(2022, 9, 15)]);
-    out.extend([date(2023, 9, 19), date(2023, 9, 19), date(2023, 9, 20), date(2023, 9, 21)]);
+    out.extend([
+        date(2023, 9, 19),
+        date(2023, 9, 19),
+        date(2023, 9, 20),
+        date(2023, 9, 21),
+    ]);
     out
 }
 
 pub fn coverage_input() -> CoverageInput {
-    CoverageInput { dates: coverage_dates(), period: Some(Period::second_karabakh_war()), title: None }
+    CoverageInput {
+        dates: coverage_dates(),
+        period: Some(Period::second_karabakh_war()),
+        title: None,
+    }
 }
