@@ -30,8 +30,9 @@
 //! No I/O, no clock, no randomness: the same input gives the same bytes. The
 //! only global state is the bundled font, registered once with plotters
 //! ([`register_font`], which every render function calls). In a release
-//! build a chart takes about 5–7 ms from input to PNG, two thirds of it in
-//! the PNG encoder; the text alternative and the cache key take a few
+//! build a chart takes 4–9 ms from input to PNG on a busy shared 2-core
+//! machine, about two thirds of it in the PNG encoder (drawing alone is
+//! about 1.5 ms); the text alternative and the cache key take a few
 //! microseconds (see `benches/render.rs`).
 //!
 //! # Empty data
@@ -44,9 +45,10 @@
 //! # Size
 //! 800 px wide: an embed shows images at up to about 400 px, so the charts
 //! are drawn at twice the displayed size. They are written as 8-bit
-//! indexed-colour PNGs (one flat palette plus anti-aliasing shades) of about
-//! 10–25 KB, far below Discord's limit for interaction responses; the tests
-//! hold every chart under [`MAX_PNG_BYTES`].
+//! indexed-colour PNGs (one flat palette plus anti-aliasing shades) of
+//! 4–14 KB across the tested cases, far below Discord's limit for
+//! interaction responses; the tests hold every chart under
+//! [`MAX_PNG_BYTES`].
 //!
 //! # Colours and contrast
 //! Every chart is an opaque near-white card (#FAFAFA with a 2 px #B9BBBE
