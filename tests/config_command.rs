@@ -838,7 +838,7 @@ fn the_console_answers_only_in_a_server() {
 }
 
 #[test]
-fn show_as_discord_receives_it() {
+fn show_and_reset_as_the_bot_decides() {
     let b = bot();
     send(
         &b,
@@ -862,19 +862,16 @@ fn show_as_discord_receives_it() {
         ),
         ts("2026-11-25T11:00:00Z"),
     );
-    let (_, body) = send(
+    let (handled, _) = send(
         &b,
         &config(GUILD, MOD, MANAGE_SERVER, "show", json!([])),
         now(),
     );
-    insta::assert_snapshot!("config_show", serde_json::to_string_pretty(&body).unwrap());
-    let (_, body) = send(
+    insta::assert_json_snapshot!("config_show", handled.reply);
+    let (handled, _) = send(
         &b,
         &config(GUILD, MOD, MANAGE_SERVER, "reset", json!([])),
         now(),
     );
-    insta::assert_snapshot!(
-        "config_reset_asks",
-        serde_json::to_string_pretty(&body).unwrap()
-    );
+    insta::assert_json_snapshot!("config_reset_asks", handled.reply);
 }

@@ -1,23 +1,21 @@
-//! Snapshots of what Discord receives for representative commands: the exact
-//! interaction response bodies. Review changes with `INSTA_UPDATE=always cargo test`
-//! and `git diff tests/snapshots`.
+//! Snapshots of what the bot decides for representative commands: the reply model
+//! (embed, buttons, whether it is private, its tone), free of any transport. What
+//! Discord receives around it (the interaction response's envelope) is tested once,
+//! at the end. Review changes with `INSTA_UPDATE=always cargo test` and
+//! `git diff tests/snapshots`.
 
 mod common;
 
 use common::{autocomplete, button, command, core};
+use karabakh_core::reply::Reply;
 use karabakh_reactions::discord::render;
-
-fn body(request: &karabakh_core::commands::Request) -> String {
-    let json: serde_json::Value =
-        serde_json::from_str(&render::body(&core().respond(request).reply)).unwrap();
-    serde_json::to_string_pretty(&json).unwrap()
-}
+use serde_json::json;
 
 macro_rules! snap {
     ($name:ident, $request:expr) => {
         #[test]
         fn $name() {
-            insta::assert_snapshot!(stringify!($name), body(&$request));
+            insta::assert_json_snapshot!(stringify!($name), core().respond(&$request).reply);
         }
     };
 }
@@ -59,3 +57,53 @@ snap!(onthisday_date, command("/onthisday 25 November"));
 snap!(onthisday_nothing, command("/onthisday 29 February"));
 snap!(about, command("/about"));
 snap!(help, command("/help"));
+
+/// The envelope, once: the model's reply as Discord's interaction response (type 4
+/// for a new message, 7 for a page turned in place, 8 for autocomplete), with every
+/// mention silenced, flag 64 when private, the tone as the embed's colour, and the
+/// buttons as components carrying their ids.
+#[test]
+fn the_envelope_is_discords_interaction_response() {
+    let body = |reply: &Reply| -> serde_json::Value {
+        serde_json::from_str(&render::body(reply)).expect("the body is JSON")
+    };
+    let reply = core().respond(&command("/reaction Turkey")).reply;
+    let Reply::Message(m) = &reply else {
+        panic!("a new message")
+    };
+    let b = body(&reply);
+    assert_eq!(b["type"], 4);
+    assert_eq!(b["data"]["flags"], 0);
+    assert_eq!(
+        b["data"]["allowed_mentions"],
+        json!({"parse": [], "roles": [], "users": []})
+    );
+    let embed = &b["data"]["embeds"][0];
+    assert_eq!(embed["title"], m.embed.title);
+    assert_eq!(embed["description"], m.embed.description);
+    assert_eq!(embed["footer"]["text"], m.embed.footer);
+    assert_eq!(embed["color"], m.tone.color());
+    let (author, url) = m.embed.author.clone().unwrap();
+    assert_eq!(embed["author"], json!({"name": author, "url": url}));
+    let buttons = &b["data"]["components"][0]["components"];
+    assert_eq!(buttons[1]["custom_id"], "page:reaction:turkey:2");
+    assert_eq!(buttons[1]["label"], "Next ▶");
+    assert_eq!(buttons[0]["disabled"], true);
+
+    let private = body(&core().respond(&command("/reaction Turky")).reply);
+    assert_eq!(private["data"]["flags"], 64);
+    assert_eq!(private["data"]["embeds"][0]["color"], 0x99_99_99);
+
+    let turned = body(&core().respond(&button("page:reaction:turkey:2")).reply);
+    assert_eq!(turned["type"], 7);
+    assert!(turned["data"].get("flags").is_none_or(|f| f == 0));
+
+    let reply = core().respond(&autocomplete("/reaction actor:Tur")).reply;
+    let Reply::Choices(list) = &reply else {
+        panic!("suggestions")
+    };
+    let choices = body(&reply);
+    assert_eq!(choices["type"], 8);
+    assert_eq!(choices["data"]["choices"][0]["name"], list[0].name);
+    assert_eq!(choices["data"]["choices"][0]["value"], list[0].value);
+}

@@ -66,6 +66,13 @@ impl ButtonId {
     }
 }
 
+/// Serialised as the `custom_id` it becomes (for snapshots of the reply model).
+impl serde::Serialize for ButtonId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl fmt::Display for ButtonId {
     /// The `custom_id` Discord carries.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -13,7 +13,8 @@ pub use button::{ButtonId, Pager};
 use limits::fit;
 
 /// What kind of answer it is: colours the embed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Tone {
     /// An answer from the dataset.
     Info,
@@ -44,7 +45,7 @@ pub struct Block {
 }
 
 /// A short name/value pair shown on the first page (counts, settings).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Field {
     pub name: String,
     pub value: String,
@@ -85,7 +86,8 @@ pub struct Credit {
 }
 
 /// A button under a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Button {
     /// Comes back to the bot when clicked.
     Action {
@@ -100,7 +102,7 @@ pub enum Button {
 
 /// One page, ready for any transport. Built only by [`Answer::page`], so it always
 /// keeps Discord's limits.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Message {
     pub private: bool,
     pub tone: Tone,
@@ -110,7 +112,7 @@ pub struct Message {
     pub pages: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Embed {
     pub title: String,
     pub url: Option<String>,
@@ -121,14 +123,15 @@ pub struct Embed {
 }
 
 /// One autocomplete suggestion.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Choice {
     pub name: String,
     pub value: String,
 }
 
 /// What the bot answers to one interaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Reply {
     /// A new message.
     Message(Message),
