@@ -15,7 +15,7 @@ use std::ops::Range;
 use crate::curation::{ActorDef, Curation, ListRule};
 use crate::dates::{self, Found};
 use karabakh_core::dataset::*;
-use karabakh_core::dataset::{DEBRIS, display_text};
+use karabakh_core::dataset::{DEBRIS, display_text, wikipedia_url};
 use karabakh_core::text::{fold, markers, sentence_ends, strip_markers};
 
 /// Why a dataset could not be built: names the curation entry or source line at fault.
@@ -367,6 +367,18 @@ impl Context<'_> {
     }
 }
 
+/// Whether `text` holds `phrase` as whole words.
+pub(super) fn contains_words(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(i, _)| {
+        let before = !text[..i].chars().next_back().is_some_and(char::is_alphanumeric);
+        let after = !text[i + phrase.len()..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric);
+        before && after
+    })
+}
+
 /// The numbers in order of first appearance: "[36] [37] … [37] [38]" carries 36, 37, 38.
 pub(super) fn distinct(numbers: impl IntoIterator<Item = u16>) -> Vec<u16> {
     let mut out: Vec<u16> = Vec::new();
@@ -467,7 +479,6 @@ pub fn build(source: &str, curation: &str) -> Result<Dataset, BuildError> {
     let mut statements = Vec::with_capacity(drafts.len());
     let mut per_line: HashMap<usize, u32> = HashMap::new();
     let mut context_day: Option<(usize, jiff::civil::Date)> = None;
-    let mut previous: Option<(usize, When)> = None;
     for (k, d) in drafts.iter().enumerate() {
         let src = lines[d.line - 1];
         let parts: Vec<String> = d.parts.iter().map(|r| clean(src, r.clone())).collect();
@@ -481,8 +492,9 @@ pub fn build(source: &str, curation: &str) -> Result<Dataset, BuildError> {
         let nth = per_line.entry(d.line).or_insert(0);
         *nth += 1;
 
-        // Dates: the first explicit date or relative phrase; a continuation shares the
-        // date of the sentence it continues.
+        // Dates: the first explicit date or relative phrase of the statement's own
+        // words. A statement whose words give no date has none, even when the sentence
+        // before it has one.
         if context_day.is_some_and(|(l, _)| l != d.line) {
             context_day = None;
         }
@@ -490,23 +502,12 @@ pub fn build(source: &str, curation: &str) -> Result<Dataset, BuildError> {
         let is_date = |f: &&Found| !f.mention && !f.year_only;
         let first_date = found.iter().find(is_date);
         let first_rel = dates::relatives(&joined).into_iter().next();
-        let mut date = match (first_date, first_rel) {
+        let date = match (first_date, first_rel) {
             (Some(f), Some(r)) if r.start < f.start => relative(&joined, r, context_day),
             (Some(f), _) => f.when.clone(),
             (None, Some(r)) => relative(&joined, r, context_day),
             (None, None) => When::unknown(),
         };
-        let continues = parts[0].starts_with(|c: char| c.is_lowercase());
-        if !date.is_known() && continues {
-            if let Some((l, prev)) = &previous {
-                if *l == d.line && prev.is_known() {
-                    date = When {
-                        how: How::Continuation,
-                        ..prev.clone()
-                    };
-                }
-            }
-        }
         // Every other date the quote names is a mention of it.
         let used = first_date.filter(|f| date == f.when).map(|f| f.start);
         let date_mentions: Vec<When> = found
@@ -517,7 +518,6 @@ pub fn build(source: &str, curation: &str) -> Result<Dataset, BuildError> {
         if let Some(last) = date.exact_days().last() {
             context_day = Some((d.line, *last));
         }
-        previous = Some((d.line, date.clone()));
 
         let theme = cur
             .article
@@ -590,12 +590,41 @@ pub fn build(source: &str, curation: &str) -> Result<Dataset, BuildError> {
         }
     }
     for s in &mut statements {
-        let named = ctx.all_actors(&s.parts.join(" "));
+        let text = s.parts.join(" ");
+        let mut named = ctx.all_actors(&text);
+        for (i, a) in cur.actors.iter().enumerate() {
+            if a.mentioned_as.iter().any(|p| contains_words(&text, p)) && !named.contains(&i) {
+                named.push(i);
+            }
+        }
         s.mentions = named
             .into_iter()
             .map(|i| ctx.actor_ids[i].clone())
             .filter(|id| !s.actors.contains(id))
             .collect();
+    }
+    for fix in cur.statements.iter().filter(|f| !f.mentions.is_empty()) {
+        let Some(s) = statements
+            .iter_mut()
+            .find(|s| s.parts.iter().any(|p| p.contains(&fix.at)))
+        else {
+            return fail(format!(
+                "data/curation.toml: statement at '{}' is not found",
+                fix.at
+            ));
+        };
+        for name in &fix.mentions {
+            let Some(&i) = ctx.by_name.get(name.as_str()) else {
+                return fail(format!(
+                    "data/curation.toml: statement at '{}' mentions unknown actor '{name}'",
+                    fix.at
+                ));
+            };
+            let id = &ctx.actor_ids[i];
+            if !s.mentions.contains(id) && !s.actors.contains(id) {
+                s.mentions.push(id.clone());
+            }
+        }
     }
 
     let topics = build_topics(&cur, &lines)?;
@@ -619,6 +648,8 @@ pub fn build(source: &str, curation: &str) -> Result<Dataset, BuildError> {
                 aliases,
                 speaks_for: a.speaks_for.as_deref().map(slug),
                 role: a.role.clone(),
+                demonyms: a.demonyms.clone(),
+                flag: a.flag.clone(),
             }
         })
         .collect();
@@ -869,6 +900,7 @@ fn build_topics(cur: &Curation, lines: &[&str]) -> Result<Vec<Topic>, BuildError
         topics.push(Topic {
             id: slug(&def.title),
             title: def.title.clone(),
+            url: wikipedia_url(&def.title),
             aliases: def.aliases.clone(),
             line: def.line,
             text,
@@ -892,11 +924,9 @@ fn build_excerpts(cur: &Curation, lines: &[&str]) -> Result<Vec<Excerpt>, BuildE
         let kept = kept.split_whitespace().collect::<Vec<_>>().join(" ");
         let def = cur.debris.excerpts.iter().find(|e| e.line == n);
         match def {
-            Some(def) if !kept.is_empty() => excerpts.push(Excerpt {
+            Some(_) if !kept.is_empty() => excerpts.push(Excerpt {
                 line: n,
                 text: kept,
-                citations: def.citations.clone(),
-                note: def.note.clone(),
             }),
             Some(_) => {
                 return fail(format!(

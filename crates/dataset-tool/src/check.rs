@@ -1,8 +1,9 @@
 //! Checks a dataset against the source text it claims to quote.
 
-use crate::build::{distinct, sentence_ranges};
-use karabakh_core::dataset::Dataset;
-use karabakh_core::text::{markers, strip_markers};
+use crate::build::{contains_words, distinct, sentence_ranges};
+use crate::dates;
+use karabakh_core::dataset::{Dataset, How, When};
+use karabakh_core::text::{fold, markers, strip_markers};
 
 /// What checking a dataset against its source found.
 #[derive(Debug, Default)]
@@ -16,8 +17,11 @@ pub struct SourceCheck {
 
 /// Checks that every statement quotes the source verbatim, carries exactly the
 /// citations that follow its words, and that the statements of each article line
-/// cover it with no gap and no overlap; that every citation number is carried; and
-/// that every sentence belongs to a statement.
+/// cover it with no gap and no overlap; that every citation number is carried; that
+/// every sentence belongs to a statement; that every statement can be reached from an
+/// actor (it has a speaker or a mention); that every date is read from the
+/// statement's own words; and that every label shown (a role or description, a
+/// topic's other names, a reference-list quote) is the source's own words.
 pub fn check_against_source(d: &Dataset, source: &str) -> SourceCheck {
     let lines: Vec<&str> = source
         .split('\n')
@@ -68,6 +72,23 @@ pub fn check_against_source(d: &Dataset, source: &str) -> SourceCheck {
         }
     }
 
+    for s in &d.statements {
+        if s.actors.is_empty() && s.mentions.is_empty() {
+            problem(format!(
+                "{}: unreachable: it names no actor and mentions none, so no /reaction lists it",
+                s.id
+            ));
+        }
+        let own = s.parts.join(" ");
+        let dates = std::iter::once(("date", &s.date))
+            .chain(s.date_mentions.iter().map(|m| ("date mention", m)));
+        for (what, w) in dates {
+            if let Err(why) = supported(w, &own) {
+                problem(format!("{}: its {what} is not supported by its own words: {why}", s.id));
+            }
+        }
+    }
+
     let (Some(first), Some(last)) = (
         d.statements.iter().map(|s| s.line).min(),
         d.statements.iter().map(|s| s.line).max(),
@@ -75,6 +96,45 @@ pub fn check_against_source(d: &Dataset, source: &str) -> SourceCheck {
         problem("the dataset has no statements".to_owned());
         return out;
     };
+    // Labels: in the source's own words.
+    let article: Vec<&str> = (first..=last)
+        .filter_map(|n| lines.get(n as usize - 1).copied())
+        .collect();
+    for a in &d.actors {
+        if let Some(role) = &a.role {
+            if !article.iter().any(|l| contains_words(&strip_markers(l), role)) {
+                problem(format!(
+                    "actor {}: its role or description '{role}' is not in the article",
+                    a.id
+                ));
+            }
+        }
+    }
+    for t in &d.topics {
+        let text = fold(&t.text);
+        for alias in &t.aliases {
+            let f = fold(alias);
+            if f.is_empty() || !format!(" {text} ").contains(&format!(" {f} ")) {
+                problem(format!(
+                    "topic {}: the name '{alias}' is not used by its text",
+                    t.id
+                ));
+            }
+        }
+    }
+    for x in &d.excerpts {
+        let line = lines
+            .get(x.line as usize - 1)
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default();
+        if !line.contains(&x.text) {
+            problem(format!(
+                "excerpt of line {}: '{}' is not in that line",
+                x.line, x.text
+            ));
+        }
+    }
+
     for n in first..=last {
         let raw = lines[n as usize - 1];
         let mut spans: Vec<(usize, usize, &str)> = d
@@ -121,4 +181,40 @@ pub fn check_against_source(d: &Dataset, source: &str) -> SourceCheck {
         }
     }
     out
+}
+
+/// Whether a date is read from `own` words: its phrase stands in them, and reads as
+/// that date (a relative phrase, as some day).
+fn supported(w: &When, own: &str) -> Result<(), String> {
+    if !w.is_known() {
+        return Ok(());
+    }
+    let Some(phrase) = w.phrase.as_deref() else {
+        return Err("no phrase says it".to_owned());
+    };
+    if !own.contains(phrase) {
+        return Err(format!("'{phrase}' is not in its words"));
+    }
+    match w.how {
+        How::Relative => {
+            if dates::relatives(phrase).is_empty() {
+                return Err(format!("'{phrase}' is not a relative date"));
+            }
+        }
+        How::Curated => {}
+        _ => {
+            let year = w.start.map(|d| d.year());
+            let read = dates::scan(phrase, year);
+            let same = read.iter().any(|f| {
+                f.when.precision == w.precision
+                    && f.when.start == w.start
+                    && f.when.end == w.end
+                    && f.when.days == w.days
+            });
+            if !same {
+                return Err(format!("'{phrase}' does not read as that date"));
+            }
+        }
+    }
+    Ok(())
 }

@@ -76,7 +76,9 @@ pub struct ThemeRange {
 #[serde(deny_unknown_fields)]
 pub struct TopicDef {
     pub line: u32,
+    /// The title of the Wikipedia article whose lead the line is.
     pub title: String,
+    /// Other names the lead itself uses for its subject, word for word.
     #[serde(default)]
     pub aliases: Vec<String>,
     /// The year of a date written without one in this summary.
@@ -98,8 +100,6 @@ pub struct Debris {
 #[serde(deny_unknown_fields)]
 pub struct ExcerptDef {
     pub line: u32,
-    pub citations: Vec<u16>,
-    pub note: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,9 +116,20 @@ pub struct ActorDef {
     /// Canonical name of the actor this one speaks for or belongs to.
     #[serde(default)]
     pub speaks_for: Option<String>,
-    /// A person's role, in the source's words.
+    /// A person's role, or how the source describes the actor, in the source's words.
     #[serde(default)]
     pub role: Option<String>,
+    /// Adjectives for a state a user may type (`Iranian`): lookups only.
+    #[serde(default)]
+    pub demonyms: Vec<String>,
+    /// The two letters of its flag emoji (`FR`).
+    #[serde(default)]
+    pub flag: Option<String>,
+    /// Words of the source that name the actor's body, officials, citizens or
+    /// territory (`Tehran`, `French Ambassador`, `British Azerbaijanis`): a statement
+    /// holding one mentions the actor (it never makes it a speaker).
+    #[serde(default)]
+    pub mentioned_as: Vec<String>,
 }
 
 /// A correction to one statement, found by a phrase unique to it.
@@ -132,6 +143,10 @@ pub struct StatementFix {
     pub actors: Option<Vec<String>>,
     #[serde(default)]
     pub theme: Option<Theme>,
+    /// Actors (canonical names) the statement speaks of without naming them ("both
+    /// sides", "he"): added to its mentions.
+    #[serde(default)]
+    pub mentions: Vec<String>,
     /// Why, for the reader of this file (required: a correction explains itself).
     #[allow(dead_code)]
     pub why: String,

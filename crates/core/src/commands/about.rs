@@ -41,7 +41,8 @@ fn about(core: &Core, _call: &Call) -> Answer {
     answer.intro = Some(format!(
         "Quotes the international reactions to the 2020 Nagorno-Karabakh war from the Wikipedia article \
          [{}]({}), word for word, each with the citation numbers that follow it in the article. It adds no \
-         label, judgement or summary of its own.",
+         label, judgement or summary of its own. Background summaries quote the leads of other Wikipedia \
+         articles, each credited with its own title and link.",
         escape(&d.source.title),
         d.source.url
     ));

@@ -223,4 +223,13 @@ impl Core {
     pub fn new_answer(&self, title: &str) -> Answer {
         Answer::new(title, self.credit.clone())
     }
+
+    /// The credit of a background summary: its own article, not the reactions one.
+    pub fn topic_credit(&self, topic: &crate::dataset::Topic) -> Credit {
+        Credit {
+            source: format!("Wikipedia: {}", topic.title),
+            url: topic.url.clone(),
+            licence: self.credit.licence.clone(),
+        }
+    }
 }

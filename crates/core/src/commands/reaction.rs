@@ -4,7 +4,7 @@
 use super::{Call, CommandSpec, Core, Kind, OptionSpec, PRIVATE, Permission, Who};
 use crate::query::Lookup;
 use crate::reply::markdown::{escape, escape_user};
-use crate::reply::{Answer, Choice, Pager};
+use crate::reply::{Answer, Button, ButtonId, Choice, Pager};
 use crate::text::{capitalise, plural};
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -39,26 +39,38 @@ fn run(core: &Core, call: &Call) -> Answer {
     let ix = &core.index;
     let actor = match ix.find_actor(&typed) {
         Lookup::Found(i) => i,
-        Lookup::NotFound { suggestions } => {
-            let names: Vec<&str> = suggestions
-                .iter()
-                .map(|&i| ix.actor(i).name.as_str())
-                .collect();
-            let text = if typed.trim().is_empty() {
-                "Name a state, organisation or person, e.g. /reaction Turkey. Start typing to see suggestions.".to_owned()
-            } else if names.is_empty() {
-                format!(
-                    "No actor matches '{}'. Start typing a name to see suggestions, or try /search.",
-                    escape_user(&typed)
-                )
-            } else {
-                format!(
-                    "No actor matches '{}'.{}",
+        Lookup::Ambiguous(options) => {
+            let mut answer = core.notice(
+                "Which one?",
+                &format!(
+                    "'{}' could mean {}. Type the name you mean, or pick it below.",
                     escape_user(&typed),
-                    Core::did_you_mean(&names)
-                )
-            };
-            return core.notice("No match", &text);
+                    escape(&names(core, &options).join(", ")),
+                ),
+            );
+            answer.actions = open_buttons(core, &options);
+            return answer;
+        }
+        Lookup::NotFound { suggestions } => {
+            if typed.trim().is_empty() {
+                return core.notice(
+                    "No match",
+                    "Name a state, organisation or person, e.g. /reaction Turkey. Start typing to see suggestions.",
+                );
+            }
+            let mut text = format!("No actor matches '{}'.", escape_user(&typed));
+            text.push_str(&Core::did_you_mean(&names(core, &suggestions)));
+            if ix.in_text(&typed) {
+                text.push_str(&format!(
+                    " The words are in the text: try /search {}",
+                    escape_user(&typed)
+                ));
+            } else if suggestions.is_empty() {
+                text.push_str(" Start typing a name to see suggestions.");
+            }
+            let mut answer = core.notice("No match", &text);
+            answer.actions = open_buttons(core, &suggestions);
+            return answer;
         }
     };
     let a = ix.actor(actor);
@@ -66,9 +78,7 @@ fn run(core: &Core, call: &Call) -> Answer {
     let mentioned = ix.mentions_of(actor);
     let mut answer = core.new_answer(&a.name);
     answer.pager = Some(Pager::new("reaction", a.id.clone()));
-    let what = ix.describe(actor);
-    let mut intro = format!("{} · ", escape(&capitalise(&what)));
-    intro.push_str(&match (own.len(), mentioned.len()) {
+    let mut intro = capitalise(&match (own.len(), mentioned.len()) {
         (0, 0) => "the dataset quotes no statement by or about it.".to_owned(),
         (0, m) => format!("no statement of its own in the dataset; mentioned in {m}."),
         (n, 0) => format!("{n} {}, in date order.", statements(n)),
@@ -77,9 +87,9 @@ fn run(core: &Core, call: &Call) -> Answer {
             statements(n)
         ),
     });
-    if let Some(role) = &a.role {
+    if let Some(role) = ix.describe(actor) {
         intro.push_str(&format!(
-            "\nRole in the source: \u{201c}{}\u{201d}",
+            "\nIn the source: \u{201c}{}\u{201d}",
             escape(role)
         ));
     }
@@ -94,6 +104,36 @@ fn run(core: &Core, call: &Call) -> Answer {
     answer
 }
 
+fn names<'a>(core: &'a Core, actors: &[usize]) -> Vec<&'a str> {
+    actors
+        .iter()
+        .map(|&i| core.index.actor(i).name.as_str())
+        .collect()
+}
+
+/// The most actors a "which one?" offers as buttons.
+const OPTIONS: usize = 10;
+
+/// A button per actor that opens its answer in place of the question.
+fn open_buttons(core: &Core, actors: &[usize]) -> Vec<Button> {
+    actors
+        .iter()
+        .take(OPTIONS)
+        .map(|&i| {
+            let a = core.index.actor(i);
+            Button::Action {
+                label: a.name.clone(),
+                id: ButtonId::Page {
+                    pager: Pager::new("reaction", a.id.clone()),
+                    page: 1,
+                },
+                disabled: false,
+                danger: false,
+            }
+        })
+        .collect()
+}
+
 fn statements(n: usize) -> &'static str {
     plural(n, "statement", "statements")
 }
@@ -105,7 +145,10 @@ fn complete(core: &Core, _call: &Call, _option: &str, typed: &str) -> Vec<Choice
         .map(|i| {
             let a = ix.actor(i);
             Choice {
-                name: format!("{} · {}", a.name, ix.describe(i)),
+                name: match ix.describe(i) {
+                    Some(role) => format!("{} · {role}", a.name),
+                    None => a.name.clone(),
+                },
                 value: a.name.clone(),
             }
         })

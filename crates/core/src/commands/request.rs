@@ -34,6 +34,9 @@ pub struct Context {
     pub settings: GuildSettings,
     /// The server's recent changes, newest first: loaded for commands that show them.
     pub audit: Vec<AuditEntry>,
+    /// The asker's Discord locale (`en-US`, `en-GB`, `de` …), if known: how a numeric
+    /// date whose day and month could be swapped is read (month first in `en-US`).
+    pub locale: Option<String>,
 }
 
 impl Context {
@@ -45,7 +48,13 @@ impl Context {
             permissions: None,
             settings: GuildSettings::default(),
             audit: Vec::new(),
+            locale: None,
         }
+    }
+
+    /// How this asker writes numeric dates.
+    pub fn date_order(&self) -> crate::query::dates::Order {
+        crate::query::dates::Order::for_locale(self.locale.as_deref())
     }
 
     /// Today's date: in the server's time zone when it has chosen one, else in UTC.

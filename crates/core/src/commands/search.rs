@@ -10,11 +10,11 @@ use crate::text::{fold, plural};
 
 pub const SPEC: CommandSpec = CommandSpec {
     name: "search",
-    description: "Search the statements and background summaries for words",
+    description: "Search the statements, background summaries and reference-list quotes for words",
     options: &[
         OptionSpec {
             name: "query",
-            description: "Words to look for, e.g. ceasefire, cluster munitions, Minsk",
+            description: "Words to look for, e.g. ceasefire, cluster munitions, \"foreign minister\"",
             kind: Kind::Text { max_length: 80 },
             required: true,
             autocomplete: false,
@@ -47,17 +47,27 @@ fn run(core: &Core, call: &Call) -> Answer {
     let ix = &core.index;
     let hits = ix.search.search(&query);
     if hits.is_empty() {
-        return core.notice(
-            "No match",
-            &format!(
+        let only_common = crate::query::words::tokens(&query)
+            .iter()
+            .all(|t| crate::query::words::is_stop(&t.folded));
+        let text = if only_common && !query.contains(['"', '“', '”']) {
+            format!(
+                "'{}' holds only common words, which search leaves out. Add a word that matters, e.g. /search the \
+                 ceasefire.",
+                escape_user(&query)
+            )
+        } else {
+            format!(
                 "Nothing in the dataset matches '{}'. Try fewer words, or another spelling.",
                 escape_user(&query)
-            ),
-        );
+            )
+        };
+        return core.notice("No match", &text);
     }
+    let argument = query.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut answer = core.new_answer(&format!("Search: {}", query.trim()));
     answer.title = format!("Search: {}", escape_user(&query));
-    answer.pager = Some(Pager::new("search", folded.clone()));
+    answer.pager = Some(Pager::new("search", argument));
     answer.intro = Some(format!(
         "{} {}, best first; matches are underlined.",
         hits.len(),
@@ -79,10 +89,22 @@ fn run(core: &Core, call: &Call) -> Answer {
                 answer.block(
                     None,
                     format!(
-                        "{} · {}\n> {}",
+                        "{} · [{}]({})\n> {}",
                         bold("Background"),
                         escape(&t.title),
+                        t.url,
                         marked(&t.text, &hit.marks, window)
+                    ),
+                );
+            }
+            DocRef::Excerpt(i) => {
+                let x = &ix.data.excerpts[i];
+                answer.block(
+                    None,
+                    format!(
+                        "{} · a quote left in the article's reference list (it does not say which reference)\n> {}",
+                        bold("Reference list"),
+                        marked(&x.text, &hit.marks, 0..x.text.len())
                     ),
                 );
             }

@@ -2,7 +2,7 @@
 //! reference list lives.
 
 use super::{Call, CommandSpec, Core, Kind, OptionSpec, PRIVATE, Permission, Who};
-use crate::reply::markdown::{escape, escape_user};
+use crate::reply::markdown::escape_user;
 use crate::reply::{Answer, Pager};
 use crate::text::plural;
 
@@ -59,17 +59,6 @@ fn run(core: &Core, call: &Call) -> Answer {
     ));
     for &si in citing {
         core.push_statement(&mut answer, Some("Statements"), si, Who::All, None);
-    }
-    for x in core
-        .data()
-        .excerpts
-        .iter()
-        .filter(|x| x.citations.contains(&number))
-    {
-        answer.block(
-            Some("From the reference list"),
-            format!("> {}\n{}", escape(&x.text), escape(&x.note)),
-        );
     }
     answer
 }

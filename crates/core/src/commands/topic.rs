@@ -7,7 +7,7 @@ use crate::reply::{Answer, Choice, Field};
 
 pub const SPEC: CommandSpec = CommandSpec {
     name: "topic",
-    description: "A background summary: Madrid Principles, Lachin offensive, Stepanakert Airport …",
+    description: "A background summary, from another Wikipedia article: Madrid Principles, Lachin offensive …",
     options: &[
         OptionSpec {
             name: "name",
@@ -32,32 +32,47 @@ pub const SPEC: CommandSpec = CommandSpec {
 fn run(core: &Core, call: &Call) -> Answer {
     let typed = call.text("name").unwrap_or_default();
     let ix = &core.index;
+    let titles = |list: &[usize]| -> Vec<&str> {
+        list.iter()
+            .map(|&i| ix.data.topics[i].title.as_str())
+            .collect()
+    };
     let topic = match ix.find_topic(&typed) {
         Lookup::Found(i) => &ix.data.topics[i],
+        Lookup::Ambiguous(options) => {
+            return core.notice(
+                "Which one?",
+                &format!(
+                    "'{}' could be {}. Type the title you mean.",
+                    escape_user(&typed),
+                    escape(&titles(&options).join(", "))
+                ),
+            );
+        }
         Lookup::NotFound { suggestions } => {
-            let names: Vec<&str> = suggestions
-                .iter()
-                .map(|&i| ix.data.topics[i].title.as_str())
-                .collect();
             let all: Vec<&str> = ix.data.topics.iter().map(|t| t.title.as_str()).collect();
-            let text = if names.is_empty() {
-                format!(
-                    "No background topic matches '{}'. The topics are: {}.",
-                    escape_user(&typed),
-                    escape(&all.join(", "))
-                )
-            } else {
-                format!(
-                    "No background topic matches '{}'.{}",
-                    escape_user(&typed),
-                    Core::did_you_mean(&names)
-                )
-            };
+            let mut text = format!("No background topic matches '{}'.", escape_user(&typed));
+            if !suggestions.is_empty() {
+                text.push_str(&Core::did_you_mean(&titles(&suggestions)));
+            }
+            if ix.in_text(&typed) {
+                text.push_str(&format!(
+                    " The words are in the text: try /search {}",
+                    escape_user(&typed)
+                ));
+            } else if suggestions.is_empty() {
+                text.push_str(&format!(" The topics are: {}.", escape(&all.join(", "))));
+            }
             return core.notice("No match", &text);
         }
     };
     let mut answer = core.new_answer(&topic.title);
-    answer.intro = Some("Background, from the lead of a related Wikipedia article:".to_owned());
+    answer.credit = core.topic_credit(topic);
+    answer.intro = Some(format!(
+        "The lead of the Wikipedia article [{}]({}):",
+        escape(&topic.title),
+        topic.url
+    ));
     answer.block(None, format!("> {}", escape(&topic.text)));
     if !topic.events.is_empty() {
         let dates: Vec<String> = topic

@@ -121,8 +121,13 @@ pub fn validate(d: &Dataset) -> Result<(), Invalid> {
         if a.name.trim().is_empty() {
             return Err(invalid(entry, "name must not be empty"));
         }
-        if a.aliases.iter().any(|s| s.trim().is_empty()) {
-            return Err(invalid(entry, "aliases must not be empty strings"));
+        if a.aliases.iter().chain(&a.demonyms).any(|s| s.trim().is_empty()) {
+            return Err(invalid(entry, "aliases and demonyms must not be empty strings"));
+        }
+        if let Some(flag) = &a.flag {
+            if flag.len() != 2 || !flag.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(invalid(entry, "a flag is two capital letters, e.g. FR"));
+            }
         }
     }
     let by_id: HashMap<&str, &Actor> = d.actors.iter().map(|a| (a.id.as_str(), a)).collect();
@@ -207,6 +212,12 @@ pub fn validate(d: &Dataset) -> Result<(), Invalid> {
         if t.title.trim().is_empty() || t.text.trim().is_empty() {
             return Err(invalid(entry, "title and text must not be empty"));
         }
+        if t.url != wikipedia_url(&t.title) {
+            return Err(invalid(
+                entry,
+                format!("url must be its article's address, {}", wikipedia_url(&t.title)),
+            ));
+        }
         if let Some(junk) = DEBRIS.iter().find(|junk| t.text.contains(*junk)) {
             return Err(invalid(
                 entry,
@@ -226,18 +237,8 @@ pub fn validate(d: &Dataset) -> Result<(), Invalid> {
     }
     for (i, x) in d.excerpts.iter().enumerate() {
         let entry = format!("excerpts[{i}]");
-        if x.text.trim().is_empty() || x.citations.is_empty() {
-            return Err(invalid(entry, "an excerpt needs text and a citation"));
-        }
-        if let Some(n) = x
-            .citations
-            .iter()
-            .find(|&&n| n == 0 || n > d.source.citations)
-        {
-            return Err(invalid(
-                entry,
-                format!("citation {n} is outside 1–{}", d.source.citations),
-            ));
+        if x.text.trim().is_empty() {
+            return Err(invalid(entry, "an excerpt needs text"));
         }
         if let Some(junk) = DEBRIS.iter().find(|junk| x.text.contains(*junk)) {
             return Err(invalid(

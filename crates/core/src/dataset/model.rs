@@ -82,9 +82,16 @@ pub struct Actor {
     /// The actor (state, organisation, body) this one speaks for or belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speaks_for: Option<String>,
-    /// The role the source gives a person, in the source's words.
+    /// How the source describes the actor (a person's role), in the source's words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// Adjectives a user may type for a state (`Iranian`, `Azeri`): accepted in
+    /// lookups, where one that also begins another actor's name asks which is meant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub demonyms: Vec<String>,
+    /// The two letters of the flag emoji that stands for it (`FR` for 🇫🇷, `EU` for 🇪🇺).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -163,8 +170,6 @@ pub enum How {
     YearFromContext,
     /// Resolved against the date of an earlier statement ("The next day").
     Relative,
-    /// The statement continues the sentence of the one before it and shares its date.
-    Continuation,
     /// Set by hand in the curation file.
     Curated,
     /// No date.
@@ -267,12 +272,16 @@ pub struct Statement {
     pub theme: Theme,
 }
 
-/// A background summary (the lead of a related article) with the dates it names.
+/// A background summary (the lead of another Wikipedia article) with the dates it
+/// names. It is credited to its own article, not to the reactions article.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Topic {
     pub id: String,
+    /// The title of the Wikipedia article whose lead this is.
     pub title: String,
+    /// The article's address, derived from its title.
+    pub url: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
     pub line: u32,
@@ -288,13 +297,25 @@ pub struct TopicEvent {
     pub sentence: String,
 }
 
-/// A quote or title recovered from the remains of the reference list.
+/// A quote or title recovered from the remains of the reference list. The source
+/// does not say which reference it belongs to, and neither does the dataset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Excerpt {
     pub line: u32,
     pub text: String,
-    /// The citation(s) it most likely belongs to.
-    pub citations: Vec<u16>,
-    pub note: String,
+}
+
+/// The address of the English Wikipedia article with this title: spaces become
+/// underscores, and everything but unreserved ASCII is percent-encoded.
+pub fn wikipedia_url(title: &str) -> String {
+    let mut out = String::from("https://en.wikipedia.org/wiki/");
+    for b in title.replace(' ', "_").bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'~' | b'(' | b')' | b',' | b'\'' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

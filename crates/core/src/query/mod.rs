@@ -1,15 +1,17 @@
-//! Pure queries over the dataset: actor and topic lookup (aliases, accents folded,
-//! fuzzy suggestions), the statements of an actor, the timeline, citations and
+//! Pure queries over the dataset: actor and topic lookup (aliases, demonyms, roles,
+//! flags, accents folded, question words ignored, plausible suggestions), the
+//! statements of an actor and those that mention it, the timeline, citations and
 //! search. [`Index`] is built once at start-up; every query after that is a lookup.
 
 pub mod dates;
 pub mod search;
+pub mod words;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::civil::Date;
 
-use crate::dataset::{Actor, ActorKind, Dataset, Precision, Statement};
+use crate::dataset::{Actor, Dataset, Precision, Statement};
 use crate::text::fold;
 
 /// A name a user may type, folded, and what it names.
@@ -19,6 +21,8 @@ struct Name {
     target: usize,
     /// The canonical name (not an alias).
     canonical: bool,
+    /// A demonym (`Iranian`): found, unless it also begins another actor's name.
+    demonym: bool,
 }
 
 /// Names with what finds them fast: an exact map, and an index of three-letter
@@ -26,7 +30,8 @@ struct Name {
 #[derive(Debug, Default)]
 struct Names {
     list: Vec<Name>,
-    exact: HashMap<String, usize>,
+    /// Folded name → the names (indexes into `list`) written that way.
+    exact: HashMap<String, Vec<usize>>,
     grams: HashMap<[u8; 3], Vec<u32>>,
     /// Every name and every later word of a name to its end, sorted: what starts
     /// with the typed text is found by binary search. `(text, name, tier)`: tier 0 a
@@ -49,14 +54,9 @@ fn trigrams(folded: &str) -> Vec<[u8; 3]> {
 
 impl Names {
     fn new(list: Vec<Name>) -> Self {
-        let mut exact = HashMap::new();
-        // Canonical names win over aliases that fold the same way.
-        for name in list
-            .iter()
-            .filter(|n| !n.canonical)
-            .chain(list.iter().filter(|n| n.canonical))
-        {
-            exact.insert(name.folded.clone(), name.target);
+        let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, name) in list.iter().enumerate() {
+            exact.entry(name.folded.clone()).or_default().push(i);
         }
         let mut grams: HashMap<[u8; 3], Vec<u32>> = HashMap::new();
         let mut starts = Vec::new();
@@ -87,10 +87,44 @@ impl Names {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
     Found(usize),
-    /// Nothing matched; the closest names, best first.
-    NotFound {
-        suggestions: Vec<usize>,
-    },
+    /// Several fit what was typed (a demonym that also begins a group's name, a title
+    /// held by several people): the asker is asked which one.
+    Ambiguous(Vec<usize>),
+    /// Nothing matched; the names plausibly meant, best first.
+    NotFound { suggestions: Vec<usize> },
+}
+
+/// The words an actor can be found by: its own (name, aliases, role) and those of
+/// whom it speaks for (a state's name and demonyms: `Armenian` in `Armenian prime
+/// minister`), each stemmed; and its names and role as word sequences.
+#[derive(Debug, Default)]
+struct ActorWords {
+    own: Vec<String>,
+    context: Vec<String>,
+    phrases: Vec<Vec<String>>,
+}
+
+/// The words a topic can be found by: its title and aliases, and its first sentence.
+#[derive(Debug, Default)]
+struct TopicWords {
+    names: Vec<String>,
+    lead: Vec<String>,
+}
+
+/// A dated entry of the timeline for the nearest-date hints: a day, or a month or
+/// year a statement is dated to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Entry {
+    pub from: Date,
+    pub to: Date,
+    pub precision: EntryPrecision,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EntryPrecision {
+    Day,
+    Month,
+    Year,
 }
 
 /// The dataset and the indexes every query uses.
@@ -104,18 +138,27 @@ pub struct Index {
     /// Statements each actor made, with those of the people and bodies that speak for
     /// it, in date order (undated last, in source order).
     own: Vec<Vec<usize>>,
-    /// Statements that name the actor without it (or anyone speaking for it) reacting.
+    /// Statements that name the actor, its body, officials, citizens or territory
+    /// (or anyone speaking for it) without it reacting.
     mentioned: Vec<Vec<usize>>,
+    actor_words: Vec<ActorWords>,
+    topic_words: Vec<TopicWords>,
+    /// Flag letters (`FR`) → actor.
+    flags: HashMap<String, usize>,
+    /// Folded lookup names of actors → the stemmed words of their canonical name
+    /// (`us` → `unit state`), for word-set lookups.
+    name_words: HashMap<String, Vec<String>>,
     /// Statement indexes by citation number.
     citing: Vec<Vec<usize>>,
     /// Statements dated to exactly a day (a day, several days, or a range of days).
     by_day: BTreeMap<Date, Vec<usize>>,
     /// Statements dated to a month, in date order.
     by_month: Vec<usize>,
-    /// Statements by the days they mention.
-    mentions_by_day: BTreeMap<Date, Vec<usize>>,
-    /// Every day that has a dated statement or a dated background event.
-    entry_days: BTreeSet<Date>,
+    /// Dates statements only mention: (first day, last day, statement).
+    date_mentions: Vec<(Date, Date, usize)>,
+    /// Every dated entry: days of statements and background events, and the months
+    /// and years statements are dated to.
+    entries: BTreeSet<Entry>,
     pub search: search::SearchIndex,
     /// Actor index by id.
     actor_by_id: HashMap<String, usize>,
@@ -137,17 +180,24 @@ impl Index {
 
         let mut actor_names = Vec::new();
         for (i, a) in data.actors.iter().enumerate() {
-            actor_names.push(Name {
-                folded: fold(&a.name),
-                target: i,
-                canonical: true,
-            });
+            let mut push = |text: &str, canonical: bool, demonym: bool| {
+                let folded = fold(text);
+                if !folded.is_empty() {
+                    actor_names.push(Name {
+                        folded,
+                        target: i,
+                        canonical,
+                        demonym,
+                    });
+                }
+            };
+            push(&a.name, true, false);
+            push(&a.id, false, false);
             for alias in &a.aliases {
-                actor_names.push(Name {
-                    folded: fold(alias),
-                    target: i,
-                    canonical: false,
-                });
+                push(alias, false, false);
+            }
+            for d in &a.demonyms {
+                push(d, false, true);
             }
         }
         let mut topic_names = Vec::new();
@@ -156,17 +206,20 @@ impl Index {
                 folded: fold(&t.title),
                 target: i,
                 canonical: true,
+                demonym: false,
             });
             topic_names.push(Name {
                 folded: fold(&t.id),
                 target: i,
                 canonical: false,
+                demonym: false,
             });
             for alias in &t.aliases {
                 topic_names.push(Name {
                     folded: fold(alias),
                     target: i,
                     canonical: false,
+                    demonym: false,
                 });
             }
         }
@@ -194,7 +247,7 @@ impl Index {
         let mut citing = vec![Vec::new(); usize::from(data.source.citations) + 1];
         let mut by_day: BTreeMap<Date, Vec<usize>> = BTreeMap::new();
         let mut by_month = Vec::new();
-        let mut mentions_by_day: BTreeMap<Date, Vec<usize>> = BTreeMap::new();
+        let mut date_mentions: Vec<(Date, Date, usize)> = Vec::new();
         for (si, s) in data.statements.iter().enumerate() {
             let mut owners = BTreeSet::new();
             for id in &s.actors {
@@ -205,10 +258,13 @@ impl Index {
             for &a in &owners {
                 own[a].push(si);
             }
+            // A mention of a body, an official or a place counts for whom it belongs to.
             for id in &s.mentions {
                 if let Some(&a) = actor_by_id.get(id) {
-                    if !owners.contains(&a) {
-                        mentioned[a].push(si);
+                    for &m in &chains[a] {
+                        if !owners.contains(&m) {
+                            mentioned[m].push(si);
+                        }
                     }
                 }
             }
@@ -227,9 +283,17 @@ impl Index {
                 Precision::Unknown => {}
             }
             for m in &s.date_mentions {
-                if matches!(m.precision, Precision::Day | Precision::Days) {
-                    for d in days_of(m) {
-                        mentions_by_day.entry(d).or_default().push(si);
+                match m.precision {
+                    Precision::Days => {
+                        for d in &m.days {
+                            date_mentions.push((*d, *d, si));
+                        }
+                    }
+                    Precision::Unknown => {}
+                    _ => {
+                        if let (Some(a), Some(b)) = (m.start, m.end) {
+                            date_mentions.push((a, b, si));
+                        }
                     }
                 }
             }
@@ -239,14 +303,96 @@ impl Index {
             list.dedup();
         }
         by_month.sort_by_key(|&i| date_key(&data.statements[i]));
-        let mut entry_days: BTreeSet<Date> = by_day.keys().copied().collect();
+        let day_entry = |d: Date| Entry {
+            from: d,
+            to: d,
+            precision: EntryPrecision::Day,
+        };
+        let mut entries: BTreeSet<Entry> = by_day.keys().copied().map(day_entry).collect();
+        for &i in &by_month {
+            let w = &data.statements[i].date;
+            if let (Some(from), Some(to)) = (w.start, w.end) {
+                entries.insert(Entry {
+                    from,
+                    to,
+                    precision: if w.precision == Precision::Year {
+                        EntryPrecision::Year
+                    } else {
+                        EntryPrecision::Month
+                    },
+                });
+            }
+        }
         for t in &data.topics {
             for e in &t.events {
                 if matches!(e.date.precision, Precision::Day | Precision::Days) {
-                    entry_days.extend(days_of(&e.date));
+                    entries.extend(days_of(&e.date).into_iter().map(day_entry));
                 }
             }
         }
+
+        // Words to find actors and topics by.
+        let stemmed = |text: &str| words::key_words(text);
+        let mut name_words: HashMap<String, Vec<String>> = HashMap::new();
+        let mut flags = HashMap::new();
+        for (i, a) in data.actors.iter().enumerate() {
+            let canonical = stemmed(&a.name);
+            for alias in &a.aliases {
+                name_words.entry(fold(alias)).or_insert_with(|| canonical.clone());
+            }
+            if let Some(f) = &a.flag {
+                flags.insert(f.to_ascii_uppercase(), i);
+            }
+        }
+        let actor_words: Vec<ActorWords> = data
+            .actors
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let mut w = ActorWords::default();
+                let own_texts = std::iter::once(a.name.as_str())
+                    .chain(a.aliases.iter().map(String::as_str))
+                    .chain(a.role.as_deref());
+                for t in own_texts {
+                    let ws = stemmed(t);
+                    w.own.extend(ws.iter().cloned());
+                    w.phrases.push(ws);
+                }
+                for &c in chains[i].iter().skip(1) {
+                    let p = &data.actors[c];
+                    for t in std::iter::once(p.name.as_str())
+                        .chain(p.aliases.iter().map(String::as_str))
+                        .chain(p.demonyms.iter().map(String::as_str))
+                    {
+                        w.context.extend(stemmed(t));
+                    }
+                }
+                w.own.sort_unstable();
+                w.own.dedup();
+                w.context.sort_unstable();
+                w.context.dedup();
+                w
+            })
+            .collect();
+        let topic_words: Vec<TopicWords> = data
+            .topics
+            .iter()
+            .map(|t| {
+                let mut names: Vec<String> = std::iter::once(t.title.as_str())
+                    .chain(t.aliases.iter().map(String::as_str))
+                    .flat_map(stemmed)
+                    .collect();
+                names.sort_unstable();
+                names.dedup();
+                let first = crate::text::sentence_ends(&t.text)
+                    .first()
+                    .map_or(t.text.as_str(), |&e| &t.text[..e]);
+                let mut lead = stemmed(first);
+                lead.sort_unstable();
+                lead.dedup();
+                TopicWords { names, lead }
+            })
+            .collect();
         let search = search::SearchIndex::new(&data);
         let mut popular: Vec<usize> = (0..data.actors.len()).collect();
         popular.sort_by(|&a, &b| {
@@ -262,11 +408,15 @@ impl Index {
             popular,
             own,
             mentioned,
+            actor_words,
+            topic_words,
+            flags,
+            name_words,
             citing,
             by_day,
             by_month,
-            mentions_by_day,
-            entry_days,
+            date_mentions,
+            entries,
             search,
             actor_by_id,
         }
@@ -295,14 +445,234 @@ impl Index {
         self.citing.get(usize::from(n)).map_or(&[], Vec::as_slice)
     }
 
-    /// Finds an actor by name, alias, id or unique prefix, accents and case folded.
+    /// Finds an actor as people type it: a name, alias, id, demonym or flag emoji,
+    /// accents and case folded, question words and filler around it ignored
+    /// (`what did Iran say`, `Russia's position`); a unique beginning of a name; or
+    /// words of its name and role with those of whom it speaks for (`Armenian prime
+    /// minister`, `NATO secretary general`). Several that fit are [`Lookup::Ambiguous`].
     pub fn find_actor(&self, typed: &str) -> Lookup {
-        find(&self.actor_names, typed, |i| self.own[i].len())
+        if let Some(code) = flag_code(typed) {
+            return match self.flags.get(&code) {
+                Some(&i) => Lookup::Found(i),
+                None => Lookup::NotFound {
+                    suggestions: Vec::new(),
+                },
+            };
+        }
+        let folded = fold(&strip_possessives(typed));
+        if folded.is_empty() {
+            return Lookup::NotFound {
+                suggestions: Vec::new(),
+            };
+        }
+        if let Some(found) = self.exact_actor(&folded) {
+            return found;
+        }
+        let core = strip_filler(&folded);
+        if core != folded && !core.is_empty() {
+            if let Some(found) = self.exact_actor(&core) {
+                return found;
+            }
+        }
+        let core = if core.is_empty() { folded.clone() } else { core };
+        // A unique beginning of a name.
+        let mut prefixed: Vec<usize> = self
+            .actor_names
+            .list
+            .iter()
+            .filter(|n| n.folded.starts_with(&core) && !n.demonym)
+            .map(|n| n.target)
+            .collect();
+        prefixed.sort_unstable();
+        prefixed.dedup();
+        if prefixed.len() == 1 && core.len() >= 3 {
+            return Lookup::Found(prefixed[0]);
+        }
+        // Words of a name or a role.
+        let fits = self.actors_by_words(&core);
+        match fits.len() {
+            1 => return Lookup::Found(fits[0]),
+            n if n > 1 => return Lookup::Ambiguous(fits),
+            _ => {}
+        }
+        if prefixed.len() > 1 && core.len() >= 3 {
+            return Lookup::Ambiguous(self.by_weight(prefixed));
+        }
+        Lookup::NotFound {
+            suggestions: suggest(&self.actor_names, &core, 5, |i| self.own[i].len()),
+        }
     }
 
-    /// Finds a background topic by title or alias.
+    /// Most quoted first.
+    fn by_weight(&self, mut list: Vec<usize>) -> Vec<usize> {
+        list.sort_by(|&a, &b| {
+            self.own[b]
+                .len()
+                .cmp(&self.own[a].len())
+                .then(self.data.actors[a].name.cmp(&self.data.actors[b].name))
+        });
+        list
+    }
+
+    /// A name, alias, id or demonym written exactly so (folded).
+    fn exact_actor(&self, folded: &str) -> Option<Lookup> {
+        let hits = self.actor_names.exact.get(folded)?;
+        let mut targets: Vec<usize> = hits
+            .iter()
+            .map(|&n| self.actor_names.list[n].target)
+            .collect();
+        targets.sort_unstable();
+        targets.dedup();
+        if targets.len() > 1 {
+            return Some(Lookup::Ambiguous(self.by_weight(targets)));
+        }
+        let target = targets[0];
+        let demonym_only = hits.iter().all(|&n| self.actor_names.list[n].demonym);
+        if !demonym_only {
+            return Some(Lookup::Found(target));
+        }
+        // A demonym that begins the name of someone who does not speak for the state
+        // (`Azerbaijani` → Azerbaijan, or Azerbaijani communities?): ask.
+        let lead = format!("{folded} ");
+        let mut others: Vec<usize> = self
+            .data
+            .actors
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| {
+                *i != target
+                    && fold(&a.name).starts_with(&lead)
+                    && !self.speaks_for_chain(*i).contains(&target)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if others.is_empty() {
+            return Some(Lookup::Found(target));
+        }
+        others = self.by_weight(others);
+        others.insert(0, target);
+        Some(Lookup::Ambiguous(others))
+    }
+
+    /// The actor and whom it speaks for, nearest first.
+    fn speaks_for_chain(&self, mut i: usize) -> Vec<usize> {
+        let mut out = vec![i];
+        while let Some(p) = self.data.actors[i]
+            .speaks_for
+            .as_deref()
+            .and_then(|p| self.actor_index(p))
+        {
+            if out.contains(&p) {
+                break;
+            }
+            out.push(p);
+            i = p;
+        }
+        out
+    }
+
+    /// The actors whose words hold every word typed: at least one of their own (name,
+    /// alias, role), the rest maybe of whom they speak for. Those where the typed
+    /// words stand side by side in a name or role win over the others.
+    fn actors_by_words(&self, folded: &str) -> Vec<usize> {
+        let typed = self.query_words(folded);
+        if typed.is_empty() {
+            return Vec::new();
+        }
+        let mut fits: Vec<(bool, usize)> = Vec::new();
+        for (i, w) in self.actor_words.iter().enumerate() {
+            let own = |t: &String| w.own.binary_search(t).is_ok();
+            let ctx = |t: &String| w.context.binary_search(t).is_ok();
+            if typed.iter().any(own) && typed.iter().all(|t| own(t) || ctx(t)) {
+                let own_typed: Vec<&String> = typed.iter().filter(|t| own(t)).collect();
+                let side_by_side = w.phrases.iter().any(|p| {
+                    p.windows(own_typed.len())
+                        .any(|win| win.iter().zip(&own_typed).all(|(a, b)| a == *b))
+                });
+                fits.push((side_by_side, i));
+            }
+        }
+        if fits.iter().any(|f| f.0) {
+            fits.retain(|f| f.0);
+        }
+        self.by_weight(fits.into_iter().map(|f| f.1).collect())
+    }
+
+    /// Stemmed words of what was typed, stop words out, abbreviations spelt out
+    /// (`PM` → prime minister) and a name replaced by its canonical words (`US` →
+    /// United States).
+    fn query_words(&self, folded: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for w in folded.split(' ').filter(|w| !w.is_empty()) {
+            match w {
+                "pm" => out.extend(["prime", "minist"].map(String::from)),
+                "fm" => out.extend(["foreign", "minist"].map(String::from)),
+                _ if words::is_stop(w) => {}
+                _ => match self.name_words.get(w) {
+                    Some(canonical) if w.len() <= 4 => out.extend(canonical.iter().cloned()),
+                    _ => out.push(words::stem(w)),
+                },
+            }
+        }
+        out
+    }
+
+    /// Finds a background topic by its article's title or another name its text uses,
+    /// by the words of those (`Karabakh blockade`), or by the words of its first
+    /// sentence (`Shusha cathedral`); accents, case and hyphens folded.
     pub fn find_topic(&self, typed: &str) -> Lookup {
-        find(&self.topic_names, typed, |_| 0)
+        let folded = fold(typed);
+        if folded.is_empty() {
+            return Lookup::NotFound {
+                suggestions: Vec::new(),
+            };
+        }
+        if let Some(hits) = self.topic_names.exact.get(&folded) {
+            return Lookup::Found(self.topic_names.list[hits[0]].target);
+        }
+        let typed_words = self.topic_query_words(&folded);
+        if !typed_words.is_empty() {
+            for stage in [0, 1] {
+                let fits: Vec<usize> = self
+                    .topic_words
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| {
+                        let set = if stage == 0 { &w.names } else { &w.lead };
+                        typed_words.iter().all(|t| set.binary_search(t).is_ok())
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                match fits.len() {
+                    1 => return Lookup::Found(fits[0]),
+                    n if n > 1 => return Lookup::Ambiguous(fits),
+                    _ => {}
+                }
+            }
+        }
+        Lookup::NotFound {
+            suggestions: suggest(&self.topic_names, &folded, 5, |_| 0),
+        }
+    }
+
+    /// Like [`Self::query_words`], with a demonym read as its state (`Russian
+    /// peacekeepers` → Russia, peacekeep).
+    fn topic_query_words(&self, folded: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for w in folded.split(' ').filter(|w| !w.is_empty() && !words::is_stop(w)) {
+            let demonym = self.actor_names.exact.get(w).and_then(|hits| {
+                hits.iter()
+                    .map(|&n| &self.actor_names.list[n])
+                    .find(|n| n.demonym)
+                    .map(|n| words::key_words(&self.data.actors[n.target].name))
+            });
+            match (demonym, self.name_words.get(w)) {
+                (Some(state), _) => out.extend(state),
+                (None, Some(canonical)) if w.len() <= 4 => out.extend(canonical.iter().cloned()),
+                _ => out.push(words::stem(w)),
+            }
+        }
+        out
     }
 
     /// Up to `n` actors for what has been typed so far: names starting with it first
@@ -336,7 +706,8 @@ impl Index {
         out
     }
 
-    /// Statements dated only to a month or a year that overlaps `from..=to`.
+    /// Statements dated only to a month or a year that overlaps `from..=to` (a day
+    /// inside their month finds them too).
     pub fn statements_in_months(&self, from: Date, to: Date) -> Vec<usize> {
         self.by_month
             .iter()
@@ -345,12 +716,16 @@ impl Index {
             .collect()
     }
 
-    /// Statements that mention a day between `from` and `to` (without being dated to it).
+    /// Statements that mention a date inside `from..=to` (a day, a month, a year;
+    /// never one coarser than what was asked: a year mentioned is not listed under
+    /// each of its days), in source order.
     pub fn mentioning(&self, from: Date, to: Date) -> Vec<usize> {
+        let asked = span_days(from, to);
         let mut out: Vec<usize> = self
-            .mentions_by_day
-            .range(from..=to)
-            .flat_map(|(_, v)| v.iter().copied())
+            .date_mentions
+            .iter()
+            .filter(|&&(a, b, _)| a <= to && from <= b && span_days(a, b) <= asked)
+            .map(|&(_, _, si)| si)
             .collect();
         out.sort_by_key(|&i| self.data.statements[i].order);
         out.dedup();
@@ -379,13 +754,37 @@ impl Index {
         out
     }
 
-    /// The nearest days before `from` and after `to` that have entries.
-    pub fn nearest_days(&self, from: Date, to: Date) -> (Option<Date>, Option<Date>) {
-        let before = self.entry_days.range(..from).next_back().copied();
-        let after = to
-            .tomorrow()
-            .ok()
-            .and_then(|t| self.entry_days.range(t..).next().copied());
+    /// The nearest entries before `from` and after `to`: a day, or the month or
+    /// year a statement is dated to.
+    pub fn nearest_entries(&self, from: Date, to: Date) -> (Option<Entry>, Option<Entry>) {
+        let before = self.entries.iter().filter(|e| e.to < from).max_by_key(|e| (e.to, e.from));
+        let after = self.entries.iter().filter(|e| e.from > to).min_by_key(|e| (e.from, e.to));
+        (before.copied(), after.copied())
+    }
+
+    /// The nearest days of the year (any year) before and after `month`-`day` that
+    /// have entries: `(month, day)` pairs, wrapping round the year.
+    pub fn nearest_days_of_year(&self, month: i8, day: i8) -> (Option<(i8, i8)>, Option<(i8, i8)>) {
+        let mut days: Vec<(i8, i8)> = self
+            .entries
+            .iter()
+            .filter(|e| e.precision == EntryPrecision::Day)
+            .map(|e| (e.from.month(), e.from.day()))
+            .collect();
+        days.sort_unstable();
+        days.dedup();
+        let here = (month, day);
+        let before = days
+            .iter()
+            .rev()
+            .find(|d| **d < here)
+            .or_else(|| days.last())
+            .copied();
+        let after = days
+            .iter()
+            .find(|d| **d > here)
+            .or_else(|| days.first())
+            .copied();
         (before, after)
     }
 
@@ -399,6 +798,11 @@ impl Index {
             .filter(|(d, _)| same(d))
             .flat_map(|(_, v)| v.iter().copied())
             .collect();
+        // Statements dated only to a month that holds this day.
+        statements.extend(self.by_month.iter().copied().filter(|&i| {
+            let w = &self.data.statements[i].date;
+            w.precision == Precision::Month && w.start.is_some_and(|d| d.month() == month)
+        }));
         statements.sort_by_key(|&i| date_key(&self.data.statements[i]));
         statements.dedup();
         let mut events = Vec::new();
@@ -463,16 +867,86 @@ impl Index {
             .collect()
     }
 
-    /// "state", or for a person the state or body they speak for.
-    pub fn describe(&self, actor: usize) -> String {
-        let a = &self.data.actors[actor];
-        match (&a.speaks_for, a.kind) {
-            (Some(parent), _) => match self.actor_index(parent) {
-                Some(p) => self.data.actors[p].name.clone(),
-                None => a.kind.label().to_owned(),
-            },
-            (None, ActorKind::Person) => "person".to_owned(),
-            (None, kind) => kind.label().to_owned(),
+    /// What to show beside an actor's name, in the source's words only: its role or
+    /// description when the source gives one, else nothing.
+    pub fn describe(&self, actor: usize) -> Option<&str> {
+        self.data.actors[actor].role.as_deref()
+    }
+
+    /// Whether the words typed occur in the text (statements, background, reference
+    /// list): then a `/search` for them finds something.
+    pub fn in_text(&self, typed: &str) -> bool {
+        self.search.knows(typed)
+    }
+}
+
+/// How many days a span holds.
+fn span_days(from: Date, to: Date) -> i64 {
+    (to - from).get_days() as i64 + 1
+}
+
+/// `🇫🇷` → `FR`: the two regional-indicator letters of a flag emoji.
+fn flag_code(typed: &str) -> Option<String> {
+    let letters: Vec<char> = typed
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '\u{fe0f}' | ' '))
+        .collect();
+    if letters.len() != 2 {
+        return None;
+    }
+    letters
+        .iter()
+        .map(|&c| {
+            let n = c as u32;
+            (0x1F1E6..=0x1F1FF)
+                .contains(&n)
+                .then(|| char::from(b'A' + (n - 0x1F1E6) as u8))
+        })
+        .collect()
+}
+
+/// `Russia's position` → `Russia position`: possessives cut before folding.
+fn strip_possessives(typed: &str) -> String {
+    typed
+        .replace("'s ", " ")
+        .replace("’s ", " ")
+        .trim_end_matches("'s")
+        .trim_end_matches("’s")
+        .to_owned()
+}
+
+/// Question words and filler people type around a name, folded.
+const LEADING: &[&str] = &[
+    "what did", "what does", "what do", "what has", "what have", "what was", "what is",
+    "what about", "how did", "how does", "how has", "how do", "tell me about", "who is",
+    "who are", "who was", "show me", "info on", "info about", "statements of", "statement of",
+    "statements by", "reaction of", "reactions of", "position of", "the",
+];
+const TRAILING: &[&str] = &[
+    "say", "said", "says", "think", "thinks", "thought", "react", "reacted", "reaction",
+    "reactions", "response", "responses", "position", "positions", "stance", "view", "views",
+    "statement", "statements", "pls", "plz", "please", "stand", "on this", "about this",
+    "about it", "on the war", "on the conflict",
+];
+
+/// A folded query with leading question words and trailing filler removed.
+fn strip_filler(folded: &str) -> String {
+    let mut s = folded.trim().to_owned();
+    loop {
+        let before = s.clone();
+        for lead in LEADING {
+            if let Some(rest) = s.strip_prefix(lead).and_then(|r| r.strip_prefix(' ')) {
+                s = rest.trim().to_owned();
+            }
+        }
+        for trail in TRAILING {
+            if let Some(rest) = s.strip_suffix(trail).and_then(|r| r.strip_suffix(' ')) {
+                s = rest.trim().to_owned();
+            }
+        }
+        if s == before {
+            return s;
         }
     }
 }
@@ -517,34 +991,18 @@ fn days_of(w: &crate::dataset::When) -> Vec<Date> {
     }
 }
 
-fn find(names: &Names, typed: &str, weight: impl Fn(usize) -> usize) -> Lookup {
-    let folded = fold(typed);
-    if folded.is_empty() {
-        return Lookup::NotFound {
-            suggestions: Vec::new(),
-        };
-    }
-    if let Some(&target) = names.exact.get(&folded) {
-        return Lookup::Found(target);
-    }
-    let mut prefixed: Vec<usize> = names
-        .list
-        .iter()
-        .filter(|n| n.folded.starts_with(&folded))
-        .map(|n| n.target)
-        .collect();
-    prefixed.sort_unstable();
-    prefixed.dedup();
-    if prefixed.len() == 1 && folded.len() >= 3 {
-        return Lookup::Found(prefixed[0]);
-    }
-    Lookup::NotFound {
-        suggestions: suggest(names, &folded, 5, weight),
+/// How many edits a name may be from what was typed and still be plausibly meant.
+fn edits_allowed(len: usize) -> usize {
+    match len {
+        0..=4 => 1,
+        5..=8 => 2,
+        _ => 3,
     }
 }
 
-/// Close spellings, best first: names sharing pieces with what was typed, ranked by
-/// Jaro-Winkler similarity (names it begins first).
+/// Close spellings, best first: names (or a word of a name, four letters or more)
+/// within a few edits of what was typed (`Isreal` → Israel, `Lavarov` → Lavrov), or
+/// that it begins. Names merely sharing letters (`Spain` → SpaceX) are not offered.
 fn suggest(names: &Names, folded: &str, n: usize, weight: impl Fn(usize) -> usize) -> Vec<usize> {
     let mut counts = vec![0u16; names.list.len()];
     for g in trigrams(folded) {
@@ -554,26 +1012,28 @@ fn suggest(names: &Names, folded: &str, n: usize, weight: impl Fn(usize) -> usiz
     }
     let mut candidates: Vec<usize> = (0..names.list.len()).filter(|&i| counts[i] > 0).collect();
     candidates.sort_unstable_by(|&a, &b| counts[b].cmp(&counts[a]));
-    candidates.truncate(40);
-    let mut scored: Vec<(f64, usize, usize)> = candidates
+    candidates.truncate(60);
+    let allowed = edits_allowed(folded.chars().count());
+    let mut scored: Vec<(usize, usize, usize)> = candidates
         .into_iter()
-        .map(|i| {
+        .filter_map(|i| {
             let name = &names.list[i];
-            let mut score = strsim::jaro_winkler(folded, &name.folded);
-            if name.folded.starts_with(folded) {
-                score += 1.0;
-            } else if name
+            let whole = strsim::osa_distance(folded, &name.folded);
+            let word = name
                 .folded
                 .split(' ')
-                .any(|w| strsim::jaro_winkler(folded, w) > 0.9)
-            {
-                score = score.max(0.85);
-            }
-            (score, name.target, weight(name.target))
+                .filter(|w| w.len() >= 4)
+                .map(|w| strsim::osa_distance(folded, w))
+                .min()
+                .unwrap_or(usize::MAX);
+            let edits = whole.min(word);
+            let begins = folded.len() >= 3 && name.folded.starts_with(folded);
+            (edits <= allowed || begins).then(|| {
+                (if begins { 0 } else { edits }, name.target, weight(name.target))
+            })
         })
-        .filter(|(score, _, _)| *score >= 0.78)
         .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.2.cmp(&a.2)).then(a.1.cmp(&b.1)));
+    scored.sort_by(|a, b| a.0.cmp(&b.0).then(b.2.cmp(&a.2)).then(a.1.cmp(&b.1)));
     let mut out = Vec::new();
     for (_, target, _) in scored {
         if !out.contains(&target) {
@@ -635,6 +1095,13 @@ mod tests {
     fn name(ix: &Index, l: Lookup) -> String {
         match l {
             Lookup::Found(i) => ix.actor(i).name.clone(),
+            Lookup::Ambiguous(list) => format!(
+                "which: {}",
+                list.iter()
+                    .map(|&i| ix.actor(i).name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Lookup::NotFound { suggestions } => format!(
                 "none: {}",
                 suggestions

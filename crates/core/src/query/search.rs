@@ -1,25 +1,33 @@
-//! Ranked full-text search over statements and background topics, accents folded.
+//! Ranked full-text search over statements, background topics and the quotes left in
+//! the reference list.
 //!
-//! Words are folded (`Erdoğan` → `erdogan`) into an inverted index built at start-up.
-//! A query's words match exactly, and words of three letters or more also match as
-//! prefixes (`ceasef` finds `ceasefire`). Documents are ranked by BM25, with a boost
-//! for matching every word and for matching them side by side.
+//! Texts are cut into tokens ([`words::tokens`]: `U.S.`, `F-16`, `100,000` stay
+//! whole), folded and stemmed ([`words::stem`]), and kept in an inverted index with
+//! their positions. A query's words are stemmed the same way; stop words are dropped
+//! unless they stand inside a `"quoted phrase"`, which must match word for word.
+//! A word also matches the words it begins (four letters or more), a pair of words
+//! its joined spelling (`cease fire` → `ceasefire`), and a name the other names of
+//! the same actor (`USA` → `United States`, `Azeri` → `Azerbaijani`). Documents are
+//! ranked by BM25, those matching every word first, with a boost for words side by
+//! side.
 
 use std::collections::HashMap;
 use std::ops::Range;
 
+use super::words::{self, is_stop, stem};
 use crate::dataset::Dataset;
-use crate::text::fold;
 
 /// What a search hit points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocRef {
     Statement(usize),
     Topic(usize),
+    /// A quote left in the article's reference list.
+    Excerpt(usize),
 }
 
 /// One result: the document, its score, and the byte ranges of its text to mark
-/// (in `Statement::text`, or `Topic::text`).
+/// (in `Statement::text`, `Topic::text` or `Excerpt::text`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub doc: DocRef,
@@ -30,55 +38,72 @@ pub struct Hit {
 #[derive(Debug)]
 struct Doc {
     doc: DocRef,
-    /// Byte range of each word in the document's text.
-    words: Vec<Range<usize>>,
-    /// Folded title words (topics only), for a title boost.
-    title: Vec<String>,
+    /// Byte range of each token in the document's text.
+    ranges: Vec<Range<usize>>,
+    /// The term of each token.
+    terms: Vec<u32>,
+    /// The parts of hyphenated tokens: (position, term), sorted.
+    parts: Vec<(u32, u32)>,
+    /// Title terms (topics only), for a title boost.
+    title: Vec<u32>,
 }
 
-/// Where a word occurs: (document, word position) pairs in order, and in how many
-/// documents.
+impl Doc {
+    fn has(&self, pos: usize, term: u32) -> bool {
+        self.terms.get(pos) == Some(&term)
+            || self.parts.binary_search(&(pos as u32, term)).is_ok()
+    }
+}
+
+/// Where a term occurs: (document, position) pairs in order, and in how many documents.
 #[derive(Debug, Default)]
 struct Postings {
     list: Vec<(u32, u32)>,
     documents: u32,
 }
 
+/// Another way to write what a query word (or words) names, as a phrase of terms.
+#[derive(Debug, Clone)]
+struct Alternative {
+    phrase: Vec<u32>,
+    weight: f32,
+}
+
 #[derive(Debug)]
 pub struct SearchIndex {
     docs: Vec<Doc>,
-    /// Folded word → where it occurs.
-    postings: HashMap<String, Postings>,
-    /// Every folded word, sorted, for prefix matching.
-    vocabulary: Vec<String>,
+    vocabulary: HashMap<String, u32>,
+    /// Every term, sorted, for prefix matching.
+    sorted: Vec<(String, u32)>,
+    postings: Vec<Postings>,
+    /// Names (their stemmed words, stop words dropped, joined by spaces) → the other
+    /// ways to write them.
+    names: HashMap<String, Vec<Alternative>>,
+    /// The longest name, in words.
+    longest_name: usize,
     average_len: f32,
 }
 
-const STOP_WORDS: &[&str] = &[
-    "the", "of", "and", "a", "an", "in", "to", "on", "for", "by", "with", "at", "its", "is",
-];
+/// Abbreviations the text uses beside the words they stand for.
+const SYNONYMS: &[&[&str]] = &[&["PM", "Prime Minister"], &["FM", "Foreign Minister"]];
 
-/// Words of a text: byte ranges of alphanumeric runs, and each one folded.
-pub fn words(text: &str) -> Vec<(Range<usize>, String)> {
-    let mut out = Vec::new();
-    let mut start: Option<usize> = None;
-    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        if c.is_alphanumeric() {
-            start.get_or_insert(i);
-        } else if let Some(s) = start.take() {
-            let folded: String = fold(&text[s..i]).split(' ').collect();
-            if !folded.is_empty() {
-                out.push((s..i, folded));
-            }
-        }
-    }
-    out
+/// One group of a query: what one typed word (or name, or quoted phrase) may match.
+#[derive(Debug)]
+struct Group {
+    alternatives: Vec<Alternative>,
 }
 
 impl SearchIndex {
     pub fn new(data: &Dataset) -> Self {
-        let mut docs = Vec::new();
-        let mut postings: HashMap<String, Postings> = HashMap::new();
+        let mut index = Self {
+            docs: Vec::new(),
+            vocabulary: HashMap::new(),
+            sorted: Vec::new(),
+            postings: Vec::new(),
+            names: HashMap::new(),
+            longest_name: 1,
+            average_len: 1.0,
+        };
         let texts = data
             .statements
             .iter()
@@ -89,66 +114,317 @@ impl SearchIndex {
                     .iter()
                     .enumerate()
                     .map(|(i, t)| (DocRef::Topic(i), t.text.as_str(), t.title.as_str())),
+            )
+            .chain(
+                data.excerpts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (DocRef::Excerpt(i), x.text.as_str(), "")),
             );
         for (doc, text, title) in texts {
-            let id = docs.len() as u32;
-            let found = words(text);
-            for (pos, (_, w)) in found.iter().enumerate() {
-                let p = postings.entry(w.clone()).or_default();
-                if p.list.last().is_none_or(|&(d, _)| d != id) {
-                    p.documents += 1;
-                }
-                p.list.push((id, pos as u32));
-            }
-            docs.push(Doc {
+            let id = index.docs.len() as u32;
+            let mut d = Doc {
                 doc,
-                words: found.into_iter().map(|(r, _)| r).collect(),
-                title: words(title).into_iter().map(|(_, w)| w).collect(),
-            });
+                ranges: Vec::new(),
+                terms: Vec::new(),
+                parts: Vec::new(),
+                title: Vec::new(),
+            };
+            for (pos, t) in words::tokens(text).into_iter().enumerate() {
+                let term = index.intern(&stem(&t.folded));
+                index.post(term, id, pos as u32);
+                d.terms.push(term);
+                for p in &t.parts {
+                    let part = index.intern(&stem(p));
+                    if part != term {
+                        index.post(part, id, pos as u32);
+                        d.parts.push((pos as u32, part));
+                    }
+                }
+                d.ranges.push(t.range);
+            }
+            d.parts.sort_unstable();
+            d.title = words::tokens(title)
+                .iter()
+                .filter_map(|t| index.vocabulary.get(&stem(&t.folded)).copied())
+                .collect();
+            index.docs.push(d);
         }
-        let mut vocabulary: Vec<String> = postings.keys().cloned().collect();
-        vocabulary.sort_unstable();
-        let total: usize = docs.iter().map(|d| d.words.len()).sum();
-        let average_len = total as f32 / docs.len().max(1) as f32;
-        Self {
-            docs,
-            postings,
-            vocabulary,
-            average_len,
+        for p in &mut index.postings {
+            p.list.sort_unstable();
         }
+        index.sorted = index
+            .vocabulary
+            .iter()
+            .map(|(w, &i)| (w.clone(), i))
+            .collect();
+        index.sorted.sort_unstable();
+        let total: usize = index.docs.iter().map(|d| d.terms.len()).sum();
+        index.average_len = total as f32 / index.docs.len().max(1) as f32;
+
+        // Names: every name of an actor finds the others.
+        for a in &data.actors {
+            let canonical = std::iter::once(a.name.as_str());
+            let aliases = a.aliases.iter().map(String::as_str);
+            let demonyms = a.demonyms.iter().map(String::as_str);
+            let all_names: Vec<&str> = canonical.clone().chain(aliases.clone()).collect();
+            let with_demonyms: Vec<&str> = all_names.iter().copied().chain(demonyms.clone()).collect();
+            index.add_names(&[a.name.as_str()], &all_names);
+            for alias in a.aliases.iter() {
+                index.add_names(&[alias.as_str()], &with_demonyms);
+            }
+            let ds: Vec<&str> = demonyms.collect();
+            index.add_names(&ds, &ds);
+        }
+        for group in SYNONYMS {
+            index.add_names(group, group);
+        }
+        index
     }
 
-    /// The folded words of the vocabulary a query word matches, with a weight: 1 for
-    /// the word itself, 0.7 for longer words it begins.
-    fn expand<'a>(&'a self, term: &str) -> Vec<(&'a str, f32)> {
-        let mut out = Vec::new();
-        if let Some((word, _)) = self.postings.get_key_value(term) {
-            out.push((word.as_str(), 1.0));
+    fn intern(&mut self, term: &str) -> u32 {
+        if let Some(&id) = self.vocabulary.get(term) {
+            return id;
         }
-        if term.len() >= 3 {
-            let start = self.vocabulary.partition_point(|w| w.as_str() < term);
-            for w in self.vocabulary[start..]
+        let id = self.postings.len() as u32;
+        self.vocabulary.insert(term.to_owned(), id);
+        self.postings.push(Postings::default());
+        id
+    }
+
+    fn post(&mut self, term: u32, doc: u32, pos: u32) {
+        let p = &mut self.postings[term as usize];
+        if p.list.last().is_none_or(|&(d, _)| d != doc) {
+            p.documents += 1;
+        }
+        p.list.push((doc, pos));
+    }
+
+    /// The terms of a text, if every one is in the vocabulary.
+    fn phrase(&self, text: &str) -> Option<Vec<u32>> {
+        words::tokens(text)
+            .iter()
+            .map(|t| self.vocabulary.get(&stem(&t.folded)).copied())
+            .collect()
+    }
+
+    /// Makes each of `keys` find every one of `names` (other than itself).
+    fn add_names(&mut self, keys: &[&str], names: &[&str]) {
+        for key in keys {
+            let k = words::key_words(key).join(" ");
+            if k.is_empty() {
+                continue;
+            }
+            let n = k.split(' ').count();
+            let alternatives: Vec<Alternative> = names
                 .iter()
-                .take_while(|w| w.starts_with(term))
-            {
-                if w != term {
-                    out.push((w.as_str(), 0.7));
+                .filter(|name| *name != key)
+                .filter_map(|name| self.phrase(name))
+                .filter(|p| !p.is_empty())
+                .map(|phrase| Alternative {
+                    phrase,
+                    weight: 0.8,
+                })
+                .collect();
+            if alternatives.is_empty() {
+                continue;
+            }
+            self.longest_name = self.longest_name.max(n);
+            let entry = self.names.entry(k).or_default();
+            for alt in alternatives {
+                if !entry.iter().any(|e| e.phrase == alt.phrase) {
+                    entry.push(alt);
                 }
             }
         }
-        out
     }
 
-    /// The documents matching `query`, best first. Documents with every word come
-    /// before those with only some.
-    pub fn search(&self, query: &str) -> Vec<Hit> {
-        let folded = fold(query);
-        let mut terms: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
-        terms.dedup();
-        if terms.iter().any(|t| !STOP_WORDS.contains(t)) {
-            terms.retain(|t| !STOP_WORDS.contains(t));
+    /// Whether a word (folded) occurs anywhere in the indexed texts.
+    pub fn knows(&self, text: &str) -> bool {
+        let toks = words::tokens(text);
+        !toks.is_empty()
+            && toks
+                .iter()
+                .filter(|t| !is_stop(&t.folded))
+                .all(|t| self.vocabulary.contains_key(&stem(&t.folded)))
+            && toks.iter().any(|t| !is_stop(&t.folded))
+    }
+
+    /// The groups of a query: quoted phrases, names, and single words with what they
+    /// also match.
+    fn groups(&self, query: &str) -> Vec<Group> {
+        let mut groups = Vec::new();
+        // Quoted phrases first; the rest is words.
+        let mut rest = String::new();
+        let mut inside: Option<String> = None;
+        for c in query.chars() {
+            match (c, inside.as_mut()) {
+                ('"' | '“' | '”' | '«' | '»', None) => inside = Some(String::new()),
+                ('"' | '“' | '”' | '«' | '»', Some(_)) => {
+                    let phrase = inside.take().unwrap_or_default();
+                    match words::tokens(&phrase)
+                        .iter()
+                        .map(|t| self.vocabulary.get(&stem(&t.folded)).copied())
+                        .collect::<Option<Vec<u32>>>()
+                    {
+                        Some(p) if !p.is_empty() => groups.push(Group {
+                            alternatives: vec![Alternative {
+                                phrase: p,
+                                weight: 1.0,
+                            }],
+                        }),
+                        Some(_) => {}
+                        // A word of the phrase is nowhere: the phrase matches nothing.
+                        None => groups.push(Group {
+                            alternatives: Vec::new(),
+                        }),
+                    }
+                    rest.push(' ');
+                }
+                (c, Some(p)) => p.push(c),
+                (c, None) => rest.push(c),
+            }
         }
-        if terms.is_empty() {
+        if let Some(unclosed) = inside {
+            rest.push(' ');
+            rest.push_str(&unclosed);
+        }
+        let toks: Vec<words::Token> = words::tokens(&rest)
+            .into_iter()
+            .filter(|t| !is_stop(&t.folded))
+            .collect();
+        let stems: Vec<String> = toks.iter().map(|t| stem(&t.folded)).collect();
+        let mut i = 0;
+        while i < toks.len() {
+            // The longest name starting here.
+            let name = (1..=self.longest_name.min(toks.len() - i))
+                .rev()
+                .find_map(|n| {
+                    let key = stems[i..i + n].join(" ");
+                    self.names.get(&key).map(|alts| (n, alts))
+                });
+            let n = name.map_or(1, |(n, _)| n);
+            let mut alternatives = Vec::new();
+            let typed: Option<Vec<u32>> = stems[i..i + n]
+                .iter()
+                .map(|s| self.vocabulary.get(s).copied())
+                .collect();
+            if let Some(p) = typed {
+                alternatives.push(Alternative {
+                    phrase: p,
+                    weight: 1.0,
+                });
+            }
+            if let Some((_, alts)) = name {
+                alternatives.extend(alts.iter().cloned());
+            }
+            if n == 1 {
+                let t = &toks[i];
+                let s = &stems[i];
+                // The parts of a hyphenated word typed, side by side.
+                if !t.parts.is_empty() {
+                    if let Some(p) = t
+                        .parts
+                        .iter()
+                        .map(|p| self.vocabulary.get(&stem(p)).copied())
+                        .collect::<Option<Vec<u32>>>()
+                    {
+                        alternatives.push(Alternative {
+                            phrase: p,
+                            weight: 0.9,
+                        });
+                    }
+                }
+                // Longer words it begins: "ceasef" → "ceasefire".
+                if s.len() >= 4 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    let from = self.sorted.partition_point(|(w, _)| w.as_str() < s.as_str());
+                    for (w, id) in self.sorted[from..]
+                        .iter()
+                        .take_while(|(w, _)| w.starts_with(s.as_str()))
+                    {
+                        if w != s {
+                            alternatives.push(Alternative {
+                                phrase: vec![*id],
+                                weight: 0.6,
+                            });
+                        }
+                    }
+                }
+            }
+            groups.push(Group { alternatives });
+            i += n;
+        }
+        // A pair of words typed apart that the text writes as one: "cease fire".
+        let mut singles: Vec<usize> = Vec::new();
+        {
+            let mut k = 0;
+            let mut at = 0;
+            while at < toks.len() {
+                singles.push(k);
+                k += 1;
+                at += 1;
+            }
+        }
+        let _ = singles;
+        let first_word_group = groups.len() - self.word_groups(&toks, &stems);
+        for w in 0..toks.len().saturating_sub(1) {
+            let joined = stem(&format!("{}{}", toks[w].folded, toks[w + 1].folded));
+            if let Some(&id) = self.vocabulary.get(&joined) {
+                for g in [first_word_group + w, first_word_group + w + 1] {
+                    if let Some(group) = groups.get_mut(g) {
+                        group.alternatives.push(Alternative {
+                            phrase: vec![id],
+                            weight: 1.0,
+                        });
+                    }
+                }
+            }
+        }
+        groups
+    }
+
+    /// How many groups the words (not the quoted phrases) made: one per word unless a
+    /// name took several. Pairs are joined only when every word is its own group.
+    fn word_groups(&self, toks: &[words::Token], stems: &[String]) -> usize {
+        let mut i = 0;
+        let mut n = 0;
+        while i < toks.len() {
+            let len = (1..=self.longest_name.min(toks.len() - i))
+                .rev()
+                .find(|&k| self.names.contains_key(&stems[i..i + k].join(" ")))
+                .unwrap_or(1);
+            i += len;
+            n += 1;
+        }
+        if n == toks.len() { n } else { usize::MAX / 2 }
+    }
+
+    /// Every occurrence of a phrase: (document, first position).
+    fn occurrences(&self, phrase: &[u32]) -> Vec<(u32, u32)> {
+        let Some((&first, rest)) = phrase.split_first() else {
+            return Vec::new();
+        };
+        let list = &self.postings[first as usize].list;
+        if rest.is_empty() {
+            return list.clone();
+        }
+        list.iter()
+            .copied()
+            .filter(|&(d, p)| {
+                let doc = &self.docs[d as usize];
+                rest.iter()
+                    .enumerate()
+                    .all(|(k, &t)| doc.has(p as usize + k + 1, t))
+            })
+            .collect()
+    }
+
+    /// The documents matching `query`, best first: those matching every word (or
+    /// phrase) before those matching some. Empty when the query has only stop words
+    /// or nothing matches.
+    pub fn search(&self, query: &str) -> Vec<Hit> {
+        let groups = self.groups(query);
+        if groups.is_empty() {
             return Vec::new();
         }
         let docs = self.docs.len();
@@ -156,21 +432,31 @@ impl SearchIndex {
         let mut score = vec![0f32; docs];
         let mut matched = vec![0u32; docs];
         let mut best = vec![0f32; docs];
-        // (document, word position, term) of every match.
-        let mut found: Vec<(u32, u32, u32)> = Vec::new();
-        for (ti, term) in terms.iter().enumerate() {
+        // (document, first position, length, group) of every match.
+        let mut found: Vec<(u32, u32, u32, u32)> = Vec::new();
+        for (gi, group) in groups.iter().enumerate() {
             best.fill(0.0);
-            for (word, weight) in self.expand(term) {
-                let p = &self.postings[word];
-                let df = p.documents as f32;
+            for alt in &group.alternatives {
+                let occ = self.occurrences(&alt.phrase);
+                if occ.is_empty() {
+                    continue;
+                }
+                let mut df = 0f32;
+                for run in occ.chunk_by(|a, b| a.0 == b.0) {
+                    let _ = run;
+                    df += 1.0;
+                }
                 let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
-                for run in p.list.chunk_by(|a, b| a.0 == b.0) {
+                for run in occ.chunk_by(|a, b| a.0 == b.0) {
                     let doc = run[0].0 as usize;
                     let f = run.len() as f32;
-                    let len = self.docs[doc].words.len() as f32;
+                    let len = self.docs[doc].terms.len() as f32;
                     let norm = f * 2.2 / (f + 1.2 * (0.25 + 0.75 * len / self.average_len));
-                    best[doc] = best[doc].max(idf * norm * weight);
-                    found.extend(run.iter().map(|&(d, pos)| (d, pos, ti as u32)));
+                    best[doc] = best[doc].max(idf * norm * alt.weight);
+                    found.extend(
+                        run.iter()
+                            .map(|&(d, p)| (d, p, alt.phrase.len() as u32, gi as u32)),
+                    );
                 }
             }
             for doc in 0..docs {
@@ -181,7 +467,7 @@ impl SearchIndex {
             }
         }
         found.sort_unstable();
-        let all = terms.len() as u32;
+        let all = groups.len() as u32;
         let mut hits: Vec<Hit> = found
             .chunk_by(|a, b| a.0 == b.0)
             .map(|group| {
@@ -194,9 +480,12 @@ impl SearchIndex {
                 if all > 1 && adjacent(group, all) {
                     s *= 1.5;
                 }
-                if terms
-                    .iter()
-                    .all(|t| d.title.iter().any(|w| w.starts_with(t)))
+                if !d.title.is_empty()
+                    && groups.iter().all(|g| {
+                        g.alternatives
+                            .iter()
+                            .any(|a| a.phrase.iter().all(|t| d.title.contains(t)))
+                    })
                 {
                     s *= 1.5;
                 }
@@ -204,13 +493,23 @@ impl SearchIndex {
                 s += matched[doc] as f32 * 100.0;
                 let mut marks: Vec<Range<usize>> = group
                     .iter()
-                    .map(|&(_, pos, _)| d.words[pos as usize].clone())
+                    .map(|&(_, pos, len, _)| {
+                        let (a, b) = (pos as usize, (pos + len) as usize - 1);
+                        d.ranges[a].start..d.ranges[b.min(d.ranges.len() - 1)].end
+                    })
                     .collect();
-                marks.dedup();
+                marks.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
+                let mut merged: Vec<Range<usize>> = Vec::new();
+                for m in marks {
+                    match merged.last_mut() {
+                        Some(last) if m.start < last.end => last.end = last.end.max(m.end),
+                        _ => merged.push(m),
+                    }
+                }
                 Hit {
                     doc: d.doc,
                     score: s,
-                    marks,
+                    marks: merged,
                 }
             })
             .collect();
@@ -227,68 +526,23 @@ fn order(d: DocRef) -> (u8, usize) {
     match d {
         DocRef::Statement(i) => (0, i),
         DocRef::Topic(i) => (1, i),
+        DocRef::Excerpt(i) => (2, i),
     }
 }
 
-/// Whether the terms occur one after another somewhere, in query order: `group`
-/// holds one document's (document, position, term) matches.
-fn adjacent(group: &[(u32, u32, u32)], terms: u32) -> bool {
-    let has = |pos: u32, term: u32| group.iter().any(|&(_, p, t)| p == pos && t == term);
-    group
-        .iter()
-        .filter(|&&(_, _, t)| t == 0)
-        .any(|&(_, start, _)| (1..terms).all(|k| has(start + k, k)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn index() -> (Dataset, SearchIndex) {
-        let d = crate::dataset::embedded().unwrap();
-        let s = SearchIndex::new(&d);
-        (d, s)
-    }
-
-    fn text(d: &Dataset, h: &Hit) -> String {
-        match h.doc {
-            DocRef::Statement(i) => d.statements[i].text.clone(),
-            DocRef::Topic(i) => d.topics[i].text.clone(),
-        }
-    }
-
-    #[test]
-    fn folded_prefix_and_phrase_matching() {
-        let (d, s) = index();
-        let hits = s.search("Erdogan");
-        assert!(!hits.is_empty());
-        assert!(text(&d, &hits[0]).contains("Erdo"));
-        let hits = s.search("ceasef");
-        assert!(hits.iter().all(|h| {
-            let t = text(&d, h);
-            h.marks
-                .iter()
-                .all(|m| fold(&t[m.clone()]).starts_with("ceasef"))
-        }));
-        let hits = s.search("Madrid Principles");
-        assert_eq!(
-            hits[0].doc,
-            DocRef::Topic(
-                d.topics
-                    .iter()
-                    .position(|t| t.title == "Madrid Principles")
-                    .unwrap()
-            )
-        );
-        let hits = s.search("phosphorus bombs");
-        assert!(text(&d, &hits[0]).contains("phosphorus bombs"));
-    }
-
-    #[test]
-    fn nothing_matches_nonsense_or_empty() {
-        let (_, s) = index();
-        assert!(s.search("zxqv").is_empty());
-        assert!(s.search("   ").is_empty());
-        assert!(s.search("!!!").is_empty());
-    }
+/// Whether the groups occur one after another somewhere, in query order: `group`
+/// holds one document's (document, position, length, group) matches.
+fn adjacent(group: &[(u32, u32, u32, u32)], groups: u32) -> bool {
+    group.iter().filter(|m| m.3 == 0).any(|&(_, start, len, _)| {
+        let mut at = start + len;
+        (1..groups).all(|k| {
+            match group.iter().find(|m| m.1 == at && m.3 == k) {
+                Some(m) => {
+                    at += m.2;
+                    true
+                }
+                None => false,
+            }
+        })
+    })
 }

@@ -154,8 +154,13 @@ pub fn to_terminal(md: &str, ansi: bool) -> String {
             }
             '[' => {
                 // A masked link: [text](url) → text.
-                if let Some((text, consumed)) = masked_link(&chars[i..]) {
+                if let Some((text, url, consumed)) = masked_link(&chars[i..]) {
                     out.push_str(&to_terminal(&text, ansi));
+                    // A citation shows as its number; another link keeps its address.
+                    let citation = text.starts_with("\\[") && text.ends_with("\\]");
+                    if !citation {
+                        out.push_str(&format!(" <{url}>"));
+                    }
                     i += consumed;
                     continue;
                 }
@@ -172,8 +177,8 @@ pub fn to_terminal(md: &str, ansi: bool) -> String {
     out
 }
 
-/// `[text](url)` at the start of `chars`: the text and how many chars it spans.
-fn masked_link(chars: &[char]) -> Option<(String, usize)> {
+/// `[text](url)` at the start of `chars`: the text, the url and how many chars it spans.
+fn masked_link(chars: &[char]) -> Option<(String, String, usize)> {
     let mut depth = 0;
     let mut i = 0;
     while i < chars.len() {
@@ -194,7 +199,11 @@ fn masked_link(chars: &[char]) -> Option<(String, usize)> {
         return None;
     }
     let close = chars[i + 2..].iter().position(|&c| c == ')')? + i + 2;
-    Some((chars[1..i].iter().collect(), close + 1))
+    Some((
+        chars[1..i].iter().collect(),
+        chars[i + 2..close].iter().collect(),
+        close + 1,
+    ))
 }
 
 #[cfg(test)]
