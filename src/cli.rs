@@ -19,6 +19,10 @@ pub struct Cli {
     /// config/bot.example.toml.
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Answer as to a Discord user with this locale, e.g. en-US or en-GB: en-US reads
+    /// a numeric date such as 04/12/2020 month first, every other locale day first.
+    #[arg(long, global = true, value_name = "LOCALE")]
+    pub locale: Option<String>,
     /// With DISCORD_TOKEN: run only these shards, e.g. 0-3 (needs --total-shards).
     #[arg(long, value_name = "FIRST-LAST", requires = "total_shards", value_parser = parse_shards)]
     pub shards: Option<(u32, u32)>,

@@ -169,16 +169,31 @@ fn turn(message: &Message, word: &str) -> Option<ButtonId> {
     })
 }
 
-/// Answers lines from `input` until it ends (or `quit`). `prompt` shows a prompt
-/// before each line (for a terminal); `now` tells the time (for `/onthisday`).
+/// How the console shows and asks.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Show a prompt before each line (for a terminal).
+    pub prompt: bool,
+    /// Style text with ANSI codes.
+    pub ansi: bool,
+    /// The Discord locale to answer as (`en-US` reads 04/12/2020 month first).
+    pub locale: Option<String>,
+}
+
+/// Answers lines from `input` until it ends (or `quit`). `now` tells the time (for
+/// `/onthisday`).
 pub fn run(
     core: &Core,
     input: impl BufRead,
     mut output: impl Write,
-    prompt: bool,
-    ansi: bool,
+    options: Options,
     now: impl Fn() -> Timestamp,
 ) -> io::Result<()> {
+    let Options {
+        prompt,
+        ansi,
+        locale,
+    } = options;
     let mut last: Option<Message> = None;
     let mut answered = false;
     if prompt {
@@ -188,7 +203,8 @@ pub fn run(
     for line in input.lines() {
         let line = line?;
         let line = line.trim();
-        let context = Context::new(now());
+        let mut context = Context::new(now());
+        context.locale = locale.clone();
         let reply = match line {
             "" => None,
             "quit" | "exit" => break,
@@ -253,7 +269,7 @@ mod tests {
     fn session(input: &str) -> String {
         let core = Core::embedded().unwrap();
         let mut out = Vec::new();
-        run(&core, input.as_bytes(), &mut out, false, false, today).unwrap();
+        run(&core, input.as_bytes(), &mut out, Options::default(), today).unwrap();
         String::from_utf8(out).unwrap()
     }
 

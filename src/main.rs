@@ -59,8 +59,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 &core,
                 std::io::stdin().lock(),
                 std::io::stdout().lock(),
-                interactive,
-                ansi,
+                console::Options {
+                    prompt: interactive,
+                    ansi,
+                    locale: cli.locale.clone(),
+                },
                 now,
             )
             .map_err(|e| format!("console: {e}"))?;
@@ -69,6 +72,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Some(Command::Ask(args)) => ask(
             &Core::new(startup::load_dataset(cli.data.as_deref())?),
             &args,
+            cli.locale.as_deref(),
         ),
         Some(Command::Register { guild, print }) => {
             if print {
@@ -115,9 +119,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 }
 
 /// `ask`: one command, answered on standard output.
-fn ask(core: &Core, args: &AskArgs) -> Result<ExitCode, String> {
+fn ask(core: &Core, args: &AskArgs, locale: Option<&str>) -> Result<ExitCode, String> {
     let line = args.command.join(" ");
-    let request = match console::request(&line, Context::new(now()), args.autocomplete) {
+    let mut context = Context::new(now());
+    context.locale = locale.map(str::to_owned);
+    let request = match console::request(&line, context, args.autocomplete) {
         Ok(request) => request,
         Err(e) => {
             eprintln!("karabakh-reactions: {e}");

@@ -23,6 +23,7 @@ pub fn request(interaction: &Interaction, now: Timestamp) -> Option<Request> {
         }
         Interaction::Component(c) => {
             let mut context = Context::new(now);
+            context.locale = Some(c.locale.clone()).filter(|l| !l.is_empty());
             context.guild_id = c.guild_id.map(|g| g.get());
             context.user_id = Some(c.user.id.get());
             context.permissions = c
@@ -42,6 +43,9 @@ pub fn request(interaction: &Interaction, now: Timestamp) -> Option<Request> {
 /// The call a command or autocomplete interaction makes, and the option being typed.
 fn call(cmd: &CommandInteraction, now: Timestamp) -> (Call, Option<String>) {
     let mut context = Context::new(now);
+    // The asker's language, which Discord sends with every interaction: how a numeric
+    // date is read.
+    context.locale = Some(cmd.locale.clone()).filter(|l| !l.is_empty());
     context.guild_id = cmd.guild_id.map(|g| g.get());
     context.user_id = Some(cmd.user.id.get());
     context.permissions = cmd
@@ -122,6 +126,7 @@ mod tests {
         );
         assert_eq!(call.context.guild_id, Some(1100000000000000100));
         assert_eq!(call.context.user_id, Some(1100000000000000500));
+        assert_eq!(call.context.locale.as_deref(), Some("en-GB"), "the asker's locale");
         assert!(
             !call.context.can_manage(),
             "the fixture's member lacks Manage Server"
@@ -152,6 +157,7 @@ mod tests {
         };
         assert_eq!(call.command, "timeline");
         assert_eq!(call.context.guild_id, None);
+        assert_eq!(call.context.locale.as_deref(), Some("en-US"));
         assert!(!call.context.can_manage());
     }
 

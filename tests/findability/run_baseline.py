@@ -9,7 +9,8 @@ every page) and checks it:
 - expect = "found":     every number in `cites` appears as `[n]` somewhere in the answer, none of `not_cites`
                          does, and the answer is not a private notice. With `cites = []` (background-only
                          answers, which carry no citations) it only checks the answer is not a private notice;
-                         for /topic it also checks that the first «fragment» quoted in `note` appears in the answer.
+                         for /topic and /search it also checks that the first «fragment» quoted in `note` appears in
+                         the answer.
 - expect = "ambiguous": the answer is a private notice and names every entry of `options`
                          (case-, accent- and spacing-insensitive substring match) and none of `not_cites`.
 - expect = "none":      the answer is a private notice, shows none of `not_cites`, and, when
@@ -19,9 +20,9 @@ every page) and checks it:
 "(a private answer: only you would see it)"; the check looks for "(a private answer". It cannot tell a
 deliberate "which one?" from a "did you mean", nor a specific /search suggestion from a generic one.
 
-`locale`: today's `ask` has no option for the asker's Discord locale, so by default such queries run without
-it (the bot's default reading) and are marked in the failure table. Once `ask` takes one, pass its name:
-`--locale-option=--locale` runs `BINARY ask --locale en-GB --all-pages …` for those entries.
+`locale`: `ask --locale` answers as to a Discord user with that locale; pass `--locale-option=--locale`
+(`BINARY ask --locale en-GB --all-pages …` for those entries). Without it such queries run without one (the
+bot's default reading, day first) and are marked in the failure table.
 
 Python 3.11+, standard library only.
 """
@@ -98,7 +99,7 @@ def check(q: dict, rc: int, out: str, err: str) -> tuple[bool, str]:
             return False, f"missing {missing}" + (f", shows not_cites {bad}" if bad else "")
         if bad:
             return False, f"shows not_cites {bad}"
-        if q["command"] == "topic" and not q.get("cites"):
+        if q["command"] in ("topic", "search") and not q.get("cites"):
             frags = FRAGMENT.findall(q.get("note", ""))
             if frags and fold(frags[0]) not in fold(out):
                 return False, "topic text not shown"

@@ -104,11 +104,10 @@ struct ActorWords {
     phrases: Vec<Vec<String>>,
 }
 
-/// The words a topic can be found by: its title and aliases, and its first sentence.
+/// The words a topic can be found by: those of its title and aliases.
 #[derive(Debug, Default)]
 struct TopicWords {
     names: Vec<String>,
-    lead: Vec<String>,
 }
 
 /// A dated entry of the timeline for the nearest-date hints: a day, or a month or
@@ -384,13 +383,7 @@ impl Index {
                     .collect();
                 names.sort_unstable();
                 names.dedup();
-                let first = crate::text::sentence_ends(&t.text)
-                    .first()
-                    .map_or(t.text.as_str(), |&e| &t.text[..e]);
-                let mut lead = stemmed(first);
-                lead.sort_unstable();
-                lead.dedup();
-                TopicWords { names, lead }
+                TopicWords { names }
             })
             .collect();
         let search = search::SearchIndex::new(&data);
@@ -475,6 +468,12 @@ impl Index {
             }
         }
         let core = if core.is_empty() { folded.clone() } else { core };
+        // Words of names and roles: several that hold them all are asked about
+        // (`Secretary General`, `mayor`, `Sean`).
+        let fits = self.actors_by_words(&core);
+        if fits.len() > 1 {
+            return Lookup::Ambiguous(fits);
+        }
         // A unique beginning of a name.
         let mut prefixed: Vec<usize> = self
             .actor_names
@@ -488,12 +487,8 @@ impl Index {
         if prefixed.len() == 1 && core.len() >= 3 {
             return Lookup::Found(prefixed[0]);
         }
-        // Words of a name or a role.
-        let fits = self.actors_by_words(&core);
-        match fits.len() {
-            1 => return Lookup::Found(fits[0]),
-            n if n > 1 => return Lookup::Ambiguous(fits),
-            _ => {}
+        if let [one] = fits[..] {
+            return Lookup::Found(one);
         }
         if prefixed.len() > 1 && core.len() >= 3 {
             return Lookup::Ambiguous(self.by_weight(prefixed));
@@ -618,8 +613,8 @@ impl Index {
     }
 
     /// Finds a background topic by its article's title or another name its text uses,
-    /// by the words of those (`Karabakh blockade`), or by the words of its first
-    /// sentence (`Shusha cathedral`); accents, case and hyphens folded.
+    /// or by the words of those in any order (`Karabakh blockade`, `Shusha cathedral`,
+    /// `Russian peacekeepers`); accents, case and hyphens folded.
     pub fn find_topic(&self, typed: &str) -> Lookup {
         let folded = fold(typed);
         if folded.is_empty() {
@@ -632,22 +627,21 @@ impl Index {
         }
         let typed_words = self.topic_query_words(&folded);
         if !typed_words.is_empty() {
-            for stage in [0, 1] {
-                let fits: Vec<usize> = self
-                    .topic_words
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, w)| {
-                        let set = if stage == 0 { &w.names } else { &w.lead };
-                        typed_words.iter().all(|t| set.binary_search(t).is_ok())
-                    })
-                    .map(|(i, _)| i)
-                    .collect();
-                match fits.len() {
-                    1 => return Lookup::Found(fits[0]),
-                    n if n > 1 => return Lookup::Ambiguous(fits),
-                    _ => {}
-                }
+            let fits: Vec<usize> = self
+                .topic_words
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| {
+                    typed_words
+                        .iter()
+                        .all(|alts| alts.iter().any(|t| w.names.binary_search(t).is_ok()))
+                })
+                .map(|(i, _)| i)
+                .collect();
+            match fits.len() {
+                1 => return Lookup::Found(fits[0]),
+                n if n > 1 => return Lookup::Ambiguous(fits),
+                _ => {}
             }
         }
         Lookup::NotFound {
@@ -655,21 +649,25 @@ impl Index {
         }
     }
 
-    /// Like [`Self::query_words`], with a demonym read as its state (`Russian
-    /// peacekeepers` → Russia, peacekeep).
-    fn topic_query_words(&self, folded: &str) -> Vec<String> {
+    /// Each typed word with what else it may stand for: a demonym its state
+    /// (`Russian` → Russia), an abbreviation the name (`US` → United States).
+    fn topic_query_words(&self, folded: &str) -> Vec<Vec<String>> {
         let mut out = Vec::new();
         for w in folded.split(' ').filter(|w| !w.is_empty() && !words::is_stop(w)) {
-            let demonym = self.actor_names.exact.get(w).and_then(|hits| {
-                hits.iter()
-                    .map(|&n| &self.actor_names.list[n])
-                    .find(|n| n.demonym)
-                    .map(|n| words::key_words(&self.data.actors[n.target].name))
-            });
-            match (demonym, self.name_words.get(w)) {
-                (Some(state), _) => out.extend(state),
-                (None, Some(canonical)) if w.len() <= 4 => out.extend(canonical.iter().cloned()),
-                _ => out.push(words::stem(w)),
+            let mut alts = vec![words::stem(w)];
+            if let Some(hits) = self.actor_names.exact.get(w) {
+                for n in hits.iter().map(|&n| &self.actor_names.list[n]).filter(|n| n.demonym) {
+                    alts.extend(words::key_words(&self.data.actors[n.target].name));
+                }
+            }
+            match self.name_words.get(w) {
+                // An abbreviation stands for all the words of the name.
+                Some(canonical) if w.len() <= 4 => {
+                    for c in canonical {
+                        out.push(vec![c.clone()]);
+                    }
+                }
+                _ => out.push(alts),
             }
         }
         out

@@ -189,11 +189,13 @@ pub fn tokens(text: &str) -> Vec<Token> {
 /// The stemmed words of a short text (a name, a role), stop words dropped: what
 /// word-set lookups compare.
 pub fn key_words(text: &str) -> Vec<String> {
-    tokens(text)
-        .into_iter()
-        .filter(|t| !is_stop(&t.folded))
-        .map(|t| stem(&t.folded))
-        .collect()
+    let mut out = Vec::new();
+    for t in tokens(text).into_iter().filter(|t| !is_stop(&t.folded)) {
+        out.push(stem(&t.folded));
+        // A hyphenated word is also its parts: `Nagorno-Karabakh` holds `Karabakh`.
+        out.extend(t.parts.iter().filter(|p| !is_stop(p)).map(|p| stem(p)));
+    }
+    out
 }
 
 #[cfg(test)]
