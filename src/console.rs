@@ -145,6 +145,24 @@ pub fn render_message(m: &Message, ansi: bool) -> String {
             _ => None,
         })
         .collect();
+    // The command's own buttons (a "which one?" answer's choices), by their labels.
+    let own: Vec<&str> = m
+        .buttons
+        .iter()
+        .filter_map(|b| match b {
+            Button::Action {
+                label,
+                id: ButtonId::Page { page: 1, .. },
+                disabled: false,
+                ..
+            } if !label.contains("Next") && !label.contains("Previous") => Some(label.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !own.is_empty() {
+        out.push_str(&style(&format!("[{}]", own.join("] ["),), "2", ansi));
+        out.push('\n');
+    }
     if !turns.is_empty() {
         out.push_str(&style(
             &format!("(type {} to turn the page)", turns.join(" or ")),

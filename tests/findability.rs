@@ -175,7 +175,11 @@ fn check(q: &Query) -> Option<String> {
         .copied()
         .filter(|n| shown_cites.contains(n))
         .collect();
-    let gist: String = text.chars().take(240).collect::<String>().replace('\n', " ");
+    let gist: String = text
+        .chars()
+        .take(240)
+        .collect::<String>()
+        .replace('\n', " ");
     match q.expect.as_str() {
         "found" => {
             if private {
@@ -235,7 +239,10 @@ fn check(q: &Query) -> Option<String> {
 #[test]
 fn every_query_of_the_corpus_finds_what_the_source_says() {
     let corpus: Corpus = toml::from_str(CORPUS).expect("the corpus parses");
-    assert!(corpus.query.len() >= 150, "the corpus keeps at least 150 queries");
+    assert!(
+        corpus.query.len() >= 150,
+        "the corpus keeps at least 150 queries"
+    );
     let mut failures = Vec::new();
     let mut by_class: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (n, q) in corpus.query.iter().enumerate() {
@@ -249,13 +256,21 @@ fn every_query_of_the_corpus_finds_what_the_source_says() {
                 n + 1,
                 q.command,
                 q.input,
-                q.to.as_ref().map(|t| format!(" to:{t:?}")).unwrap_or_default(),
-                q.locale.as_ref().map(|l| format!(" ({l})")).unwrap_or_default(),
+                q.to.as_ref()
+                    .map(|t| format!(" to:{t:?}"))
+                    .unwrap_or_default(),
+                q.locale
+                    .as_ref()
+                    .map(|l| format!(" ({l})"))
+                    .unwrap_or_default(),
             )),
         }
     }
     let passed = corpus.query.len() - failures.len();
-    eprintln!("findability: {passed} of {} queries pass", corpus.query.len());
+    eprintln!(
+        "findability: {passed} of {} queries pass",
+        corpus.query.len()
+    );
     for (class, (ok, all)) in &by_class {
         eprintln!("  {class}: {ok}/{all}");
     }
@@ -389,7 +404,13 @@ fn deunicode_lower(s: &str) -> String {
         .chars()
         .flat_map(|c| {
             let d = karabakh_core::text::fold(&c.to_string());
-            if d.is_empty() { vec![c] } else if c.is_alphanumeric() { d.chars().collect() } else { vec![c] }
+            if d.is_empty() {
+                vec![c]
+            } else if c.is_alphanumeric() {
+                d.chars().collect()
+            } else {
+                vec![c]
+            }
         })
         .collect::<String>()
         .to_lowercase()

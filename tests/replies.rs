@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{autocomplete, button, command, core};
+use common::{autocomplete, button, command, command_in, core};
 use karabakh_core::reply::Reply;
 use karabakh_reactions::discord::render;
 use serde_json::json;
@@ -46,12 +46,35 @@ snap!(
 );
 snap!(timeline_background_year, command("/timeline 2012"));
 snap!(timeline_invalid, command("/timeline soon"));
+snap!(
+    timeline_swappable_day_in_en_us,
+    command_in("/timeline 04/12/2020", "en-US")
+);
+snap!(
+    timeline_range_in_one_field,
+    command("/timeline 9–12 October 2020")
+);
+snap!(reaction_which_one, command("/reaction Azerbaijani"));
+snap!(
+    reaction_by_role,
+    command("/reaction Armenian prime minister")
+);
+snap!(search_phrase, command("/search \"foreign minister\""));
+snap!(
+    search_reference_list_quote,
+    command("/search killer drones")
+);
+snap!(onthisday_empty_day, command("/onthisday 25 December"));
+snap!(
+    topic_not_found_offers_search,
+    command("/topic Sumgait pogrom")
+);
 snap!(search_words, command("/search cluster munitions"));
 snap!(search_nothing, command("/search zxqv"));
 snap!(topic_by_title, command("/topic Madrid Principles"));
 snap!(topic_by_alias, command("/topic Four-Day War"));
 snap!(source_citation, command("/source 55"));
-snap!(source_with_reference_excerpt, command("/source 52"));
+snap!(source_52, command("/source 52"));
 snap!(source_out_of_range, command("/source 999"));
 snap!(onthisday_date, command("/onthisday 25 November"));
 snap!(onthisday_nothing, command("/onthisday 29 February"));

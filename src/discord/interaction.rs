@@ -126,7 +126,11 @@ mod tests {
         );
         assert_eq!(call.context.guild_id, Some(1100000000000000100));
         assert_eq!(call.context.user_id, Some(1100000000000000500));
-        assert_eq!(call.context.locale.as_deref(), Some("en-GB"), "the asker's locale");
+        assert_eq!(
+            call.context.locale.as_deref(),
+            Some("en-GB"),
+            "the asker's locale"
+        );
         assert!(
             !call.context.can_manage(),
             "the fixture's member lacks Manage Server"

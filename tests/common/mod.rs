@@ -23,6 +23,13 @@ pub fn command(line: &str) -> Request {
     console::request(line, context(), false).unwrap_or_else(|e| panic!("{line}: {e}"))
 }
 
+/// A command typed by someone whose Discord speaks `locale`.
+pub fn command_in(line: &str, locale: &str) -> Request {
+    let mut ctx = context();
+    ctx.locale = Some(locale.to_owned());
+    console::request(line, ctx, false).unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
 pub fn autocomplete(line: &str) -> Request {
     console::request(line, context(), true).unwrap_or_else(|e| panic!("{line}: {e}"))
 }

@@ -370,7 +370,10 @@ impl Context<'_> {
 /// Whether `text` holds `phrase` as whole words.
 pub(super) fn contains_words(text: &str, phrase: &str) -> bool {
     text.match_indices(phrase).any(|(i, _)| {
-        let before = !text[..i].chars().next_back().is_some_and(char::is_alphanumeric);
+        let before = !text[..i]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric);
         let after = !text[i + phrase.len()..]
             .chars()
             .next()

@@ -84,7 +84,10 @@ pub fn check_against_source(d: &Dataset, source: &str) -> SourceCheck {
             .chain(s.date_mentions.iter().map(|m| ("date mention", m)));
         for (what, w) in dates {
             if let Err(why) = supported(w, &own) {
-                problem(format!("{}: its {what} is not supported by its own words: {why}", s.id));
+                problem(format!(
+                    "{}: its {what} is not supported by its own words: {why}",
+                    s.id
+                ));
             }
         }
     }
@@ -102,7 +105,10 @@ pub fn check_against_source(d: &Dataset, source: &str) -> SourceCheck {
         .collect();
     for a in &d.actors {
         if let Some(role) = &a.role {
-            if !article.iter().any(|l| contains_words(&strip_markers(l), role)) {
+            if !article
+                .iter()
+                .any(|l| contains_words(&strip_markers(l), role))
+            {
                 problem(format!(
                     "actor {}: its role or description '{role}' is not in the article",
                     a.id

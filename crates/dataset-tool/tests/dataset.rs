@@ -329,7 +329,12 @@ fn hand_checked_dates_of_statements() {
     // "[167] while Georgian Azerbaijanis held a rally …": the clause's own words give no
     // date, and a statement is dated by its own words only.
     let georgian = by_citation(&d, 168);
-    assert_eq!(georgian.date.precision, Precision::Unknown, "{}", georgian.text);
+    assert_eq!(
+        georgian.date.precision,
+        Precision::Unknown,
+        "{}",
+        georgian.text
+    );
 
     // "These events followed the clashes … the preceding morning" [178] [180].
     let preceding = d
@@ -477,14 +482,19 @@ fn topics_credit_their_own_article_and_use_only_names_their_text_uses() {
     }
     let ganja = d.topics.iter().find(|t| t.line == 50).unwrap();
     assert_eq!(ganja.title, "2020 Ganja missile attacks");
-    assert_eq!(ganja.url, "https://en.wikipedia.org/wiki/2020_Ganja_missile_attacks");
+    assert_eq!(
+        ganja.url,
+        "https://en.wikipedia.org/wiki/2020_Ganja_missile_attacks"
+    );
     let relations = d.topics.iter().find(|t| t.line == 55).unwrap();
     assert_eq!(
         relations.url,
         "https://en.wikipedia.org/wiki/Artsakh%E2%80%93United_States_relations"
     );
     assert!(
-        d.topics.iter().all(|t| t.aliases.iter().all(|a| a != "44-day war")),
+        d.topics
+            .iter()
+            .all(|t| t.aliases.iter().all(|a| a != "44-day war")),
         "a name the text never uses"
     );
 }
@@ -518,7 +528,11 @@ fn the_check_catches_unreachable_statements_unsupported_dates_and_labels_not_in_
     let problems = |d: &Dataset| check_against_source(d, SOURCE_TEXT).problems;
 
     let mut d = data();
-    let s = d.statements.iter_mut().find(|s| s.citations == [186]).unwrap();
+    let s = d
+        .statements
+        .iter_mut()
+        .find(|s| s.citations == [186])
+        .unwrap();
     s.mentions.clear();
     assert!(
         problems(&d).iter().any(|p| p.contains("unreachable")),
@@ -529,7 +543,11 @@ fn the_check_catches_unreachable_statements_unsupported_dates_and_labels_not_in_
     // A date carried over from the sentence before: not in the statement's words.
     let mut d = data();
     let date = by_citation(&d, 167).date.clone();
-    let s = d.statements.iter_mut().find(|s| s.citations == [168]).unwrap();
+    let s = d
+        .statements
+        .iter_mut()
+        .find(|s| s.citations == [168])
+        .unwrap();
     s.date = date;
     assert!(
         problems(&d)
@@ -540,21 +558,45 @@ fn the_check_catches_unreachable_statements_unsupported_dates_and_labels_not_in_
     );
     // A phrase that is there but reads as another day.
     let mut d = data();
-    let s = d.statements.iter_mut().find(|s| s.citations == [123]).unwrap();
+    let s = d
+        .statements
+        .iter_mut()
+        .find(|s| s.citations == [123])
+        .unwrap();
     s.date.start = Some(day("2020-11-11"));
     s.date.end = Some(day("2020-11-11"));
-    assert!(problems(&d).iter().any(|p| p.contains("does not read as that date")));
+    assert!(
+        problems(&d)
+            .iter()
+            .any(|p| p.contains("does not read as that date"))
+    );
 
     // Labels: a kind in the bot's words, a topic name its text never uses, a quote
     // not in its line.
     let mut d = data();
-    let t = d.actors.iter_mut().find(|a| a.name == "Transnistria").unwrap();
+    let t = d
+        .actors
+        .iter_mut()
+        .find(|a| a.name == "Transnistria")
+        .unwrap();
     t.role = Some("unrecognised state".to_owned());
-    assert!(problems(&d).iter().any(|p| p.contains("'unrecognised state' is not in the article")));
+    assert!(
+        problems(&d)
+            .iter()
+            .any(|p| p.contains("'unrecognised state' is not in the article"))
+    );
     let mut d = data();
     d.topics[8].aliases.push("44-day war".to_owned());
-    assert!(problems(&d).iter().any(|p| p.contains("'44-day war' is not used by its text")));
+    assert!(
+        problems(&d)
+            .iter()
+            .any(|p| p.contains("'44-day war' is not used by its text"))
+    );
     let mut d = data();
     d.excerpts[0].text.push_str(" (Pashinyan's words)");
-    assert!(problems(&d).iter().any(|p| p.contains("is not in that line")));
+    assert!(
+        problems(&d)
+            .iter()
+            .any(|p| p.contains("is not in that line"))
+    );
 }

@@ -94,7 +94,11 @@ fn span_label(span: &Span) -> String {
 fn entry_label(e: &Entry) -> String {
     match e.precision {
         EntryPrecision::Day => markdown::day(e.from),
-        EntryPrecision::Month => format!("{} {}", crate::text::month_name(e.from.month()), e.from.year()),
+        EntryPrecision::Month => format!(
+            "{} {}",
+            crate::text::month_name(e.from.month()),
+            e.from.year()
+        ),
         EntryPrecision::Year => e.from.year().to_string(),
     }
 }
@@ -209,8 +213,8 @@ fn run(core: &Core, call: &Call) -> Answer {
         intro.push_str(&escape_user(note));
         intro.push('\n');
     }
-    if listed.is_empty() && within.is_empty() && events.is_empty() {
-        answer.empty = true;
+    if listed.is_empty() && events.is_empty() {
+        answer.empty = within.is_empty();
         intro.push_str(&format!("Nothing in the dataset is dated {label}."));
         let (before, after) = ix.nearest_entries(span.from, span.to);
         let near: Vec<String> = [(before, "before"), (after, "after")]
@@ -223,8 +227,13 @@ fn run(core: &Core, call: &Call) -> Answer {
                 near.join(" and ")
             ));
         }
-        if !mentions.is_empty() {
-            intro.push_str(" These statements mention it:");
+        match (within.len(), mentions.is_empty()) {
+            (0, true) => {}
+            (0, false) => intro.push_str(" These statements mention it:"),
+            (n, _) => intro.push_str(&format!(
+                " {n} {} dated only to a month or year that holds it:",
+                plural(n, "reaction is", "reactions are")
+            )),
         }
     } else {
         let mut parts = Vec::new();
@@ -291,7 +300,9 @@ fn on_this_day(core: &Core, call: &Call) -> Answer {
     }
     if statements.is_empty() && events.is_empty() {
         answer.empty = true;
-        intro.push_str(&format!("Nothing in the dataset happened on {label} in any year."));
+        intro.push_str(&format!(
+            "Nothing in the dataset happened on {label} in any year."
+        ));
         let (before, after) = ix.nearest_days_of_year(month, day);
         let near: Vec<String> = [(before, "before"), (after, "after")]
             .iter()
@@ -306,7 +317,9 @@ fn on_this_day(core: &Core, call: &Call) -> Answer {
             ));
         }
     } else {
-        intro.push_str(&format!("What the dataset records on {label}, in any year."));
+        intro.push_str(&format!(
+            "What the dataset records on {label}, in any year."
+        ));
     }
     answer.intro = Some(intro);
     answer

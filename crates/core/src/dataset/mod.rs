@@ -121,8 +121,15 @@ pub fn validate(d: &Dataset) -> Result<(), Invalid> {
         if a.name.trim().is_empty() {
             return Err(invalid(entry, "name must not be empty"));
         }
-        if a.aliases.iter().chain(&a.demonyms).any(|s| s.trim().is_empty()) {
-            return Err(invalid(entry, "aliases and demonyms must not be empty strings"));
+        if a.aliases
+            .iter()
+            .chain(&a.demonyms)
+            .any(|s| s.trim().is_empty())
+        {
+            return Err(invalid(
+                entry,
+                "aliases and demonyms must not be empty strings",
+            ));
         }
         if let Some(flag) = &a.flag {
             if flag.len() != 2 || !flag.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -215,7 +222,10 @@ pub fn validate(d: &Dataset) -> Result<(), Invalid> {
         if t.url != wikipedia_url(&t.title) {
             return Err(invalid(
                 entry,
-                format!("url must be its article's address, {}", wikipedia_url(&t.title)),
+                format!(
+                    "url must be its article's address, {}",
+                    wikipedia_url(&t.title)
+                ),
             ));
         }
         if let Some(junk) = DEBRIS.iter().find(|junk| t.text.contains(*junk)) {

@@ -311,7 +311,12 @@ pub struct Excerpt {
 pub fn wikipedia_url(title: &str) -> String {
     let mut out = String::from("https://en.wikipedia.org/wiki/");
     for b in title.replace(' ', "_").bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'~' | b'(' | b')' | b',' | b'\'' | b'/') {
+        if b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'_' | b'-' | b'.' | b'~' | b'(' | b')' | b',' | b'\'' | b'/'
+            )
+        {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));

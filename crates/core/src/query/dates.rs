@@ -220,13 +220,18 @@ fn partial(text: &str, order: Order) -> Option<Partial> {
     for raw in t.split_whitespace() {
         let w = raw.trim_end_matches('.');
         let w = if w.is_empty() { raw } else { w };
-        if raw.contains(['/', '.']) || (raw.contains('-') && raw.chars().all(|c| c.is_ascii_digit() || c == '-')) {
+        if raw.contains(['/', '.'])
+            || (raw.contains('-') && raw.chars().all(|c| c.is_ascii_digit() || c == '-'))
+        {
             if let Some(n) = numeric(raw.trim_end_matches(|c| c == '-'), order) {
                 // A numeric date is a whole date: nothing else may join it but a weekday.
                 if p.day.is_some() || p.month.is_some() || p.year.is_some() {
                     return None;
                 }
-                if words.iter().any(|w| weekday(w).is_none() && !FILLER.contains(&w.as_str())) {
+                if words
+                    .iter()
+                    .any(|w| weekday(w).is_none() && !FILLER.contains(&w.as_str()))
+                {
                     return None;
                 }
                 let wd = p.weekday;
@@ -309,15 +314,18 @@ fn note_of(p: &Partial, order: Order, date: Date, typed: &str) -> Option<String>
         let other = Date::new(date.year(), date.day(), date.month()).ok();
         let how = match order {
             Order::DayFirst => "day first",
-            Order::MonthFirst => "month first, as in US English",
+            Order::MonthFirst => "month first (US English)",
         };
         let mut s = format!(
-            "'{}' was read {how}, as {}.",
+            "'{}' was read {how}: {}.",
             typed.trim(),
             crate::reply::markdown::day(date)
         );
         if let Some(o) = other {
-            s.push_str(&format!(" For {}, type {o}.", crate::reply::markdown::day(o)));
+            s.push_str(&format!(
+                " For {}, type {o}.",
+                crate::reply::markdown::day(o)
+            ));
         }
         notes.push(s);
     }
@@ -338,7 +346,19 @@ fn note_of(p: &Partial, order: Order, date: Date, typed: &str) -> Option<String>
 }
 
 /// Separators of a range typed in one field, in the order they are tried.
-const RANGE_SEPARATORS: &[&str] = &["..", " to ", " until ", " till ", " through ", " – ", " — ", " - ", "–", "—", "-"];
+const RANGE_SEPARATORS: &[&str] = &[
+    "..",
+    " to ",
+    " until ",
+    " till ",
+    " through ",
+    " – ",
+    " — ",
+    " - ",
+    "–",
+    "—",
+    "-",
+];
 
 /// A span of days from what was typed in one field: one date or a range.
 pub fn parse_span(text: &str, order: Order) -> Result<Reading, DateError> {
@@ -414,7 +434,13 @@ pub fn parse_range(from: &str, to: Option<&str>, order: Order) -> Result<Reading
     if let Some(b) = b.as_mut() {
         share(&mut a, b);
     }
-    let (start, end) = span_of(&a, b.as_ref()).ok_or_else(|| unreadable(if to.is_some() && complete(&a).is_some() { to.unwrap_or(from) } else { from }))?;
+    let (start, end) = span_of(&a, b.as_ref()).ok_or_else(|| {
+        unreadable(if to.is_some() && complete(&a).is_some() {
+            to.unwrap_or(from)
+        } else {
+            from
+        })
+    })?;
     if end < start {
         return Err(DateError::Backwards);
     }
@@ -451,11 +477,11 @@ pub fn parse_day_of_year(text: &str, order: Order) -> Result<(i8, i8, Option<Str
             let note = p.swapped.map(|_| {
                 let how = match order {
                     Order::DayFirst => "day first",
-                    Order::MonthFirst => "month first, as in US English",
+                    Order::MonthFirst => "month first (US English)",
                 };
                 let (od, om) = (date.month(), date.day());
                 format!(
-                    "'{t}' was read {how}, as {} {}. For {od} {}, type {om:02}-{od:02}.",
+                    "'{t}' was read {how}: {} {}. For {od} {}, type {om:02}-{od:02}.",
                     date.day(),
                     month_name(date.month()),
                     month_name(om),
@@ -517,7 +543,10 @@ mod tests {
         let gb = parse_span("04/12/2020", Order::for_locale(Some("en-GB"))).unwrap();
         assert_eq!(gb.span.from, d("2020-12-04"));
         let note = gb.note.unwrap();
-        assert!(note.contains("day first") && note.contains("12 April 2020"), "{note}");
+        assert!(
+            note.contains("day first") && note.contains("12 April 2020"),
+            "{note}"
+        );
         let us = parse_span("04/12/2020", Order::for_locale(Some("en-US"))).unwrap();
         assert_eq!(us.span.from, d("2020-04-12"));
         assert!(us.note.unwrap().contains("month first"));
@@ -533,10 +562,20 @@ mod tests {
     #[test]
     fn months_years_and_ranges() {
         let oct = (d("2020-10-01"), d("2020-10-31"));
-        for typed in ["2020-10", "10/2020", "October 2020", "2020 October", "oct", "Oct. 2020"] {
+        for typed in [
+            "2020-10",
+            "10/2020",
+            "October 2020",
+            "2020 October",
+            "oct",
+            "Oct. 2020",
+        ] {
             assert_eq!(span(typed, Order::DayFirst), oct, "{typed}");
         }
-        assert_eq!(span("in 2021", Order::DayFirst), (d("2021-01-01"), d("2021-12-31")));
+        assert_eq!(
+            span("in 2021", Order::DayFirst),
+            (d("2021-01-01"), d("2021-12-31"))
+        );
         for (typed, from, to) in [
             ("9–12 October 2020", "2020-10-09", "2020-10-12"),
             ("9-12 October 2020", "2020-10-09", "2020-10-12"),
@@ -558,7 +597,13 @@ mod tests {
 
     #[test]
     fn keys_read_back_as_the_same_span_in_any_locale() {
-        for typed in ["2020-10-10", "2020-10", "2012", "2020-10-10..2020-10-12", "Oct 2020 to Nov 2020"] {
+        for typed in [
+            "2020-10-10",
+            "2020-10",
+            "2012",
+            "2020-10-10..2020-10-12",
+            "Oct 2020 to Nov 2020",
+        ] {
             let s = parse_span(typed, Order::DayFirst).unwrap().span;
             for order in [Order::DayFirst, Order::MonthFirst] {
                 assert_eq!(parse_span(&s.key(), order).unwrap().span, s, "{typed}");
@@ -568,7 +613,17 @@ mod tests {
 
     #[test]
     fn bad_dates_are_refused() {
-        for typed in ["", "soon", "2020-02-30", "31 September 2020", "25:00", "2020-13", "99999", "10 Octopus", "13/13/2020"] {
+        for typed in [
+            "",
+            "soon",
+            "2020-02-30",
+            "31 September 2020",
+            "25:00",
+            "2020-13",
+            "99999",
+            "10 Octopus",
+            "13/13/2020",
+        ] {
             assert!(parse_span(typed, Order::DayFirst).is_err(), "{typed}");
         }
         assert_eq!(
@@ -582,10 +637,19 @@ mod tests {
     #[test]
     fn days_of_the_year() {
         let md = |typed: &str, order| {
-            let (m, d, _) = parse_day_of_year(typed, order).unwrap_or_else(|e| panic!("{typed}: {e:?}"));
+            let (m, d, _) =
+                parse_day_of_year(typed, order).unwrap_or_else(|e| panic!("{typed}: {e:?}"));
             (m, d)
         };
-        for typed in ["25 November", "Nov 25", "25th of November", "11-25", "2021-11-25", "25.11.", "25/11"] {
+        for typed in [
+            "25 November",
+            "Nov 25",
+            "25th of November",
+            "11-25",
+            "2021-11-25",
+            "25.11.",
+            "25/11",
+        ] {
             assert_eq!(md(typed, Order::DayFirst), (11, 25), "{typed}");
         }
         assert_eq!(md("11/25", Order::MonthFirst), (11, 25));

@@ -91,7 +91,9 @@ pub enum Lookup {
     /// held by several people): the asker is asked which one.
     Ambiguous(Vec<usize>),
     /// Nothing matched; the names plausibly meant, best first.
-    NotFound { suggestions: Vec<usize> },
+    NotFound {
+        suggestions: Vec<usize>,
+    },
 }
 
 /// The words an actor can be found by: its own (name, aliases, role) and those of
@@ -337,7 +339,9 @@ impl Index {
         for (i, a) in data.actors.iter().enumerate() {
             let canonical = stemmed(&a.name);
             for alias in &a.aliases {
-                name_words.entry(fold(alias)).or_insert_with(|| canonical.clone());
+                name_words
+                    .entry(fold(alias))
+                    .or_insert_with(|| canonical.clone());
             }
             if let Some(f) = &a.flag {
                 flags.insert(f.to_ascii_uppercase(), i);
@@ -467,7 +471,11 @@ impl Index {
                 return found;
             }
         }
-        let core = if core.is_empty() { folded.clone() } else { core };
+        let core = if core.is_empty() {
+            folded.clone()
+        } else {
+            core
+        };
         // Words of names and roles: several that hold them all are asked about
         // (`Secretary General`, `mayor`, `Sean`).
         let fits = self.actors_by_words(&core);
@@ -653,10 +661,17 @@ impl Index {
     /// (`Russian` → Russia), an abbreviation the name (`US` → United States).
     fn topic_query_words(&self, folded: &str) -> Vec<Vec<String>> {
         let mut out = Vec::new();
-        for w in folded.split(' ').filter(|w| !w.is_empty() && !words::is_stop(w)) {
+        for w in folded
+            .split(' ')
+            .filter(|w| !w.is_empty() && !words::is_stop(w))
+        {
             let mut alts = vec![words::stem(w)];
             if let Some(hits) = self.actor_names.exact.get(w) {
-                for n in hits.iter().map(|&n| &self.actor_names.list[n]).filter(|n| n.demonym) {
+                for n in hits
+                    .iter()
+                    .map(|&n| &self.actor_names.list[n])
+                    .filter(|n| n.demonym)
+                {
                     alts.extend(words::key_words(&self.data.actors[n.target].name));
                 }
             }
@@ -755,8 +770,16 @@ impl Index {
     /// The nearest entries before `from` and after `to`: a day, or the month or
     /// year a statement is dated to.
     pub fn nearest_entries(&self, from: Date, to: Date) -> (Option<Entry>, Option<Entry>) {
-        let before = self.entries.iter().filter(|e| e.to < from).max_by_key(|e| (e.to, e.from));
-        let after = self.entries.iter().filter(|e| e.from > to).min_by_key(|e| (e.from, e.to));
+        let before = self
+            .entries
+            .iter()
+            .filter(|e| e.to < from)
+            .max_by_key(|e| (e.to, e.from));
+        let after = self
+            .entries
+            .iter()
+            .filter(|e| e.from > to)
+            .min_by_key(|e| (e.from, e.to));
         (before.copied(), after.copied())
     }
 
@@ -916,16 +939,62 @@ fn strip_possessives(typed: &str) -> String {
 
 /// Question words and filler people type around a name, folded.
 const LEADING: &[&str] = &[
-    "what did", "what does", "what do", "what has", "what have", "what was", "what is",
-    "what about", "how did", "how does", "how has", "how do", "tell me about", "who is",
-    "who are", "who was", "show me", "info on", "info about", "statements of", "statement of",
-    "statements by", "reaction of", "reactions of", "position of", "the",
+    "what did",
+    "what does",
+    "what do",
+    "what has",
+    "what have",
+    "what was",
+    "what is",
+    "what about",
+    "how did",
+    "how does",
+    "how has",
+    "how do",
+    "tell me about",
+    "who is",
+    "who are",
+    "who was",
+    "show me",
+    "info on",
+    "info about",
+    "statements of",
+    "statement of",
+    "statements by",
+    "reaction of",
+    "reactions of",
+    "position of",
+    "the",
 ];
 const TRAILING: &[&str] = &[
-    "say", "said", "says", "think", "thinks", "thought", "react", "reacted", "reaction",
-    "reactions", "response", "responses", "position", "positions", "stance", "view", "views",
-    "statement", "statements", "pls", "plz", "please", "stand", "on this", "about this",
-    "about it", "on the war", "on the conflict",
+    "say",
+    "said",
+    "says",
+    "think",
+    "thinks",
+    "thought",
+    "react",
+    "reacted",
+    "reaction",
+    "reactions",
+    "response",
+    "responses",
+    "position",
+    "positions",
+    "stance",
+    "view",
+    "views",
+    "statement",
+    "statements",
+    "pls",
+    "plz",
+    "please",
+    "stand",
+    "on this",
+    "about this",
+    "about it",
+    "on the war",
+    "on the conflict",
 ];
 
 /// A folded query with leading question words and trailing filler removed.
@@ -992,8 +1061,8 @@ fn days_of(w: &crate::dataset::When) -> Vec<Date> {
 /// How many edits a name may be from what was typed and still be plausibly meant.
 fn edits_allowed(len: usize) -> usize {
     match len {
-        0..=4 => 1,
-        5..=8 => 2,
+        0..=7 => 1,
+        8..=12 => 2,
         _ => 3,
     }
 }
@@ -1026,8 +1095,18 @@ fn suggest(names: &Names, folded: &str, n: usize, weight: impl Fn(usize) -> usiz
                 .unwrap_or(usize::MAX);
             let edits = whole.min(word);
             let begins = folded.len() >= 3 && name.folded.starts_with(folded);
-            (edits <= allowed || begins).then(|| {
-                (if begins { 0 } else { edits }, name.target, weight(name.target))
+            // People rarely mistype the first letter: a name that starts otherwise is
+            // not what they meant.
+            let same_start = name
+                .folded
+                .split(' ')
+                .any(|w| w.as_bytes().first() == folded.as_bytes().first());
+            ((edits <= allowed && same_start) || begins).then(|| {
+                (
+                    if begins { 0 } else { edits },
+                    name.target,
+                    weight(name.target),
+                )
             })
         })
         .collect();

@@ -50,8 +50,7 @@ struct Doc {
 
 impl Doc {
     fn has(&self, pos: usize, term: u32) -> bool {
-        self.terms.get(pos) == Some(&term)
-            || self.parts.binary_search(&(pos as u32, term)).is_ok()
+        self.terms.get(pos) == Some(&term) || self.parts.binary_search(&(pos as u32, term)).is_ok()
     }
 }
 
@@ -168,7 +167,8 @@ impl SearchIndex {
             let aliases = a.aliases.iter().map(String::as_str);
             let demonyms = a.demonyms.iter().map(String::as_str);
             let all_names: Vec<&str> = canonical.clone().chain(aliases.clone()).collect();
-            let with_demonyms: Vec<&str> = all_names.iter().copied().chain(demonyms.clone()).collect();
+            let with_demonyms: Vec<&str> =
+                all_names.iter().copied().chain(demonyms.clone()).collect();
             index.add_names(&[a.name.as_str()], &all_names);
             for alias in a.aliases.iter() {
                 index.add_names(&[alias.as_str()], &with_demonyms);
@@ -337,7 +337,9 @@ impl SearchIndex {
                 }
                 // Longer words it begins: "ceasef" → "ceasefire".
                 if s.len() >= 4 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
-                    let from = self.sorted.partition_point(|(w, _)| w.as_str() < s.as_str());
+                    let from = self
+                        .sorted
+                        .partition_point(|(w, _)| w.as_str() < s.as_str());
                     for (w, id) in self.sorted[from..]
                         .iter()
                         .take_while(|(w, _)| w.starts_with(s.as_str()))
@@ -533,16 +535,17 @@ fn order(d: DocRef) -> (u8, usize) {
 /// Whether the groups occur one after another somewhere, in query order: `group`
 /// holds one document's (document, position, length, group) matches.
 fn adjacent(group: &[(u32, u32, u32, u32)], groups: u32) -> bool {
-    group.iter().filter(|m| m.3 == 0).any(|&(_, start, len, _)| {
-        let mut at = start + len;
-        (1..groups).all(|k| {
-            match group.iter().find(|m| m.1 == at && m.3 == k) {
+    group
+        .iter()
+        .filter(|m| m.3 == 0)
+        .any(|&(_, start, len, _)| {
+            let mut at = start + len;
+            (1..groups).all(|k| match group.iter().find(|m| m.1 == at && m.3 == k) {
                 Some(m) => {
                     at += m.2;
                     true
                 }
                 None => false,
-            }
+            })
         })
-    })
 }

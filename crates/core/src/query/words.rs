@@ -60,7 +60,9 @@ fn americanise(w: &str) -> std::borrow::Cow<'_, str> {
         return us.into();
     }
     // colour, behaviours, favoured, favourite, neighbouring
-    for end in ["our", "ours", "oured", "ouring", "ourite", "ourable", "ourably", "ourful"] {
+    for end in [
+        "our", "ours", "oured", "ouring", "ourite", "ourable", "ourably", "ourful",
+    ] {
         if let Some(stem) = w.strip_suffix(end) {
             if stem.len() >= 3 && !stem.ends_with(['e', 'o', 'y']) {
                 return format!("{stem}o{}", &end[2..]).into();
@@ -68,7 +70,9 @@ fn americanise(w: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     // organise, organised, organisation, vandalising
-    for end in ["ise", "ised", "ises", "ising", "isation", "isations", "iser", "isers"] {
+    for end in [
+        "ise", "ised", "ises", "ising", "isation", "isations", "iser", "isers",
+    ] {
         if let Some(stem) = w.strip_suffix(end) {
             if stem.len() >= 4 {
                 return format!("{stem}iz{}", &end[2..]).into();
@@ -135,14 +139,19 @@ pub fn tokens(text: &str) -> Vec<Token> {
             let joins = match next {
                 Some(n) if n.is_alphanumeric() => {
                     (dash(c) && !dash(prev))
-                        || (c == '.' && run_len == 1 && prev.is_alphabetic() && n.is_alphabetic()
+                        || (c == '.'
+                            && run_len == 1
+                            && prev.is_alphabetic()
+                            && n.is_alphabetic()
                             && chars.get(j + 2).is_none_or(|&(_, c)| !c.is_alphanumeric()))
                         || ((c == ',' || c == ':')
                             && prev.is_ascii_digit()
                             && n.is_ascii_digit()
                             && (c == ':'
                                 || (chars.len() >= j + 4
-                                    && chars[j + 1..j + 4].iter().all(|&(_, d)| d.is_ascii_digit())
+                                    && chars[j + 1..j + 4]
+                                        .iter()
+                                        .all(|&(_, d)| d.is_ascii_digit())
                                     && chars.get(j + 4).is_none_or(|&(_, d)| !d.is_ascii_digit()))))
                         || (apostrophe(c) && prev.is_alphabetic() && n.is_alphabetic())
                 }
@@ -210,7 +219,10 @@ mod tests {
     fn tokens_keep_abbreviations_numbers_and_names_whole() {
         assert_eq!(folded("the U.S. and U.K."), ["the", "us", "and", "uk"]);
         assert_eq!(folded("an F-16 jet"), ["an", "f16", "jet"]);
-        assert_eq!(folded("a 100,000-person march, 5,000-strong"), ["a", "100000person", "march", "5000strong"]);
+        assert_eq!(
+            folded("a 100,000-person march, 5,000-strong"),
+            ["a", "100000person", "march", "5000strong"]
+        );
         assert_eq!(folded("1, 2, 3"), ["1", "2", "3"]);
         assert_eq!(folded("at 8:30 p.m."), ["at", "830", "pm"]);
         assert_eq!(folded("Robert C. O'Brien"), ["robert", "c", "obrien"]);
@@ -243,6 +255,9 @@ mod tests {
             assert_eq!(stem(a), stem(b), "{a} / {b}");
         }
         assert_ne!(stem("four"), stem("for"));
-        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]), "sorted for binary search");
+        assert!(
+            STOP_WORDS.windows(2).all(|w| w[0] < w[1]),
+            "sorted for binary search"
+        );
     }
 }
