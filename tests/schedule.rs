@@ -17,7 +17,7 @@ use karabakh_core::schedule::ChannelMessage;
 use karabakh_core::settings::{Change, OnThisDay, PostTime, Setting, TimeZoneName, post_nonce};
 use karabakh_reactions::discord::messages::RestPoster;
 use karabakh_reactions::operator::{self, Config};
-use karabakh_reactions::scheduler::{Outcome, PostError, Poster, Scheduler, TickReport};
+use karabakh_reactions::scheduler::{PostError, PostOutcome, Poster, Scheduler, TickReport};
 use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::json;
 use support::{FakeDiscord, Scripted};
@@ -123,7 +123,7 @@ fn scheduler(fake: &FakeDiscord, store: Arc<SqliteStore>) -> Arc<Scheduler<RestP
 }
 
 fn posted(report: &TickReport) -> usize {
-    report.count(|o| matches!(o, Outcome::Posted { .. }))
+    report.count(|o| matches!(o, PostOutcome::Posted { .. }))
 }
 
 #[tokio::test]
@@ -208,7 +208,7 @@ async fn an_empty_day_is_skipped_and_the_schedule_moves_on() {
         Some((date(2024, 3, 31), ts("2024-03-31T01:30:00Z")))
     );
     let report = b.tick("2024-03-31T01:30:00Z").await;
-    assert_eq!(report.outcome(1), Some(&Outcome::SkippedEmpty));
+    assert_eq!(report.outcome(1), Some(&PostOutcome::SkippedEmpty));
     assert!(b.fake.requests().is_empty(), "{:?}", b.fake.requests());
     assert_eq!(
         b.next_post(1),
@@ -274,7 +274,10 @@ async fn the_request_is_a_silent_message_with_the_nonce_and_the_bot_token() {
         page.buttons.len().div_ceil(5)
     );
     let id = b.fake.messages(55)[0].id;
-    assert_eq!(report.outcome(5), Some(&Outcome::Posted { message_id: id }));
+    assert_eq!(
+        report.outcome(5),
+        Some(&PostOutcome::Posted { message_id: id })
+    );
 }
 
 #[tokio::test]
@@ -352,7 +355,7 @@ async fn a_crash_between_send_and_record_does_not_double_the_post() {
     let id = b.fake.messages(11)[0].id;
     assert_eq!(
         report.outcome(1),
-        Some(&Outcome::AlreadyPosted {
+        Some(&PostOutcome::AlreadyPosted {
             message_id: Some(id)
         })
     );
@@ -412,7 +415,7 @@ async fn forbidden_or_gone_channels_pause_only_their_server() {
                     onthisday again.";
     assert_eq!(
         report.outcome(1),
-        Some(&Outcome::Paused {
+        Some(&PostOutcome::Paused {
             reason: expected.to_owned()
         })
     );
@@ -462,7 +465,7 @@ async fn a_429_is_waited_out_and_not_counted_as_a_failure() {
         let until = now + jiff::SignedDuration::from_millis(12_500);
         assert_eq!(
             report.outcome(1),
-            Some(&Outcome::Postponed { until }),
+            Some(&PostOutcome::Postponed { until }),
             "round {round}"
         );
         // Nothing is sent before the wait is over.
@@ -489,7 +492,7 @@ async fn a_global_429_holds_every_post_of_the_tick() {
     );
     let report = b.tick("2020-10-08T08:00:00Z").await;
     let until = ts("2020-10-08T08:00:03Z");
-    assert_eq!(report.count(|o| *o == Outcome::Postponed { until }), 2);
+    assert_eq!(report.count(|o| *o == PostOutcome::Postponed { until }), 2);
     assert_eq!(b.fake.creates().len(), 1, "the second server was not tried");
     assert_eq!(posted(&b.tick("2020-10-08T08:00:03Z").await), 2);
 }
@@ -503,7 +506,7 @@ async fn server_errors_are_retried_with_backoff_then_succeed() {
     let report = b.tick("2020-10-08T08:00:00Z").await;
     assert_eq!(
         report.outcome(1),
-        Some(&Outcome::Retrying {
+        Some(&PostOutcome::Retrying {
             until: ts("2020-10-08T08:00:30Z"),
             failures: 1
         })
@@ -512,7 +515,7 @@ async fn server_errors_are_retried_with_backoff_then_succeed() {
     let report = b.tick("2020-10-08T08:00:30Z").await;
     assert_eq!(
         report.outcome(1),
-        Some(&Outcome::Retrying {
+        Some(&PostOutcome::Retrying {
             until: ts("2020-10-08T08:01:30Z"),
             failures: 2
         })
@@ -534,11 +537,11 @@ async fn after_the_last_retry_the_day_is_given_up() {
     loop {
         let report = b.tick(&now.to_string()).await;
         match report.outcome(1) {
-            Some(Outcome::Retrying { until, .. }) => {
+            Some(PostOutcome::Retrying { until, .. }) => {
                 waits.push(until.duration_since(now).as_secs());
                 now = *until;
             }
-            Some(Outcome::GaveUp) => break,
+            Some(PostOutcome::GaveUp) => break,
             other => panic!("{other:?}"),
         }
     }
@@ -559,7 +562,7 @@ async fn a_rejected_token_puts_posts_off_and_pauses_nobody() {
     b.fake.script(51, [Scripted::Unauthorized]);
     let report = b.tick("2020-10-08T08:00:00Z").await;
     let until = ts("2020-10-08T08:05:00Z");
-    assert_eq!(report.count(|o| *o == Outcome::Postponed { until }), 2);
+    assert_eq!(report.count(|o| *o == PostOutcome::Postponed { until }), 2);
     assert_eq!(
         b.fake.creates().len(),
         1,
@@ -590,9 +593,9 @@ async fn a_late_start_posts_the_same_day_and_missed_days_are_not_back_filled() {
         .filter(|(g, _, _)| *g == 2)
         .map(|(_, d, o)| (*d, o.clone()))
         .collect();
-    assert_eq!(for_two[0], (date(2024, 10, 15), Outcome::SkippedMissed));
+    assert_eq!(for_two[0], (date(2024, 10, 15), PostOutcome::SkippedMissed));
     assert_eq!(for_two.len(), 2, "{for_two:?}");
-    assert!(matches!(for_two[1], (d, Outcome::Posted { .. }) if d == date(2024, 10, 17)));
+    assert!(matches!(for_two[1], (d, PostOutcome::Posted { .. }) if d == date(2024, 10, 17)));
     assert_eq!(b.titles(62), vec!["On this day: 17 October"]);
     assert!(!b.store.was_posted(2, date(2024, 10, 16)).unwrap());
 }
