@@ -8,6 +8,9 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serenity::all::{CreateAllowedMentions, CurrentUser, HttpError};
 use serenity::http::{Http, HttpBuilder};
 
@@ -53,36 +56,34 @@ pub fn check_token_shape(token: &str) -> Result<(), String> {
     }
 }
 
-/// Decodes base64 (standard or URL-safe alphabet, padding optional).
+/// Padding optional, and the unused bits of the last letter not checked.
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+    .with_decode_allow_trailing_bits(true);
+const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
+const STANDARD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+
+/// Decodes base64 in the URL-safe or the standard alphabet, padding optional.
 fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut bits, mut count) = (0u32, 0u8);
-    for c in s.trim_end_matches('=').bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(v);
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
-        }
-    }
-    Some(out)
+    URL_SAFE.decode(s).or_else(|_| STANDARD.decode(s)).ok()
 }
 
-/// Whether requests go to Discord itself (serenity limits their rate) or to another
-/// base: a shared rate-limit proxy, or a local Discord in tests (which limit it).
+/// Whether requests go to another base than Discord itself: a shared rate-limit
+/// proxy, or a local Discord in tests (which limit the rate, so serenity does not).
+/// Discord is `https://discord.com`, however written (`https://Discord.com:443/`);
+/// anything else, or what is not a URL, is not.
 pub fn through_proxy(api_base: &str) -> bool {
-    let base = api_base.trim_end_matches('/').to_ascii_lowercase();
-    let own = DEFAULT_API_BASE.to_ascii_lowercase();
-    base != own && base != format!("{own}:443")
+    let own = url::Url::parse(DEFAULT_API_BASE).expect("Discord's address is a URL");
+    match url::Url::parse(api_base) {
+        Ok(base) => {
+            base.origin() != own.origin()
+                || base.path() != "/"
+                || base.query().is_some()
+                || !base.username().is_empty()
+                || base.password().is_some()
+        }
+        Err(_) => true,
+    }
 }
 
 /// The REST client for `api_base`. With Discord's own address it keeps serenity's rate
@@ -212,9 +213,24 @@ mod tests {
 
     #[test]
     fn only_discord_itself_keeps_the_rate_limiter() {
-        assert!(!through_proxy(DEFAULT_API_BASE));
-        assert!(!through_proxy("https://Discord.com:443/"));
-        assert!(through_proxy("http://127.0.0.1:3000"));
-        assert!(through_proxy("https://ratelimit-proxy.internal"));
+        for discord in [
+            DEFAULT_API_BASE,
+            "https://discord.com/",
+            "https://Discord.com:443/",
+            "HTTPS://DISCORD.COM",
+        ] {
+            assert!(!through_proxy(discord), "{discord}");
+        }
+        for proxy in [
+            "http://127.0.0.1:3000",
+            "https://ratelimit-proxy.internal",
+            "http://discord.com",
+            "https://discord.com:8443",
+            "https://discord.com.example.net",
+            "https://discord.com/proxy",
+            "not a url",
+        ] {
+            assert!(through_proxy(proxy), "{proxy}");
+        }
     }
 }
