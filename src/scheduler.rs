@@ -40,7 +40,9 @@ pub const BATCH: usize = 100;
 /// Why a request to Discord failed, as far as the scheduler cares.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PostError {
-    /// 429: wait this long (`global` for the bot-wide limit).
+    /// 429: wait this long. `global`: the bot-wide limit, or one whose scope is not
+    /// known (serenity does not say, see [`crate::discord::rest`]): nothing more is
+    /// sent in this tick.
     #[error("rate limited for {retry_after:?}{}", if *global { " (global)" } else { "" })]
     RateLimited { retry_after: Duration, global: bool },
     /// 403 or 404: the channel is gone, or the bot may not see or post in it.
@@ -61,8 +63,8 @@ pub enum PostError {
     Other(String),
 }
 
-/// Where posts go: Discord's REST API ([`crate::discord::messages::RestPoster`]), or
-/// anything standing in for it in tests and benchmarks.
+/// Where posts go: Discord's REST API ([`crate::discord::rest::ChannelPoster`], on the
+/// bot's one REST client), or anything standing in for it in tests and benchmarks.
 pub trait Poster: Send + Sync {
     /// Posts `message` in a channel with `nonce` and `enforce_nonce`; the message's id.
     fn create_message(
