@@ -478,6 +478,32 @@ async fn a_crash_between_send_and_record_does_not_double_the_post() {
     assert!(b.tick("2020-10-09T12:00:00Z").await.outcomes.is_empty());
 }
 
+/// The look at the channel reads each message for the little it needs: a message
+/// from someone else that serenity 0.12.5's `Message` cannot parse (a component type
+/// newer than it) does not hide the bot's post.
+#[tokio::test]
+async fn a_message_serenity_cannot_parse_does_not_hide_the_earlier_post() {
+    let mut b = Bench::new().await;
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z");
+    crash_once(&b, "2020-10-09T08:00:00Z").await;
+    b.fake.set_now(ts("2020-10-09T08:10:00Z"));
+    let newer = json!({"content": "hi", "components": [{"type": 1, "components": [{"type": 99}]}]});
+    b.fake.post_as(11, 99, newer);
+    let foreign = b.fake.messages(11)[1].json.clone();
+    assert!(serde_json::from_value::<serenity::all::Message>(foreign).is_err());
+    b.fake.forget_nonces();
+    b.restart();
+    let report = b.tick("2020-10-09T08:20:00Z").await;
+    let id = b.fake.messages(11)[0].id;
+    assert_eq!(
+        report.outcome(1),
+        Some(&PostOutcome::AlreadyPosted {
+            message_id: Some(id)
+        })
+    );
+    assert_eq!(b.fake.creates().len(), 1, "no second create");
+}
+
 #[tokio::test]
 async fn a_post_of_the_same_day_a_year_before_is_not_taken_for_the_lost_one() {
     let mut b = Bench::new().await;

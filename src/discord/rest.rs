@@ -39,8 +39,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use serenity::all::{ChannelId, CreateAllowedMentions, CurrentUser, GetMessages, HttpError};
-use serenity::http::{ErrorResponse, Http, HttpBuilder};
+use serenity::all::{ChannelId, CreateAllowedMentions, CurrentUser, HttpError, MessageId, UserId};
+use serenity::http::{ErrorResponse, Http, HttpBuilder, LightMethod, Request, Route};
 use tokio::sync::OnceCell;
 
 use crate::discord::render;
@@ -235,8 +235,8 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// The daily posts' [`Poster`] on the one client: a channel message built by
-/// [`render::channel_post`], a channel's recent messages, and the bot's own id (asked
-/// once, then kept).
+/// [`render::channel_post`], a channel's recent messages (each read for the little the
+/// scheduler needs), and the bot's own id (asked once, then kept).
 pub struct ChannelPoster {
     http: Arc<Http>,
     api_base: String,
@@ -273,14 +273,37 @@ fn channel(id: u64) -> Result<ChannelId, PostError> {
         .ok_or_else(|| PostError::Other("the daily post's channel id is 0".to_owned()))
 }
 
-/// The parts of a channel's message the scheduler reads.
-fn channel_message(m: &serenity::all::Message) -> Option<ChannelMessage> {
-    let nanos = i32::try_from(m.timestamp.timestamp_subsec_nanos()).ok()?;
+/// What the scheduler reads of a message in `GET /channels/{id}/messages`, read
+/// message by message: a channel holds anyone's messages, and one that serenity
+/// 0.12.5's `Message` cannot parse (an action row with a component type newer than
+/// it, say) would fail the whole list, and with it the look for an earlier post.
+#[derive(serde::Deserialize)]
+struct Listed {
+    id: MessageId,
+    author: Author,
+    timestamp: jiff::Timestamp,
+    #[serde(default)]
+    embeds: Vec<Titled>,
+}
+
+#[derive(serde::Deserialize)]
+struct Author {
+    id: UserId,
+}
+
+#[derive(serde::Deserialize)]
+struct Titled {
+    title: Option<String>,
+}
+
+/// The parts of a channel's message the scheduler reads, if it has them.
+fn channel_message(v: serde_json::Value) -> Option<ChannelMessage> {
+    let m: Listed = serde_json::from_value(v).ok()?;
     Some(ChannelMessage {
         id: m.id.get(),
         author_id: m.author.id.get(),
-        timestamp: jiff::Timestamp::new(m.timestamp.unix_timestamp(), nanos).ok()?,
-        embed_title: m.embeds.first().and_then(|e| e.title.clone()),
+        timestamp: m.timestamp,
+        embed_title: m.embeds.into_iter().next().and_then(|e| e.title),
     })
 }
 
@@ -304,10 +327,18 @@ impl Poster for ChannelPoster {
         limit: u8,
     ) -> Result<Vec<ChannelMessage>, PostError> {
         let limit = limit.clamp(1, 100);
-        channel(channel_id)?
-            .messages(self.http.as_ref(), GetMessages::new().limit(limit))
+        // `Http::get_messages` (what `ChannelId::messages` calls) parses every message
+        // with serenity's `Message`; `fire` sends the same request and leaves the
+        // parsing to `channel_message`.
+        let route = Route::ChannelMessages {
+            channel_id: channel(channel_id)?,
+        };
+        let request =
+            Request::new(route, LightMethod::Get).params(Some(vec![("limit", limit.to_string())]));
+        self.http
+            .fire::<Vec<serde_json::Value>>(request)
             .await
-            .map(|all| all.iter().filter_map(channel_message).collect())
+            .map(|all| all.into_iter().filter_map(channel_message).collect())
             .map_err(|e| {
                 self.failed(
                     &e,
@@ -553,7 +584,7 @@ mod tests {
 
     #[test]
     fn channel_messages_are_read_with_their_ids_as_strings() {
-        let m: serenity::all::Message = serde_json::from_value(json!({
+        let message = json!({
             "id": "1300000000000000000",
             "channel_id": "55",
             "author": {"id": "42", "username": "karabakh-reactions", "discriminator": "0000",
@@ -569,13 +600,18 @@ mod tests {
             "embeds": [{"title": "On this day: 27 September"}],
             "pinned": false,
             "type": 0
-        }))
-        .unwrap();
-        let m = channel_message(&m).unwrap();
+        });
+        let m = channel_message(message.clone()).unwrap();
         assert_eq!(m.id, 1_300_000_000_000_000_000);
         assert_eq!(m.author_id, 42);
         assert_eq!(m.timestamp, "2024-09-27T08:00:01.123Z".parse().unwrap());
         assert_eq!(m.embed_title.as_deref(), Some("On this day: 27 September"));
+        // A component serenity 0.12.5 does not know fails its `Message`, not this.
+        let mut newer = message;
+        newer["components"] = json!([{"type": 1, "components": [{"type": 99}]}]);
+        assert!(serde_json::from_value::<serenity::all::Message>(newer.clone()).is_err());
+        assert_eq!(channel_message(newer).unwrap().author_id, 42);
+        assert!(channel_message(json!({"id": "1"})).is_none());
     }
 
     #[test]

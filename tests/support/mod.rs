@@ -215,6 +215,42 @@ impl FakeDiscord {
             .extend(answers);
     }
 
+    /// Someone else's message in `channel`, stamped with the fake's clock: a message
+    /// in Discord's shape from user `author_id`, with `fields` set over it.
+    pub fn post_as(&self, channel: u64, author_id: u64, fields: Value) {
+        let mut inner = self.lock();
+        let id = inner.next_id;
+        inner.next_id += 1;
+        let mut json = json!({
+            "id": id.to_string(),
+            "channel_id": channel.to_string(),
+            "author": {"id": author_id.to_string(), "username": "someone",
+                       "discriminator": "0", "global_name": null, "avatar": null},
+            "content": "",
+            "embeds": [],
+            "components": [],
+            "timestamp": inner.now.to_string(),
+            "edited_timestamp": null,
+            "tts": false,
+            "mention_everyone": false,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "pinned": false,
+            "type": 0,
+            "flags": 0,
+        });
+        for (k, v) in fields.as_object().into_iter().flatten() {
+            json[k] = v.clone();
+        }
+        inner.messages.push(Stored {
+            id,
+            channel_id: channel,
+            nonce: None,
+            json,
+        });
+    }
+
     /// Discord remembers nonces for a few minutes only: this is that window passing.
     pub fn forget_nonces(&self) {
         self.lock().nonces.clear();
