@@ -13,7 +13,7 @@ use serenity::all::{
 };
 
 use karabakh_core::commands::{COMMANDS, CommandSpec, Kind, OptionSpec, Permission};
-use karabakh_core::reply::{Button, Embed, Message, Reply, limits};
+use karabakh_core::reply::{Button, Message, Reply, limits};
 
 /// The interaction response for a reply.
 pub fn response(reply: &Reply) -> CreateInteractionResponse {
@@ -39,7 +39,7 @@ pub fn body(reply: &Reply) -> String {
 /// A message's embed and buttons, with mentions silenced: an interaction's answer.
 pub fn message(m: &Message) -> CreateInteractionResponseMessage {
     CreateInteractionResponseMessage::new()
-        .embed(embed(&m.embed))
+        .embed(embed(m))
         .components(components(&m.buttons))
         .allowed_mentions(CreateAllowedMentions::new())
 }
@@ -51,15 +51,16 @@ pub fn message(m: &Message) -> CreateInteractionResponseMessage {
 /// one.
 pub fn channel_post(m: &Message, nonce: &str) -> CreateMessage {
     CreateMessage::new()
-        .embed(embed(&m.embed))
+        .embed(embed(m))
         .components(components(&m.buttons))
         .allowed_mentions(CreateAllowedMentions::new())
         .nonce(Nonce::String(nonce.to_owned()))
         .enforce_nonce(true)
 }
 
-/// The embed of a message.
-pub fn embed(e: &Embed) -> CreateEmbed {
+/// The embed of a message, coloured by its tone.
+pub fn embed(m: &Message) -> CreateEmbed {
+    let e = &m.embed;
     let mut embed = CreateEmbed::new()
         .title(e.title.clone())
         .description(e.description.clone())
