@@ -2,12 +2,13 @@
 //! serenity, handled by the `Service` over a real SQLite file, and the reply
 //! rendered to the JSON body Discord receives.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use jiff::Timestamp;
-use karabakh_core::commands::Core;
 use karabakh_core::commands::Resolution;
 use karabakh_core::settings::{GuildSettings, Setting, Visibility};
 use karabakh_reactions::discord::{interaction, render};
@@ -15,29 +16,16 @@ use karabakh_reactions::service::{Handled, Service};
 use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::{Value, json};
 use serenity::all::Interaction;
+use support::payload::{
+    ADMINISTRATOR, GUILD, MANAGE_SERVER, NO_MANAGE, boolean, channel, click, command, config,
+    fixture, in_guild, onthisday, parse, text,
+};
+use support::{core, now, ts};
 use tempfile::TempDir;
 
-const GUILD: u64 = 1_100_000_000_000_000_100;
 const OTHER_GUILD: u64 = 1_100_000_000_000_000_101;
 const MOD: u64 = 1_100_000_000_000_000_501;
 const MEMBER: u64 = 1_100_000_000_000_000_500;
-/// The fixture member's permissions: many, but neither Manage Server nor Administrator.
-const NO_MANAGE: &str = "2248473465835073";
-const MANAGE_SERVER: &str = "32";
-const ADMINISTRATOR: &str = "8";
-
-fn core() -> Arc<Core> {
-    static CORE: OnceLock<Arc<Core>> = OnceLock::new();
-    Arc::clone(CORE.get_or_init(|| Arc::new(Core::embedded().expect("the dataset loads"))))
-}
-
-fn ts(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn now() -> Timestamp {
-    ts("2026-11-25T12:00:00Z")
-}
 
 /// A bot with its own database file.
 struct Bot {
@@ -58,79 +46,6 @@ fn bot() -> Bot {
         store,
         service,
     }
-}
-
-fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/interactions/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// The fixture's server interaction moved to `guild`, from `user` with `permissions`.
-fn in_guild(mut json: Value, guild: u64, user: u64, permissions: &str) -> Value {
-    let g = guild.to_string();
-    json["guild_id"] = g.clone().into();
-    json["guild"]["id"] = g.clone().into();
-    json["channel"]["guild_id"] = g.clone().into();
-    json["authorizing_integration_owners"]["0"] = g.clone().into();
-    if json["data"].get("guild_id").is_some() {
-        json["data"]["guild_id"] = g.into();
-    }
-    json["member"]["user"]["id"] = user.to_string().into();
-    json["member"]["permissions"] = permissions.into();
-    json
-}
-
-fn parse(json: Value) -> Interaction {
-    serde_json::from_value(json).expect("serenity parses the payload")
-}
-
-/// `/name` with `options` (already in Discord's shape) in a server.
-fn command(guild: u64, user: u64, permissions: &str, name: &str, options: Value) -> Interaction {
-    let mut json = in_guild(fixture("command-guild.json"), guild, user, permissions);
-    json["data"]["name"] = name.into();
-    json["data"]["options"] = options;
-    parse(json)
-}
-
-/// `/config <sub> …` in a server.
-fn config(guild: u64, user: u64, permissions: &str, sub: &str, options: Value) -> Interaction {
-    command(
-        guild,
-        user,
-        permissions,
-        "config",
-        json!([{"name": sub, "type": 1, "options": options}]),
-    )
-}
-
-fn text(name: &str, value: &str) -> Value {
-    json!({"name": name, "type": 3, "value": value})
-}
-
-fn channel(name: &str, id: u64) -> Value {
-    json!({"name": name, "type": 7, "value": id.to_string()})
-}
-
-fn boolean(name: &str, value: bool) -> Value {
-    json!({"name": name, "type": 5, "value": value})
-}
-
-fn onthisday(channel_id: u64, time: &str, zone: &str) -> Value {
-    json!([
-        channel("channel", channel_id),
-        text("time", time),
-        text("timezone", zone)
-    ])
-}
-
-/// A click on a button under a bot message in `guild`.
-fn click(guild: u64, user: u64, permissions: &str, custom_id: &str) -> Interaction {
-    let mut json = in_guild(fixture("button.json"), guild, user, permissions);
-    json["data"]["custom_id"] = custom_id.into();
-    parse(json)
 }
 
 /// Suggestions for `/config onthisday … timezone:<typed>`.
