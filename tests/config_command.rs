@@ -35,6 +35,13 @@ struct Bot {
     service: Service,
 }
 
+impl Bot {
+    /// `/config <sub> …` in [`GUILD`] from `user`, a member with Manage Server, at `at`.
+    fn moderator(&self, user: u64, sub: &str, options: Value, at: Timestamp) -> (Handled, Value) {
+        send(self, &config(GUILD, user, MANAGE_SERVER, sub, options), at)
+    }
+}
+
 fn bot() -> Bot {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bot.sqlite3");
@@ -154,15 +161,10 @@ fn a_member_without_manage_server_is_refused_and_nothing_changes() {
     assert!(b.store.audit_trail(GUILD, 10).unwrap().is_empty());
 
     // A moderator sets something; the member's click on a reset button is refused.
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "private")]),
-        ),
+    b.moderator(
+        MOD,
+        "replies",
+        json!([text("visibility", "private")]),
         now(),
     );
     let (_, body) = send(
@@ -201,15 +203,10 @@ fn administrator_alone_or_manage_server_alone_is_allowed() {
         b.store.guild_settings(GUILD).unwrap().visibility,
         Visibility::Private
     );
-    let (_, body) = send(
-        &b,
-        &config(
-            GUILD,
-            MOD + 1,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "public")]),
-        ),
+    let (_, body) = b.moderator(
+        MOD + 1,
+        "replies",
+        json!([text("visibility", "public")]),
         now(),
     );
     assert_eq!(title(&body), "Replies changed", "{body}");
@@ -226,11 +223,7 @@ fn settings_round_trip_through_show_and_survive_a_restart() {
         .as_array_mut()
         .unwrap()
         .push(boolean("empty-days", true));
-    let (handled, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "onthisday", options),
-        now(),
-    );
+    let (handled, body) = b.moderator(MOD, "onthisday", options, now());
     assert_eq!(handled.resolution, Resolution::Answered);
     assert!(private(&body));
     assert_eq!(title(&body), "Daily post set");
@@ -240,15 +233,10 @@ fn settings_round_trip_through_show_and_survive_a_restart() {
         description(&body)
     );
     let t2 = ts("2026-11-25T12:05:00Z");
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD + 1,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "private")]),
-        ),
+    b.moderator(
+        MOD + 1,
+        "replies",
+        json!([text("visibility", "private")]),
         t2,
     );
 
@@ -261,11 +249,7 @@ fn settings_round_trip_through_show_and_survive_a_restart() {
     assert!(o.post_empty_days);
 
     let t3 = ts("2026-11-25T13:00:00Z");
-    let (_, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "show", json!([])),
-        t3,
-    );
+    let (_, body) = b.moderator(MOD, "show", json!([]), t3);
     assert!(private(&body));
     let text = shown(&body);
     // 07:30 in Paris (UTC+1) is 06:30 UTC, past at noon: the next post is tomorrow's.
@@ -291,29 +275,17 @@ fn settings_round_trip_through_show_and_survive_a_restart() {
     assert_eq!(again, body);
 
     // Off, and show says so.
-    let (_, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "onthisday-off", json!([])),
-        t3,
-    );
+    let (_, body) = b.moderator(MOD, "onthisday-off", json!([]), t3);
     assert_eq!(title(&body), "Daily post off");
     assert!(
         description(&body).contains("<#555> at 07:30 Europe/Paris, empty days posted too → off")
     );
     assert_eq!(b.store.guild_settings(GUILD).unwrap().onthisday, None);
-    let (_, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "show", json!([])),
-        t3,
-    );
+    let (_, body) = b.moderator(MOD, "show", json!([]), t3);
     assert!(shown(&body).contains("Off. Turn it on with `/config onthisday`."));
     // Off again: nothing to do, nothing recorded.
     let before = b.store.audit_trail(GUILD, 50).unwrap().len();
-    let (_, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "onthisday-off", json!([])),
-        t3,
-    );
+    let (_, body) = b.moderator(MOD, "onthisday-off", json!([]), t3);
     assert_eq!(title(&body), "Nothing changed");
     assert_eq!(b.store.audit_trail(GUILD, 50).unwrap().len(), before);
 }
@@ -333,11 +305,7 @@ fn a_bad_zone_or_time_gets_a_private_answer_naming_the_forms_and_saves_nothing()
         (onthisday(5, "7h", "Nowhere"), vec!["HH:MM", "IANA"]),
     ];
     for (options, expected) in cases {
-        let (handled, body) = send(
-            &b,
-            &config(GUILD, MOD, MANAGE_SERVER, "onthisday", options),
-            now(),
-        );
+        let (handled, body) = b.moderator(MOD, "onthisday", options, now());
         assert!(private(&body), "{body}");
         assert_eq!(handled.resolution, Resolution::Notice);
         assert_eq!(title(&body), "Daily post not changed");
@@ -348,17 +316,7 @@ fn a_bad_zone_or_time_gets_a_private_answer_naming_the_forms_and_saves_nothing()
         assert!(d.contains("Nothing was saved."));
     }
     // A visibility that is not a choice (a hand-made payload) is refused too.
-    let (_, body) = send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "secret")]),
-        ),
-        now(),
-    );
+    let (_, body) = b.moderator(MOD, "replies", json!([text("visibility", "secret")]), now());
     assert!(private(&body));
     assert!(description(&body).contains("public or private"), "{body}");
     assert_eq!(
@@ -395,15 +353,10 @@ fn time_zones_autocomplete_by_city_with_spaces_for_underscores() {
 #[test]
 fn private_replies_apply_to_their_server_only_and_members_can_ask_privately() {
     let b = bot();
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "private")]),
-        ),
+    b.moderator(
+        MOD,
+        "replies",
+        json!([text("visibility", "private")]),
         now(),
     );
     let hungary = |guild, private_option: Option<bool>| {
@@ -526,35 +479,16 @@ fn concurrent_changes_from_two_servers_do_not_mix() {
 #[test]
 fn reset_asks_cancel_keeps_confirm_resets_and_is_audited() {
     let b = bot();
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "onthisday",
-            onthisday(9, "08:00", "Asia/Baku"),
-        ),
-        now(),
-    );
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "private")]),
-        ),
+    b.moderator(MOD, "onthisday", onthisday(9, "08:00", "Asia/Baku"), now());
+    b.moderator(
+        MOD,
+        "replies",
+        json!([text("visibility", "private")]),
         now(),
     );
     let before = b.store.guild_settings(GUILD).unwrap();
 
-    let (handled, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "reset", json!([])),
-        now(),
-    );
+    let (handled, body) = b.moderator(MOD, "reset", json!([]), now());
     assert!(handled.reply != b.service.core.failure());
     assert!(private(&body));
     assert_eq!(title(&body), "Reset every setting?");
@@ -626,26 +560,16 @@ fn show_lists_the_audit_trail_newest_first_and_a_paused_schedule() {
     let t1 = ts("2026-11-20T10:00:00Z");
     let t2 = ts("2026-11-21T10:00:00Z");
     let t3 = ts("2026-11-22T10:00:00Z");
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "onthisday",
-            onthisday(77, "09:15", "America/New_York"),
-        ),
+    b.moderator(
+        MOD,
+        "onthisday",
+        onthisday(77, "09:15", "America/New_York"),
         t1,
     );
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD + 1,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "private")]),
-        ),
+    b.moderator(
+        MOD + 1,
+        "replies",
+        json!([text("visibility", "private")]),
         t2,
     );
     assert!(
@@ -658,11 +582,7 @@ fn show_lists_the_audit_trail_newest_first_and_a_paused_schedule() {
             .unwrap()
     );
 
-    let (_, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "show", json!([])),
-        now(),
-    );
+    let (_, body) = b.moderator(MOD, "show", json!([]), now());
     let text = shown(&body);
     let lines: Vec<&str> = description(&body)
         .lines()
@@ -707,15 +627,10 @@ fn show_lists_the_audit_trail_newest_first_and_a_paused_schedule() {
     );
 
     // Setting it again resumes it and says so.
-    let (_, body) = send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "onthisday",
-            onthisday(77, "09:15", "America/New_York"),
-        ),
+    let (_, body) = b.moderator(
+        MOD,
+        "onthisday",
+        onthisday(77, "09:15", "America/New_York"),
         now(),
     );
     assert!(
@@ -755,38 +670,20 @@ fn the_console_answers_only_in_a_server() {
 #[test]
 fn show_and_reset_as_the_bot_decides() {
     let b = bot();
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "onthisday",
-            onthisday(77, "07:30", "Asia/Baku"),
-        ),
+    b.moderator(
+        MOD,
+        "onthisday",
+        onthisday(77, "07:30", "Asia/Baku"),
         ts("2026-11-25T10:00:00Z"),
     );
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD + 1,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "private")]),
-        ),
+    b.moderator(
+        MOD + 1,
+        "replies",
+        json!([text("visibility", "private")]),
         ts("2026-11-25T11:00:00Z"),
     );
-    let (handled, _) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "show", json!([])),
-        now(),
-    );
+    let (handled, _) = b.moderator(MOD, "show", json!([]), now());
     insta::assert_json_snapshot!("config_show", handled.reply);
-    let (handled, _) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "reset", json!([])),
-        now(),
-    );
+    let (handled, _) = b.moderator(MOD, "reset", json!([]), now());
     insta::assert_json_snapshot!("config_reset_asks", handled.reply);
 }
