@@ -2,7 +2,10 @@
 //! handful (5, or 50) are due, on a real SQLite file, posting through a no-op
 //! in-memory poster. The cost should follow the posts due, not the servers
 //! configured (the queue is the index on `schedules.next_run_at`). Also the tick
-//! that finds nothing due, which the loop runs at least every `poll_seconds`.
+//! that finds nothing due, which the loop runs at least every `poll_seconds`, and
+//! (`1000_servers_5_due_rest`) a tick that posts through the bot's one REST client
+//! (serenity's `Http` from `rest::client`, as `startup::spawn_scheduler` builds it) to
+//! the tests' fake Discord on 127.0.0.1: what serenity, HTTP and the JSON add.
 //!
 //! Run: `cargo bench --bench schedule` (databases in the temporary folder, on disk);
 //! `KR_BENCH_DIR=/dev/shm cargo bench --bench schedule` puts them in memory, which
@@ -15,6 +18,9 @@
 //! of the scheduler. Before each timed tick the due servers are made due again (their
 //! posts deleted and their next run set back), outside the measurement.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,11 +30,13 @@ use jiff::Timestamp;
 use karabakh_core::commands::Core;
 use karabakh_core::reply::Message;
 use karabakh_core::schedule::ChannelMessage;
+use karabakh_reactions::discord::rest::{self, ChannelPoster};
+use karabakh_reactions::operator;
 use karabakh_reactions::scheduler::{PostError, Poster, Scheduler};
 use karabakh_store::{SettingsStore, SqliteStore};
 use rusqlite::{Connection, params};
 
-/// Posts nowhere: every create succeeds at once.
+/// Posts nowhere: every create succeeds at once (stands in for `rest::ChannelPoster`).
 struct NoOp(AtomicU64);
 
 impl Poster for NoOp {
@@ -148,6 +156,41 @@ fn tick(c: &mut Criterion) {
             });
         }
     }
+
+    // Through the one client, to a fake Discord on this machine: 1 000 servers, 5 due.
+    let fake = runtime.block_on(support::fake_discord::FakeDiscord::start());
+    let base = fake.base();
+    let env = |k: &str| match k {
+        "DISCORD_TOKEN" => Some("MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.not-a-real-token".to_owned()),
+        "DISCORD_API_BASE" => Some(base.clone()),
+        _ => None,
+    };
+    let config = operator::resolve(None, &env).unwrap();
+    let http = rest::client(&config.discord.api_base, config.secrets.token().unwrap()).unwrap();
+    let poster = ChannelPoster::new(Arc::new(http), &config.discord.api_base);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench-rest.sqlite3");
+    let (servers, due) = (1_000u64, 5u64);
+    seed(&path, servers, due);
+    let store: Arc<dyn SettingsStore> = Arc::new(SqliteStore::open(&path).unwrap());
+    let scheduler = Scheduler::new(store, Arc::clone(&core), poster);
+    let side = Connection::open(&path).unwrap();
+    side.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    reset(&side, due);
+    fake.set_now(now());
+    let report = runtime.block_on(scheduler.tick(now()));
+    assert_eq!(report.posted().len() as u64, due, "{report:?}");
+    assert_eq!(fake.creates().len() as u64, due);
+    // Later creates reuse the nonces, so the fake answers them with the first messages
+    // (as Discord does within minutes): the channels do not fill up.
+    group.bench_function(format!("{servers}_servers_{due}_due_rest"), |b| {
+        b.iter_batched(
+            || reset(&side, due),
+            |()| runtime.block_on(scheduler.tick(now())),
+            BatchSize::PerIteration,
+        )
+    });
     group.finish();
 }
 

@@ -190,7 +190,15 @@ async fn serve(
     );
     tracing::info!(addr = %bound, path = endpoint::PATH, "serving the interactions endpoint");
     // The daily posts go out from here too when the bot has a token to send them with.
-    let scheduler = token.and_then(|token| startup::spawn_scheduler(&service, config, token));
+    let scheduler = token.and_then(
+        |token| match rest::client(&config.discord.api_base, token) {
+            Ok(http) => startup::spawn_scheduler(&service, config, std::sync::Arc::new(http)),
+            Err(e) => {
+                tracing::error!(error = %e, "the daily posts are off");
+                None
+            }
+        },
+    );
     let state = std::sync::Arc::new(endpoint::Endpoint::new(service, verifier));
     let served = endpoint::serve(listener, state, async move {
         let signal = stop.await;

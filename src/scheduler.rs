@@ -1,11 +1,12 @@
 //! The daily "on this day" posts: every server that configured one gets, at its
 //! local time, the `/onthisday` answer for that month and day in its channel, once.
 //!
-//! Two parts. [`decide`] is pure: given a due schedule, the instant and whether the
-//! day has anything to say, it says post, skip a day missed entirely, or skip an
-//! empty day. [`Scheduler::tick`] does the I/O for every schedule due at an instant
-//! it is handed (tests and benchmarks pass any instant; [`spawn`] passes the real
-//! clock): it asks the store, renders the answer and posts it through a [`Poster`].
+//! The rules are the core's ([`karabakh_core::schedule`]: what to do with a due post,
+//! how long to wait after each failure, how an earlier post is recognised). This is
+//! the runner that does the I/O: [`Scheduler::tick`] handles every schedule due at an
+//! instant it is handed (tests and benchmarks pass any instant; [`spawn`] passes the
+//! real clock): it asks the store, renders the answer and posts it through a
+//! [`Poster`].
 //!
 //! Exactly once: the post is claimed in the store (durably) before it is sent, sent
 //! with the claim's nonce and `enforce_nonce`, and recorded with the message's id
@@ -40,7 +41,9 @@ pub const BATCH: usize = 100;
 /// Why a request to Discord failed, as far as the scheduler cares.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PostError {
-    /// 429: wait this long (`global` for the bot-wide limit).
+    /// 429: wait this long. `global`: the bot-wide limit, or one whose scope is not
+    /// known (serenity does not say, see [`crate::discord::rest`]): nothing more is
+    /// sent in this tick.
     #[error("rate limited for {retry_after:?}{}", if *global { " (global)" } else { "" })]
     RateLimited { retry_after: Duration, global: bool },
     /// 403 or 404: the channel is gone, or the bot may not see or post in it.
@@ -61,8 +64,8 @@ pub enum PostError {
     Other(String),
 }
 
-/// Where posts go: Discord's REST API ([`crate::discord::messages::RestPoster`]), or
-/// anything standing in for it in tests and benchmarks.
+/// Where posts go: Discord's REST API ([`crate::discord::rest::ChannelPoster`], on the
+/// bot's one REST client), or anything standing in for it in tests and benchmarks.
 pub trait Poster: Send + Sync {
     /// Posts `message` in a channel with `nonce` and `enforce_nonce`; the message's id.
     fn create_message(
@@ -85,7 +88,7 @@ pub trait Poster: Send + Sync {
 
 /// What happened to one due schedule in a tick.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum PostOutcome {
     /// Sent, and recorded with this message id.
     Posted {
         message_id: u64,
@@ -122,12 +125,12 @@ pub enum Outcome {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickReport {
     /// Every due schedule handled, in order: server, local date, outcome.
-    pub outcomes: Vec<(u64, Date, Outcome)>,
+    pub outcomes: Vec<(u64, Date, PostOutcome)>,
 }
 
 impl TickReport {
     /// How many outcomes match `f`.
-    pub fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+    pub fn count(&self, f: impl Fn(&PostOutcome) -> bool) -> usize {
         self.outcomes.iter().filter(|(_, _, o)| f(o)).count()
     }
 
@@ -135,13 +138,13 @@ impl TickReport {
     pub fn posted(&self) -> Vec<u64> {
         self.outcomes
             .iter()
-            .filter(|(_, _, o)| matches!(o, Outcome::Posted { .. }))
+            .filter(|(_, _, o)| matches!(o, PostOutcome::Posted { .. }))
             .map(|(g, _, _)| *g)
             .collect()
     }
 
     /// The outcome for a server, if it was due.
-    pub fn outcome(&self, guild_id: u64) -> Option<&Outcome> {
+    pub fn outcome(&self, guild_id: u64) -> Option<&PostOutcome> {
         self.outcomes
             .iter()
             .find(|(g, _, _)| *g == guild_id)
@@ -260,7 +263,7 @@ impl<P: Poster> Scheduler<P> {
         answer: &Answer,
         now: Timestamp,
         halt: &mut Option<Halt>,
-    ) -> Outcome {
+    ) -> PostOutcome {
         let guild = s.guild_id;
         let date = s.next_run.date;
         match decide(&s.onthisday, date, now, answer.empty) {
@@ -272,11 +275,13 @@ impl<P: Poster> Scheduler<P> {
                 // back in this tick's next batch).
                 let today = local_date(&s.onthisday, now);
                 let from = s.onthisday.run_on(today).map_or(now, |run| run.at.min(now));
-                return self.skip(guild, date, from, Outcome::SkippedMissed).await;
+                return self
+                    .skip(guild, date, from, PostOutcome::SkippedMissed)
+                    .await;
             }
             Decision::SkipEmpty => {
                 tracing::debug!(guild, %date, "nothing happened on this day; no post");
-                return self.skip(guild, date, now, Outcome::SkippedEmpty).await;
+                return self.skip(guild, date, now, PostOutcome::SkippedEmpty).await;
             }
         }
         if let Some(h) = *halt {
@@ -286,7 +291,7 @@ impl<P: Poster> Scheduler<P> {
             Ok(claim) => claim,
             Err(e) => {
                 tracing::error!(guild, %date, error = %e, "could not claim the day's post");
-                return Outcome::StoreFailed;
+                return PostOutcome::StoreFailed;
             }
         };
         let claim = match claim {
@@ -294,10 +299,10 @@ impl<P: Poster> Scheduler<P> {
             Claim::AlreadySent { message_id, .. } => {
                 // Recorded, so the schedule moved on already; make sure.
                 return self
-                    .skip(guild, date, now, Outcome::AlreadyPosted { message_id })
+                    .skip(guild, date, now, PostOutcome::AlreadyPosted { message_id })
                     .await;
             }
-            Claim::NotScheduled => return Outcome::NotScheduled,
+            Claim::NotScheduled => return PostOutcome::NotScheduled,
         };
         let message = answer.page(1);
         let sent = match self.earlier_post(&claim, &message).await {
@@ -351,18 +356,18 @@ impl<P: Poster> Scheduler<P> {
         message_id: u64,
         now: Timestamp,
         found: bool,
-    ) -> Outcome {
+    ) -> PostOutcome {
         self.forget_failures(guild, date);
         match self
             .store(move |s| s.record_post(guild, date, message_id, now))
             .await
         {
-            Ok(()) if found => Outcome::AlreadyPosted {
+            Ok(()) if found => PostOutcome::AlreadyPosted {
                 message_id: Some(message_id),
             },
             Ok(()) => {
                 tracing::info!(guild, %date, message_id, "posted the day's message");
-                Outcome::Posted { message_id }
+                PostOutcome::Posted { message_id }
             }
             Err(e) => {
                 // The claim stays: the next try finds the message and records it.
@@ -370,18 +375,24 @@ impl<P: Poster> Scheduler<P> {
                     guild, %date, message_id, error = %e,
                     "posted the day's message but could not record it"
                 );
-                Outcome::StoreFailed
+                PostOutcome::StoreFailed
             }
         }
     }
 
-    async fn skip(&self, guild: u64, date: Date, now: Timestamp, outcome: Outcome) -> Outcome {
+    async fn skip(
+        &self,
+        guild: u64,
+        date: Date,
+        now: Timestamp,
+        outcome: PostOutcome,
+    ) -> PostOutcome {
         self.forget_failures(guild, date);
         match self.store(move |s| s.skip_post(guild, date, now)).await {
             Ok(()) => outcome,
             Err(e) => {
                 tracing::error!(guild, %date, error = %e, "could not move the schedule on");
-                Outcome::StoreFailed
+                PostOutcome::StoreFailed
             }
         }
     }
@@ -391,8 +402,8 @@ impl<P: Poster> Scheduler<P> {
         guild: u64,
         date: Date,
         until: Timestamp,
-        outcome: Outcome,
-    ) -> Outcome {
+        outcome: PostOutcome,
+    ) -> PostOutcome {
         match self
             .store(move |s| s.postpone_post(guild, date, until))
             .await
@@ -400,18 +411,18 @@ impl<P: Poster> Scheduler<P> {
             Ok(()) => outcome,
             Err(e) => {
                 tracing::error!(guild, %date, error = %e, "could not put the post off");
-                Outcome::StoreFailed
+                PostOutcome::StoreFailed
             }
         }
     }
 
     /// The rest of a batch after a 401 or a global 429: put off without a request.
-    async fn halted(&self, guild: u64, date: Date, now: Timestamp, halt: Halt) -> Outcome {
+    async fn halted(&self, guild: u64, date: Date, now: Timestamp, halt: Halt) -> PostOutcome {
         let until = match halt {
             Halt::Unauthorized => later(now, UNAUTHORIZED_WAIT),
             Halt::Global { until } => until,
         };
-        self.postpone(guild, date, until, Outcome::Postponed { until })
+        self.postpone(guild, date, until, PostOutcome::Postponed { until })
             .await
     }
 
@@ -422,7 +433,7 @@ impl<P: Poster> Scheduler<P> {
         now: Timestamp,
         error: PostError,
         halt: &mut Option<Halt>,
-    ) -> Outcome {
+    ) -> PostOutcome {
         let guild = s.guild_id;
         let date = s.next_run.date;
         match error {
@@ -438,7 +449,7 @@ impl<P: Poster> Scheduler<P> {
                 if global {
                     *halt = Some(Halt::Global { until });
                 }
-                self.postpone(guild, date, until, Outcome::Postponed { until })
+                self.postpone(guild, date, until, PostOutcome::Postponed { until })
                     .await
             }
             PostError::Unauthorized => {
@@ -448,7 +459,7 @@ impl<P: Poster> Scheduler<P> {
                 );
                 *halt = Some(Halt::Unauthorized);
                 let until = later(now, UNAUTHORIZED_WAIT);
-                self.postpone(guild, date, until, Outcome::Postponed { until })
+                self.postpone(guild, date, until, PostOutcome::Postponed { until })
                     .await
             }
             PostError::Refused {
@@ -464,10 +475,10 @@ impl<P: Poster> Scheduler<P> {
                     .store(move |st| st.pause_schedule(guild, &r, now))
                     .await
                 {
-                    Ok(_) => Outcome::Paused { reason },
+                    Ok(_) => PostOutcome::Paused { reason },
                     Err(e) => {
                         tracing::error!(guild, error = %e, "could not pause the daily post");
-                        Outcome::StoreFailed
+                        PostOutcome::StoreFailed
                     }
                 }
             }
@@ -480,15 +491,20 @@ impl<P: Poster> Scheduler<P> {
                             guild, %date, failures, error = %why, retry_in_s = wait.as_secs(),
                             "could not post the day's message; trying again"
                         );
-                        self.postpone(guild, date, until, Outcome::Retrying { until, failures })
-                            .await
+                        self.postpone(
+                            guild,
+                            date,
+                            until,
+                            PostOutcome::Retrying { until, failures },
+                        )
+                        .await
                     }
                     None => {
                         tracing::warn!(
                             guild, %date, failures, error = %why,
                             "could not post the day's message after every retry; giving up this day"
                         );
-                        self.skip(guild, date, now, Outcome::GaveUp).await
+                        self.skip(guild, date, now, PostOutcome::GaveUp).await
                     }
                 }
             }
@@ -497,7 +513,7 @@ impl<P: Poster> Scheduler<P> {
                     guild, %date, error = %why,
                     "Discord would not take the day's message; giving up this day"
                 );
-                self.skip(guild, date, now, Outcome::GaveUp).await
+                self.skip(guild, date, now, PostOutcome::GaveUp).await
             }
         }
     }

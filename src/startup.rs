@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::discord::rest;
 use crate::operator::{self, Config, Loaded};
 use crate::service::Service;
 use karabakh_core::commands::Core;
@@ -78,30 +79,24 @@ impl DailyPosts {
     }
 }
 
-/// Starts the daily posts' scheduler on `service`'s store, posting through the REST
-/// API at `config.discord.api_base` with `token`. `None` (logged) when the bot has no
-/// database, or the client cannot be set up. Call it in one process only (the
-/// gateway's first shard, or the HTTP endpoint): the nonce keeps a second one from
-/// double-posting, but not from wasting requests.
+/// Starts the daily posts' scheduler on `service`'s store, posting through `http`: the
+/// bot's one REST client ([`rest::client`] for `config.discord.api_base`; the gateway
+/// passes its own, so that both share serenity's rate limiter). `None` (logged) when
+/// the bot has no database. Call it in one process only (the gateway's first shard,
+/// or the HTTP endpoint): the nonce keeps a second one from double-posting, but not
+/// from wasting requests.
 pub fn spawn_scheduler(
     service: &Service,
     config: &Config,
-    token: &crate::operator::Secret,
+    http: Arc<serenity::http::Http>,
 ) -> Option<DailyPosts> {
-    use crate::discord::messages::RestPoster;
     use crate::scheduler::{self, Scheduler};
 
     let Some(store) = service.store.clone() else {
         tracing::info!("no settings database: the daily posts are off");
         return None;
     };
-    let poster = match RestPoster::new(&config.discord.api_base, token) {
-        Ok(poster) => poster,
-        Err(e) => {
-            tracing::error!(error = %e, "the daily posts are off");
-            return None;
-        }
-    };
+    let poster = rest::ChannelPoster::new(http, &config.discord.api_base);
     let scheduler = Arc::new(Scheduler::new(store, Arc::clone(&service.core), poster));
     let poll = std::time::Duration::from_secs(config.schedule.poll_seconds.max(1));
     let (stop, stopped) = tokio::sync::watch::channel(false);

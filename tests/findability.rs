@@ -5,7 +5,7 @@
 //! form people type, finds its statement; every actor's name, lower-cased and without
 //! accents, finds the actor.
 
-mod common;
+mod support;
 
 use std::collections::BTreeMap;
 
@@ -16,7 +16,7 @@ use karabakh_core::reply::{Button, ButtonId, Message, Reply};
 use proptest::prelude::*;
 use serde::Deserialize;
 
-use common::{context, core};
+use support::{context, core};
 
 #[derive(Debug, Deserialize)]
 struct Corpus {
@@ -343,7 +343,8 @@ proptest! {
     /// dated to a month is found on any day of it, and by the month itself.
     #[test]
     fn every_date_in_every_form_finds_its_statement(pick in 0usize..1000, form in 0usize..14, day_in_month in 1i8..29) {
-        let data = &core().index.data;
+        let c = core();
+        let data = &c.index.data;
         let dated: Vec<_> = data.statements.iter().filter(|s| s.date.is_known()).collect();
         let s = dated[pick % dated.len()];
         let days: Vec<jiff::civil::Date> = match s.date.precision {
@@ -381,7 +382,8 @@ proptest! {
     /// Every actor's name, lower-cased and stripped of its accents, finds the actor.
     #[test]
     fn every_name_lower_cased_without_accents_finds_its_actor(pick in 0usize..1000) {
-        let ix = &core().index;
+        let c = core();
+        let ix = &c.index;
         let i = pick % ix.data.actors.len();
         let a = &ix.data.actors[i];
         let plain = deunicode_lower(&a.name);

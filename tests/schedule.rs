@@ -1,40 +1,34 @@
 //! The daily posts end to end inside one process: a real SQLite store on a temporary
-//! file, the real REST client, a fake Discord on 127.0.0.1 (tests/support) that
-//! records every request and can refuse, and an injected clock (each test calls
-//! `tick(now)` with the instant it wants; nothing sleeps).
+//! file, the bot's one REST client (serenity's `Http` from `rest::client`, its rate
+//! limiter off as for any API base but Discord's), a fake Discord on 127.0.0.1
+//! (tests/support) that records every request, checks what Discord would, and can
+//! refuse, and an injected clock (each test calls `tick(now)` with the instant it
+//! wants; nothing sleeps).
 
 mod support;
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
-use karabakh_core::commands::Core;
-use karabakh_core::reply::Message;
-use karabakh_core::schedule::ChannelMessage;
-use karabakh_core::settings::{Change, OnThisDay, PostTime, Setting, TimeZoneName, post_nonce};
-use karabakh_reactions::discord::messages::RestPoster;
+use karabakh_core::reply::{Message, Reply};
+use karabakh_core::schedule::{ChannelMessage, DEFAULT_RETRY_AFTER};
+use karabakh_core::settings::{Change, OnThisDay, Setting, post_nonce};
+use karabakh_reactions::discord::render;
+use karabakh_reactions::discord::rest::{self, ChannelPoster};
 use karabakh_reactions::operator::{self, Config};
-use karabakh_reactions::scheduler::{Outcome, PostError, Poster, Scheduler, TickReport};
+use karabakh_reactions::scheduler::{PostError, PostOutcome, Poster, Scheduler, TickReport};
 use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::json;
-use support::{FakeDiscord, Scripted};
+use support::fake_discord::{self, FakeDiscord, Scripted};
+use support::{core, otd, ts};
 use tempfile::TempDir;
 
 /// Shaped like a bot token; the fake accepts any `Bot …`.
 const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.not-a-real-token_0123456789";
 const MODERATOR: u64 = 77;
-
-fn ts(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn core() -> Arc<Core> {
-    static CORE: OnceLock<Arc<Core>> = OnceLock::new();
-    Arc::clone(CORE.get_or_init(|| Arc::new(Core::embedded().expect("the dataset loads"))))
-}
 
 fn config_for(fake: &FakeDiscord) -> Config {
     let base = fake.base();
@@ -46,22 +40,13 @@ fn config_for(fake: &FakeDiscord) -> Config {
     operator::resolve(None, &env).unwrap()
 }
 
-fn otd(channel_id: u64, time: &str, zone: &str) -> OnThisDay {
-    OnThisDay {
-        channel_id,
-        time: PostTime::parse(time).unwrap(),
-        zone: TimeZoneName::parse(zone).unwrap(),
-        post_empty_days: false,
-    }
-}
-
 /// A database file, the fake Discord, and a scheduler on both.
 struct Bench {
     _dir: TempDir,
     path: PathBuf,
     fake: FakeDiscord,
     store: Arc<SqliteStore>,
-    scheduler: Arc<Scheduler<RestPoster>>,
+    scheduler: Arc<Scheduler<ChannelPoster>>,
 }
 
 impl Bench {
@@ -115,15 +100,20 @@ impl Bench {
     }
 }
 
-fn scheduler(fake: &FakeDiscord, store: Arc<SqliteStore>) -> Arc<Scheduler<RestPoster>> {
+/// The daily posts' poster on the one client, as `startup::spawn_scheduler` builds it.
+fn poster(fake: &FakeDiscord) -> ChannelPoster {
     let config = config_for(fake);
-    let poster =
-        RestPoster::new(&config.discord.api_base, config.secrets.token().unwrap()).unwrap();
-    Arc::new(Scheduler::new(store, core(), poster))
+    let base = &config.discord.api_base;
+    let http = rest::client(base, config.secrets.token().unwrap()).unwrap();
+    ChannelPoster::new(Arc::new(http), base)
+}
+
+fn scheduler(fake: &FakeDiscord, store: Arc<SqliteStore>) -> Arc<Scheduler<ChannelPoster>> {
+    Arc::new(Scheduler::new(store, core(), poster(fake)))
 }
 
 fn posted(report: &TickReport) -> usize {
-    report.count(|o| matches!(o, Outcome::Posted { .. }))
+    report.count(|o| matches!(o, PostOutcome::Posted { .. }))
 }
 
 #[tokio::test]
@@ -208,7 +198,7 @@ async fn an_empty_day_is_skipped_and_the_schedule_moves_on() {
         Some((date(2024, 3, 31), ts("2024-03-31T01:30:00Z")))
     );
     let report = b.tick("2024-03-31T01:30:00Z").await;
-    assert_eq!(report.outcome(1), Some(&Outcome::SkippedEmpty));
+    assert_eq!(report.outcome(1), Some(&PostOutcome::SkippedEmpty));
     assert!(b.fake.requests().is_empty(), "{:?}", b.fake.requests());
     assert_eq!(
         b.next_post(1),
@@ -247,8 +237,20 @@ async fn the_request_is_a_silent_message_with_the_nonce_and_the_bot_token() {
     assert_eq!(r.path, "/api/v10/channels/55/messages");
     assert_eq!(r.headers["authorization"], format!("Bot {TOKEN}"));
     assert_eq!(r.headers["content-type"], "application/json");
+    // One User-Agent: serenity's, on every request.
+    assert!(
+        r.headers["user-agent"]
+            .starts_with("DiscordBot (https://github.com/serenity-rs/serenity, "),
+        "{}",
+        r.headers["user-agent"]
+    );
     let body = r.body.as_ref().unwrap();
-    assert_eq!(body["allowed_mentions"], json!({"parse": []}));
+    // serenity's `CreateAllowedMentions::new()`, as in every interaction reply:
+    // nothing to parse, no user or role allowed.
+    assert_eq!(
+        body["allowed_mentions"],
+        json!({"parse": [], "users": [], "roles": []})
+    );
     assert_eq!(body["nonce"], json!(post_nonce(5, date(2020, 9, 27))));
     assert_eq!(body["enforce_nonce"], json!(true));
     assert_eq!(
@@ -274,7 +276,83 @@ async fn the_request_is_a_silent_message_with_the_nonce_and_the_bot_token() {
         page.buttons.len().div_ceil(5)
     );
     let id = b.fake.messages(55)[0].id;
-    assert_eq!(report.outcome(5), Some(&Outcome::Posted { message_id: id }));
+    assert_eq!(
+        report.outcome(5),
+        Some(&PostOutcome::Posted { message_id: id })
+    );
+}
+
+/// The body the one client sends is `render::channel_post` as serenity serialises
+/// it, and it is what the fake (standing in for Discord) takes; the fake refuses one
+/// that would ping, lacks the nonce, or looks like an interaction reply.
+#[tokio::test]
+async fn the_one_client_sends_the_body_the_fake_expects() {
+    let b = Bench::new().await;
+    b.set(5, otd(55, "09:00", "UTC"), "2020-09-27T00:00:00Z");
+    let now = ts("2020-09-27T09:00:00Z");
+    assert_eq!(posted(&b.tick("2020-09-27T09:00:00Z").await), 1);
+    let daily = b.fake.creates()[0].body.clone().unwrap();
+    let page = karabakh_core::schedule::answer_for(&core(), date(2020, 9, 27), 5, now).page(1);
+    let nonce = post_nonce(5, date(2020, 9, 27));
+    let expected = serde_json::to_value(render::channel_post(&page, &nonce)).unwrap();
+    assert_eq!(daily, expected);
+    assert_eq!(fake_discord::check_create(&daily), Ok(()));
+    // No day's post has several pages (so no buttons) with the embedded dataset: a
+    // page that has them goes through the same client too.
+    let Reply::Message(page) = core().respond(&support::command("/reaction Turkey")).reply else {
+        panic!("/reaction Turkey answers with a message");
+    };
+    assert!(!page.buttons.is_empty());
+    let id = poster(&b.fake)
+        .create_message(56, &page, "otd-buttons")
+        .await
+        .unwrap();
+    assert_eq!(b.fake.messages(56)[0].id, id);
+    let sent = b.fake.creates()[1].body.clone().unwrap();
+    let expected = serde_json::to_value(render::channel_post(&page, "otd-buttons")).unwrap();
+    assert_eq!(sent, expected);
+    // The embed and buttons are the interaction reply's, byte for byte.
+    let reply = serde_json::to_value(render::message(&page)).unwrap();
+    assert_eq!(sent["embeds"], reply["embeds"]);
+    assert_eq!(sent["components"], reply["components"]);
+    assert!(!sent["components"].as_array().unwrap().is_empty());
+
+    let refused = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut body = sent.clone();
+        change(&mut body);
+        fake_discord::check_create(&body).expect_err(&body.to_string())
+    };
+    refused(&|b| b["allowed_mentions"] = json!({"parse": ["everyone"]}));
+    refused(&|b| {
+        b.as_object_mut().unwrap().remove("allowed_mentions");
+    });
+    refused(&|b| b["allowed_mentions"]["users"] = json!(["1"]));
+    refused(&|b| {
+        b.as_object_mut().unwrap().remove("nonce");
+    });
+    refused(&|b| b["enforce_nonce"] = json!(false));
+    refused(&|b| b["flags"] = json!(64));
+    refused(&|b| b["embeds"] = json!([]));
+    refused(&|b| b["components"][0]["components"][0]["custom_id"] = json!(""));
+
+    // Through the client, a body the fake refuses is Discord's 400: given up, not retried.
+    let config = config_for(&b.fake);
+    let http = rest::client(&b.fake.base(), config.secrets.token().unwrap()).unwrap();
+    let e = serenity::all::ChannelId::new(55)
+        .send_message(
+            &http,
+            serenity::all::CreateMessage::new().content("no embed"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            rest::post_error(&e, &b.fake.base(), "POST"),
+            PostError::Other(why) if why.contains("400 Bad Request") && why.contains("Invalid Form Body")
+        ),
+        "{e:?}"
+    );
+    assert_eq!(b.fake.messages(55).len(), 1);
 }
 
 #[tokio::test]
@@ -300,7 +378,7 @@ async fn a_restart_after_the_post_does_not_repeat_it() {
 
 /// Forwards to a real poster, then dies before the scheduler can record the post:
 /// the process crashing between send and record.
-struct CrashAfterSend(RestPoster);
+struct CrashAfterSend(ChannelPoster);
 
 impl Poster for CrashAfterSend {
     async fn create_message(
@@ -325,9 +403,7 @@ impl Poster for CrashAfterSend {
 }
 
 async fn crash_once(b: &Bench, now: &str) {
-    let config = config_for(&b.fake);
-    let poster =
-        RestPoster::new(&config.discord.api_base, config.secrets.token().unwrap()).unwrap();
+    let poster = poster(&b.fake);
     let store: Arc<dyn SettingsStore> = Arc::new(SqliteStore::open(&b.path).unwrap());
     let crashing = Arc::new(Scheduler::new(store, core(), CrashAfterSend(poster)));
     let now = ts(now);
@@ -352,7 +428,7 @@ async fn a_crash_between_send_and_record_does_not_double_the_post() {
     let id = b.fake.messages(11)[0].id;
     assert_eq!(
         report.outcome(1),
-        Some(&Outcome::AlreadyPosted {
+        Some(&PostOutcome::AlreadyPosted {
             message_id: Some(id)
         })
     );
@@ -364,17 +440,46 @@ async fn a_crash_between_send_and_record_does_not_double_the_post() {
         .requests()
         .into_iter()
         .filter(|r| r.method == "GET")
-        .map(|r| r.path)
+        .map(|r| (r.route().to_owned(), r.param("limit").map(str::to_owned)))
         .collect();
     assert_eq!(
         looked,
         vec![
-            "/api/v10/users/@me",
-            "/api/v10/channels/11/messages?limit=50"
+            ("/api/v10/users/@me".to_owned(), None),
+            (
+                "/api/v10/channels/11/messages".to_owned(),
+                Some("50".to_owned())
+            )
         ]
     );
     // And nothing more that day.
     assert!(b.tick("2020-10-09T12:00:00Z").await.outcomes.is_empty());
+}
+
+/// The look at the channel reads each message for the little it needs: a message
+/// from someone else that serenity 0.12.5's `Message` cannot parse (a component type
+/// newer than it) does not hide the bot's post.
+#[tokio::test]
+async fn a_message_serenity_cannot_parse_does_not_hide_the_earlier_post() {
+    let mut b = Bench::new().await;
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z");
+    crash_once(&b, "2020-10-09T08:00:00Z").await;
+    b.fake.set_now(ts("2020-10-09T08:10:00Z"));
+    let newer = json!({"content": "hi", "components": [{"type": 1, "components": [{"type": 99}]}]});
+    b.fake.post_as(11, 99, newer);
+    let foreign = b.fake.messages(11)[1].json.clone();
+    assert!(serde_json::from_value::<serenity::all::Message>(foreign).is_err());
+    b.fake.forget_nonces();
+    b.restart();
+    let report = b.tick("2020-10-09T08:20:00Z").await;
+    let id = b.fake.messages(11)[0].id;
+    assert_eq!(
+        report.outcome(1),
+        Some(&PostOutcome::AlreadyPosted {
+            message_id: Some(id)
+        })
+    );
+    assert_eq!(b.fake.creates().len(), 1, "no second create");
 }
 
 #[tokio::test]
@@ -412,7 +517,7 @@ async fn forbidden_or_gone_channels_pause_only_their_server() {
                     onthisday again.";
     assert_eq!(
         report.outcome(1),
-        Some(&Outcome::Paused {
+        Some(&PostOutcome::Paused {
             reason: expected.to_owned()
         })
     );
@@ -444,6 +549,14 @@ async fn forbidden_or_gone_channels_pause_only_their_server() {
     assert_eq!(b.fake.messages(24).len(), 1);
 }
 
+/// How long a 429 puts a post off. The fake says `retry_after` (in the body, and in
+/// `Retry-After`) as Discord does, but serenity's client, with its rate limiter off as
+/// for any API base but Discord's, hands on only the status: the wait is the default
+/// one (see `discord::rest`).
+fn rate_limit_wait() -> jiff::SignedDuration {
+    jiff::SignedDuration::try_from(DEFAULT_RETRY_AFTER).unwrap()
+}
+
 #[tokio::test]
 async fn a_429_is_waited_out_and_not_counted_as_a_failure() {
     let b = Bench::new().await;
@@ -459,10 +572,10 @@ async fn a_429_is_waited_out_and_not_counted_as_a_failure() {
     let mut now = ts("2020-10-08T08:00:00Z");
     for round in 0..7 {
         let report = b.tick(&now.to_string()).await;
-        let until = now + jiff::SignedDuration::from_millis(12_500);
+        let until = now + rate_limit_wait();
         assert_eq!(
             report.outcome(1),
-            Some(&Outcome::Postponed { until }),
+            Some(&PostOutcome::Postponed { until }),
             "round {round}"
         );
         // Nothing is sent before the wait is over.
@@ -488,10 +601,32 @@ async fn a_global_429_holds_every_post_of_the_tick() {
         }],
     );
     let report = b.tick("2020-10-08T08:00:00Z").await;
-    let until = ts("2020-10-08T08:00:03Z");
-    assert_eq!(report.count(|o| *o == Outcome::Postponed { until }), 2);
+    let until = ts("2020-10-08T08:00:00Z") + rate_limit_wait();
+    assert_eq!(report.count(|o| *o == PostOutcome::Postponed { until }), 2);
     assert_eq!(b.fake.creates().len(), 1, "the second server was not tried");
-    assert_eq!(posted(&b.tick("2020-10-08T08:00:03Z").await), 2);
+    assert_eq!(posted(&b.tick(&until.to_string()).await), 2);
+}
+
+/// serenity does not say which limit a 429 hit, so a route's 429 is taken for the
+/// bot's: the rest of the tick waits rather than risk more refused requests.
+#[tokio::test]
+async fn a_429_of_unknown_scope_holds_the_rest_of_the_tick_too() {
+    let b = Bench::new().await;
+    b.set(1, otd(31, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.set(2, otd(32, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.fake.script(
+        31,
+        [Scripted::RateLimited {
+            retry_after: 0.2,
+            global: false,
+        }],
+    );
+    let report = b.tick("2020-10-08T08:00:00Z").await;
+    let until = ts("2020-10-08T08:00:00Z") + rate_limit_wait();
+    assert_eq!(report.count(|o| *o == PostOutcome::Postponed { until }), 2);
+    assert_eq!(b.fake.creates().len(), 1, "the second server was not tried");
+    assert!(b.tick("2020-10-08T08:00:04Z").await.outcomes.is_empty());
+    assert_eq!(posted(&b.tick(&until.to_string()).await), 2);
 }
 
 #[tokio::test]
@@ -503,7 +638,7 @@ async fn server_errors_are_retried_with_backoff_then_succeed() {
     let report = b.tick("2020-10-08T08:00:00Z").await;
     assert_eq!(
         report.outcome(1),
-        Some(&Outcome::Retrying {
+        Some(&PostOutcome::Retrying {
             until: ts("2020-10-08T08:00:30Z"),
             failures: 1
         })
@@ -512,7 +647,7 @@ async fn server_errors_are_retried_with_backoff_then_succeed() {
     let report = b.tick("2020-10-08T08:00:30Z").await;
     assert_eq!(
         report.outcome(1),
-        Some(&Outcome::Retrying {
+        Some(&PostOutcome::Retrying {
             until: ts("2020-10-08T08:01:30Z"),
             failures: 2
         })
@@ -534,11 +669,11 @@ async fn after_the_last_retry_the_day_is_given_up() {
     loop {
         let report = b.tick(&now.to_string()).await;
         match report.outcome(1) {
-            Some(Outcome::Retrying { until, .. }) => {
+            Some(PostOutcome::Retrying { until, .. }) => {
                 waits.push(until.duration_since(now).as_secs());
                 now = *until;
             }
-            Some(Outcome::GaveUp) => break,
+            Some(PostOutcome::GaveUp) => break,
             other => panic!("{other:?}"),
         }
     }
@@ -559,7 +694,7 @@ async fn a_rejected_token_puts_posts_off_and_pauses_nobody() {
     b.fake.script(51, [Scripted::Unauthorized]);
     let report = b.tick("2020-10-08T08:00:00Z").await;
     let until = ts("2020-10-08T08:05:00Z");
-    assert_eq!(report.count(|o| *o == Outcome::Postponed { until }), 2);
+    assert_eq!(report.count(|o| *o == PostOutcome::Postponed { until }), 2);
     assert_eq!(
         b.fake.creates().len(),
         1,
@@ -590,9 +725,9 @@ async fn a_late_start_posts_the_same_day_and_missed_days_are_not_back_filled() {
         .filter(|(g, _, _)| *g == 2)
         .map(|(_, d, o)| (*d, o.clone()))
         .collect();
-    assert_eq!(for_two[0], (date(2024, 10, 15), Outcome::SkippedMissed));
+    assert_eq!(for_two[0], (date(2024, 10, 15), PostOutcome::SkippedMissed));
     assert_eq!(for_two.len(), 2, "{for_two:?}");
-    assert!(matches!(for_two[1], (d, Outcome::Posted { .. }) if d == date(2024, 10, 17)));
+    assert!(matches!(for_two[1], (d, PostOutcome::Posted { .. }) if d == date(2024, 10, 17)));
     assert_eq!(b.titles(62), vec!["On this day: 17 October"]);
     assert!(!b.store.was_posted(2, date(2024, 10, 16)).unwrap());
 }
@@ -647,7 +782,7 @@ async fn the_loop_posts_with_the_real_clock_and_stops_on_shutdown() {
 }
 
 /// Panics in its first create, before sending: a bug in one tick.
-struct PanicsOnce(RestPoster, std::sync::atomic::AtomicBool);
+struct PanicsOnce(ChannelPoster, std::sync::atomic::AtomicBool);
 
 impl Poster for PanicsOnce {
     async fn create_message(
@@ -677,9 +812,7 @@ impl Poster for PanicsOnce {
 async fn a_panic_in_one_tick_does_not_stop_the_loop() {
     let b = Bench::new().await;
     let day = due_now(&b, 72);
-    let config = config_for(&b.fake);
-    let poster =
-        RestPoster::new(&config.discord.api_base, config.secrets.token().unwrap()).unwrap();
+    let poster = poster(&b.fake);
     let store: Arc<dyn SettingsStore> = Arc::clone(&b.store) as _;
     let scheduler = Arc::new(Scheduler::new(
         store,

@@ -96,13 +96,14 @@ pub async fn run(
         }
     };
     let manager = client.client.shard_manager.clone();
+    let http = Arc::clone(&client.client.http);
     let (first, last, total) = client.shards;
     // serenity's range includes its end here.
     let started = client.client.start_shard_range(first..last, total);
     // The daily posts: one process posts (the one with shard 0); the nonce guards
     // against a second.
     let scheduler = if sharding.runs_first_shard() {
-        crate::startup::spawn_scheduler(&for_scheduler, config, token)
+        crate::startup::spawn_scheduler(&for_scheduler, config, http)
     } else {
         tracing::info!("the daily posts are sent by the process that runs shard 0");
         None

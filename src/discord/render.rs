@@ -1,13 +1,15 @@
 //! The reply model rendered to serenity's builders: what Discord receives. The model
-//! already keeps Discord's limits; this is a mechanical translation that adds
-//! `allowed_mentions: {parse: []}` to every message.
+//! already keeps Discord's limits; this is a mechanical translation that silences
+//! mentions (`allowed_mentions` with nothing to parse) in every message, whether it
+//! answers an interaction ([`message`]) or is the bot's own post in a channel
+//! ([`channel_post`]): both carry the same [`embed`] and [`components`].
 
 use serenity::all::{
     AutocompleteChoice, ButtonStyle, ChannelType, CommandOptionType, CreateActionRow,
     CreateAllowedMentions, CreateAutocompleteResponse, CreateButton, CreateCommand,
     CreateCommandOption, CreateEmbed, CreateEmbedAuthor, CreateEmbedFooter,
-    CreateInteractionResponse, CreateInteractionResponseMessage, InstallationContext,
-    InteractionContext, Permissions,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
+    InstallationContext, InteractionContext, Nonce, Permissions,
 };
 
 use karabakh_core::commands::{COMMANDS, CommandSpec, Kind, OptionSpec, Permission};
@@ -34,8 +36,30 @@ pub fn body(reply: &Reply) -> String {
     serde_json::to_string(&response(reply)).expect("interaction responses serialize")
 }
 
-/// A message's embed and buttons, with mentions silenced.
+/// A message's embed and buttons, with mentions silenced: an interaction's answer.
 pub fn message(m: &Message) -> CreateInteractionResponseMessage {
+    CreateInteractionResponseMessage::new()
+        .embed(embed(m))
+        .components(components(&m.buttons))
+        .allowed_mentions(CreateAllowedMentions::new())
+}
+
+/// A page posted by the bot itself in a channel (the daily post), for `POST
+/// /channels/{id}/messages`: the same embed and buttons as [`message`], mentions
+/// silenced, and `nonce` with `enforce_nonce`, so that Discord answers a second create
+/// with the same nonce (within a few minutes) with the first message instead of a new
+/// one.
+pub fn channel_post(m: &Message, nonce: &str) -> CreateMessage {
+    CreateMessage::new()
+        .embed(embed(m))
+        .components(components(&m.buttons))
+        .allowed_mentions(CreateAllowedMentions::new())
+        .nonce(Nonce::String(nonce.to_owned()))
+        .enforce_nonce(true)
+}
+
+/// The embed of a message, coloured by its tone.
+pub fn embed(m: &Message) -> CreateEmbed {
     let e = &m.embed;
     let mut embed = CreateEmbed::new()
         .title(e.title.clone())
@@ -51,15 +75,15 @@ pub fn message(m: &Message) -> CreateInteractionResponseMessage {
     for f in &e.fields {
         embed = embed.field(f.name.clone(), f.value.clone(), f.inline);
     }
-    let rows: Vec<CreateActionRow> = m
-        .buttons
+    embed
+}
+
+/// A message's buttons, in rows of at most [`limits::BUTTONS_PER_ROW`].
+pub fn components(buttons: &[Button]) -> Vec<CreateActionRow> {
+    buttons
         .chunks(limits::BUTTONS_PER_ROW)
         .map(|row| CreateActionRow::Buttons(row.iter().map(button).collect()))
-        .collect();
-    CreateInteractionResponseMessage::new()
-        .embed(embed)
-        .components(rows)
-        .allowed_mentions(CreateAllowedMentions::new())
+        .collect()
 }
 
 fn button(b: &Button) -> CreateButton {
@@ -141,22 +165,4 @@ pub fn command(spec: &CommandSpec) -> CreateCommand {
 /// Every command's definition, in table order.
 pub fn commands() -> Vec<CreateCommand> {
     COMMANDS.iter().map(command).collect()
-}
-
-/// The JSON body of `POST /channels/{id}/messages` for a page posted by the bot
-/// itself (the daily post): the same embed and buttons as an interaction reply,
-/// mentions silenced, and `nonce` with `enforce_nonce`, so that Discord answers a
-/// second create with the same nonce with the first message instead of a new one.
-pub fn channel_message(m: &Message, nonce: &str) -> serde_json::Value {
-    let mut body = serde_json::to_value(message(m)).expect("messages serialize");
-    if let Some(fields) = body.as_object_mut() {
-        // Interaction-only fields do not belong in a channel message.
-        fields.remove("flags");
-        fields.remove("tts");
-        fields.remove("attachments");
-        fields.insert("allowed_mentions".into(), serde_json::json!({"parse": []}));
-        fields.insert("nonce".into(), nonce.into());
-        fields.insert("enforce_nonce".into(), true.into());
-    }
-    body
 }

@@ -97,7 +97,8 @@ describe('the daily post on a local Discord', { skip, timeout: 120_000 }, () => 
     const creates = h.requests.filter((q) => q.method === 'POST' && q.path === `/api/v10/channels/${h.ids.channelId}/messages`)
     assert.equal(creates.length, 1)
     assert.equal(creates[0].status, 200)
-    assert.deepEqual(creates[0].body.allowed_mentions, { parse: [] })
+    // serenity's CreateAllowedMentions::new(), as in the interaction replies: nothing pings.
+    assert.deepEqual(creates[0].body.allowed_mentions, { parse: [], users: [], roles: [] })
     assert.equal(creates[0].body.enforce_nonce, true)
     assert.match(creates[0].body.nonce, /^otd[0-9a-f]{16}$/)
     // Recorded as sent once Discord answered (the log line comes after the channel has it).
