@@ -223,7 +223,7 @@ fn partial(text: &str, order: Order) -> Option<Partial> {
         if raw.contains(['/', '.'])
             || (raw.contains('-') && raw.chars().all(|c| c.is_ascii_digit() || c == '-'))
         {
-            if let Some(n) = numeric(raw.trim_end_matches(|c| c == '-'), order) {
+            if let Some(n) = numeric(raw.trim_end_matches('-'), order) {
                 // A numeric date is a whole date: nothing else may join it but a weekday.
                 if p.day.is_some() || p.month.is_some() || p.year.is_some() {
                     return None;
@@ -371,9 +371,7 @@ fn share(a: &mut Partial, b: &mut Partial) {
     if a.year.is_none() {
         a.year = b.year;
     }
-    if b.year.is_none() && b.month.is_none() {
-        b.year = a.year;
-    } else if b.year.is_none() {
+    if b.year.is_none() {
         b.year = a.year;
     }
     if a.month.is_none() && a.day.is_some() {

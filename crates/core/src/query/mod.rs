@@ -112,6 +112,9 @@ struct TopicWords {
     names: Vec<String>,
 }
 
+/// A month and a day, of any year.
+pub type MonthDay = (i8, i8);
+
 /// A dated entry of the timeline for the nearest-date hints: a day, or a month or
 /// year a statement is dated to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -785,7 +788,7 @@ impl Index {
 
     /// The nearest days of the year (any year) before and after `month`-`day` that
     /// have entries: `(month, day)` pairs, wrapping round the year.
-    pub fn nearest_days_of_year(&self, month: i8, day: i8) -> (Option<(i8, i8)>, Option<(i8, i8)>) {
+    pub fn nearest_days_of_year(&self, month: i8, day: i8) -> (Option<MonthDay>, Option<MonthDay>) {
         let mut days: Vec<(i8, i8)> = self
             .entries
             .iter()
@@ -1211,6 +1214,109 @@ mod tests {
         ] {
             assert_eq!(name(&ix, ix.find_actor(typed)), expected, "{typed}");
         }
+    }
+
+    #[test]
+    fn demonyms_roles_flags_and_filler_find_actors() {
+        let ix = index();
+        for (typed, expected) in [
+            ("Iranian", "Iran"),
+            ("russian", "Russia"),
+            ("French", "France"),
+            ("Lebanese", "Lebanese activists"),
+            ("Armenian prime minister", "Nikol Pashinyan"),
+            ("Armenian PM", "Nikol Pashinyan"),
+            ("Greek FM", "Nikos Dendias"),
+            ("Israeli defense minister", "Benny Gantz"),
+            ("US Secretary of State", "Mike Pompeo"),
+            ("Putin's press secretary", "Dmitry Peskov"),
+            ("supreme leader", "Ali Khamenei"),
+            ("🇫🇷", "France"),
+            ("🇪🇺", "European Union"),
+            ("what did Iran say", "Iran"),
+            ("Russia's position", "Russia"),
+            ("how did the EU react", "European Union"),
+            ("Albania pls", "Albania"),
+            ("Kremlin", "Russia"),
+            ("Pashinian", "Nikol Pashinyan"),
+            ("Schumer", "Chuck Schumer"),
+        ] {
+            assert_eq!(name(&ix, ix.find_actor(typed)), expected, "{typed}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_names_ask_which_one() {
+        let ix = index();
+        for (typed, expected) in [
+            ("Azerbaijani", "which: Azerbaijan, Azerbaijani communities"),
+            ("Turkish", "which: Turkey, Turkish communities"),
+            ("Sean", "which: Big Sean, Sean Penn"),
+        ] {
+            assert_eq!(name(&ix, ix.find_actor(typed)), expected, "{typed}");
+        }
+        let got = name(&ix, ix.find_actor("foreign minister"));
+        for who in ["Sergei Lavrov", "Nikos Dendias", "Jean-Yves Le Drian"] {
+            assert!(got.starts_with("which:") && got.contains(who), "{got}");
+        }
+        assert!(
+            !got.contains("Lemoyne"),
+            "the words are not side by side in his role"
+        );
+    }
+
+    #[test]
+    fn suggestions_are_plausible_only() {
+        let ix = index();
+        assert_eq!(name(&ix, ix.find_actor("Isreal")), "none: Israel");
+        assert_eq!(name(&ix, ix.find_actor("Spain")), "none: ");
+        assert_eq!(name(&ix, ix.find_actor("Macron")), "none: ");
+        assert!(ix.in_text("Spain") && ix.in_text("Tabriz") && !ix.in_text("Macron"));
+    }
+
+    #[test]
+    fn mentions_roll_up_to_the_state() {
+        let ix = index();
+        let cites = |actor: &str| -> Vec<u16> {
+            ix.mentions_of(ix.actor_index(actor).unwrap())
+                .iter()
+                .flat_map(|&i| ix.data.statements[i].citations.clone())
+                .collect()
+        };
+        // The French Senate's vote, under France; "Copenhagen, Denmark".
+        assert!(cites("france").contains(&227));
+        assert!(cites("denmark").contains(&176));
+        assert!(cites("turkey").contains(&40));
+    }
+
+    #[test]
+    fn topics_by_the_words_of_their_names() {
+        let ix = index();
+        let title = |typed: &str| match ix.find_topic(typed) {
+            Lookup::Found(i) => ix.data.topics[i].title.clone(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(title("Karabakh blockade"), "Blockade of Nagorno-Karabakh");
+        assert_eq!(
+            title("Shusha cathedral"),
+            "2020 Ghazanchetsots Cathedral shelling"
+        );
+        assert_eq!(
+            title("Russian peacekeepers"),
+            "Peacekeeping operations in Nagorno-Karabakh"
+        );
+        assert_eq!(
+            title("Artsakh–US relations"),
+            "Artsakh–United States relations"
+        );
+        assert!(matches!(
+            ix.find_topic("44 day war"),
+            Lookup::NotFound { .. }
+        ));
+        assert!(matches!(
+            ix.find_topic("First Nagorno-Karabakh War"),
+            Lookup::NotFound { .. }
+        ));
     }
 
     #[test]

@@ -294,6 +294,8 @@ impl SearchIndex {
             .filter(|t| !is_stop(&t.folded))
             .collect();
         let stems: Vec<String> = toks.iter().map(|t| stem(&t.folded)).collect();
+        // The group of each word that is a group of its own.
+        let mut single: Vec<Option<usize>> = vec![None; toks.len()];
         let mut i = 0;
         while i < toks.len() {
             // The longest name starting here.
@@ -353,52 +355,28 @@ impl SearchIndex {
                     }
                 }
             }
+            if n == 1 {
+                single[i] = Some(groups.len());
+            }
             groups.push(Group { alternatives });
             i += n;
         }
         // A pair of words typed apart that the text writes as one: "cease fire".
-        let mut singles: Vec<usize> = Vec::new();
-        {
-            let mut k = 0;
-            let mut at = 0;
-            while at < toks.len() {
-                singles.push(k);
-                k += 1;
-                at += 1;
-            }
-        }
-        let _ = singles;
-        let first_word_group = groups.len() - self.word_groups(&toks, &stems);
         for w in 0..toks.len().saturating_sub(1) {
+            let (Some(a), Some(b)) = (single[w], single[w + 1]) else {
+                continue;
+            };
             let joined = stem(&format!("{}{}", toks[w].folded, toks[w + 1].folded));
             if let Some(&id) = self.vocabulary.get(&joined) {
-                for g in [first_word_group + w, first_word_group + w + 1] {
-                    if let Some(group) = groups.get_mut(g) {
-                        group.alternatives.push(Alternative {
-                            phrase: vec![id],
-                            weight: 1.0,
-                        });
-                    }
+                for g in [a, b] {
+                    groups[g].alternatives.push(Alternative {
+                        phrase: vec![id],
+                        weight: 1.0,
+                    });
                 }
             }
         }
         groups
-    }
-
-    /// How many groups the words (not the quoted phrases) made: one per word unless a
-    /// name took several. Pairs are joined only when every word is its own group.
-    fn word_groups(&self, toks: &[words::Token], stems: &[String]) -> usize {
-        let mut i = 0;
-        let mut n = 0;
-        while i < toks.len() {
-            let len = (1..=self.longest_name.min(toks.len() - i))
-                .rev()
-                .find(|&k| self.names.contains_key(&stems[i..i + k].join(" ")))
-                .unwrap_or(1);
-            i += len;
-            n += 1;
-        }
-        if n == toks.len() { n } else { usize::MAX / 2 }
     }
 
     /// Every occurrence of a phrase: (document, first position).
@@ -548,4 +526,92 @@ fn adjacent(group: &[(u32, u32, u32, u32)], groups: u32) -> bool {
                 None => false,
             })
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> (Dataset, SearchIndex) {
+        let d = crate::dataset::embedded().unwrap();
+        let s = SearchIndex::new(&d);
+        (d, s)
+    }
+
+    /// The citations of every statement found.
+    fn cites(d: &Dataset, hits: &[Hit]) -> Vec<u16> {
+        hits.iter()
+            .flat_map(|h| match h.doc {
+                DocRef::Statement(i) => d.statements[i].citations.clone(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plurals_spellings_and_hyphens_meet() {
+        let (d, s) = index();
+        assert!(cites(&d, &s.search("protests")).contains(&137), "protest");
+        assert!(cites(&d, &s.search("embassies")).contains(&167), "embassy");
+        assert!(cites(&d, &s.search("colors")).contains(&135), "colours");
+        assert!(
+            cites(&d, &s.search("ceasefire")).contains(&97),
+            "cease-fire"
+        );
+        assert!(cites(&d, &s.search("cease fire")).contains(&97));
+        assert!(
+            cites(&d, &s.search("de-escalate")).contains(&3),
+            "deescalate"
+        );
+        assert!(cites(&d, &s.search("Chisinau")).contains(&163));
+        assert!(s.search("casualties").is_empty());
+    }
+
+    #[test]
+    fn tokens_stay_whole_and_stop_words_alone_find_nothing() {
+        let (d, s) = index();
+        let us = cites(&d, &s.search("U.S."));
+        assert!(us.contains(&44) && !us.contains(&7), "{us:?}");
+        assert!(s.search("F-16").is_empty());
+        let big = cites(&d, &s.search("100,000"));
+        assert!(big.contains(&133) && !big.contains(&151), "{big:?}");
+        assert!(cites(&d, &s.search("8:30")).contains(&152));
+        assert!(s.search("the").is_empty());
+        assert!(s.search("of the").is_empty());
+    }
+
+    #[test]
+    fn quoted_phrases_match_word_for_word() {
+        let (d, s) = index();
+        let hits = s.search("\"foreign minister\"");
+        let found = cites(&d, &hits);
+        assert!(found.contains(&20) && !found.contains(&226), "{found:?}");
+        // The mark covers the whole phrase.
+        let i = d
+            .statements
+            .iter()
+            .position(|st| st.citations == [48])
+            .unwrap();
+        let h = hits.iter().find(|h| h.doc == DocRef::Statement(i)).unwrap();
+        assert_eq!(
+            &d.statements[i].text[h.marks[0].clone()],
+            "foreign minister"
+        );
+        assert!(!cites(&d, &s.search("\"10 October\"")).contains(&23));
+        assert!(s.search("\"zxqv words\"").is_empty());
+    }
+
+    #[test]
+    fn names_find_their_other_names_and_reference_list_quotes_are_searched() {
+        let (d, s) = index();
+        assert!(cites(&d, &s.search("USA")).contains(&14), "United States");
+        assert!(cites(&d, &s.search("Vatican")).contains(&26), "Holy See");
+        assert!(cites(&d, &s.search("Azeri")).contains(&159), "Azerbaijani");
+        assert!(cites(&d, &s.search("PM")).contains(&52), "Prime Minister");
+        let hits = s.search("killer drones");
+        assert!(matches!(hits[0].doc, DocRef::Excerpt(_)));
+        // A name of several words next to a word joined with the one after.
+        assert!(!s.search("united states cease fire").is_empty());
+        assert!(s.knows("Tabriz") && !s.knows("Macron") && !s.knows("the"));
+    }
 }
