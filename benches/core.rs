@@ -27,7 +27,13 @@ fn commands(c: &mut Criterion) {
         ("reaction_unknown", "/reaction Turky"),
         ("timeline_day", "/timeline 2020-10-10"),
         ("timeline_month", "/timeline 2020-10"),
+        ("reaction_role", "/reaction Armenian prime minister"),
+        ("reaction_which_one", "/reaction Azerbaijani"),
+        ("timeline_numeric_day", "/timeline 27.09.2020"),
+        ("timeline_range_in_one_field", "/timeline 9–12 October 2020"),
         ("search_ceasefire", "/search ceasefire"),
+        ("search_phrase", "/search \"foreign minister\""),
+        ("search_plural_alias", "/search USA protests"),
         ("source_55", "/source 55"),
         ("onthisday", "/onthisday 25 November"),
     ] {

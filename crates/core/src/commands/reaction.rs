@@ -40,12 +40,17 @@ fn run(core: &Core, call: &Call) -> Answer {
     let actor = match ix.find_actor(&typed) {
         Lookup::Found(i) => i,
         Lookup::Ambiguous(options) => {
+            let shown = &options[..options.len().min(OPTIONS)];
+            let more = match options.len() - shown.len() {
+                0 => String::new(),
+                n => format!(" and {n} more (type more of the name)"),
+            };
             let mut answer = core.notice(
                 "Which one?",
                 &format!(
-                    "'{}' could mean {}. Type the name you mean, or pick it below.",
+                    "'{}' could mean {}{more}. Type the name you mean, or pick it below.",
                     escape_user(&typed),
-                    escape(&names(core, &options).join(", ")),
+                    escape(&names(core, shown).join(", ")),
                 ),
             );
             answer.actions = open_buttons(core, &options);
