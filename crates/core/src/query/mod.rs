@@ -1088,15 +1088,15 @@ fn suggest(names: &Names, folded: &str, n: usize, weight: impl Fn(usize) -> usiz
         .into_iter()
         .filter_map(|i| {
             let name = &names.list[i];
-            let whole = strsim::osa_distance(folded, &name.folded);
-            let word = name
-                .folded
-                .split(' ')
-                .filter(|w| w.len() >= 4)
+            // Only strings within `allowed` letters of the typed length can be within
+            // `allowed` edits: the others are not measured.
+            let near = |w: &str| w.len().abs_diff(folded.len()) <= allowed;
+            let edits = std::iter::once(name.folded.as_str())
+                .chain(name.folded.split(' ').filter(|w| w.len() >= 4))
+                .filter(|w| near(w))
                 .map(|w| strsim::osa_distance(folded, w))
                 .min()
                 .unwrap_or(usize::MAX);
-            let edits = whole.min(word);
             let begins = folded.len() >= 3 && name.folded.starts_with(folded);
             // People rarely mistype the first letter: a name that starts otherwise is
             // not what they meant.
