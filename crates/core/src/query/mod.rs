@@ -541,16 +541,16 @@ impl Index {
         // (`Azerbaijani` → Azerbaijan, or Azerbaijani communities?): ask.
         let lead = format!("{folded} ");
         let mut others: Vec<usize> = self
-            .data
-            .actors
+            .actor_names
+            .list
             .iter()
-            .enumerate()
-            .filter(|(i, a)| {
-                *i != target
-                    && fold(&a.name).starts_with(&lead)
-                    && !self.speaks_for_chain(*i).contains(&target)
+            .filter(|n| {
+                n.canonical
+                    && n.target != target
+                    && n.folded.starts_with(&lead)
+                    && !self.speaks_for_chain(n.target).contains(&target)
             })
-            .map(|(i, _)| i)
+            .map(|n| n.target)
             .collect();
         if others.is_empty() {
             return Some(Lookup::Found(target));

@@ -379,22 +379,31 @@ impl SearchIndex {
         groups
     }
 
-    /// Every occurrence of a phrase: (document, first position).
+    /// Every occurrence of a phrase: (document, first position), in order. The
+    /// phrase is anchored on its rarest term, so "the United States" does not walk
+    /// every "the".
     fn occurrences(&self, phrase: &[u32]) -> Vec<(u32, u32)> {
-        let Some((&first, rest)) = phrase.split_first() else {
+        let Some((anchor, &rarest)) = phrase
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, t)| self.postings[**t as usize].list.len())
+        else {
             return Vec::new();
         };
-        let list = &self.postings[first as usize].list;
-        if rest.is_empty() {
+        let list = &self.postings[rarest as usize].list;
+        if phrase.len() == 1 {
             return list.clone();
         }
+        let anchor = anchor as u32;
         list.iter()
-            .copied()
-            .filter(|&(d, p)| {
+            .filter(|&&(_, p)| p >= anchor)
+            .map(|&(d, p)| (d, p - anchor))
+            .filter(|&(d, start)| {
                 let doc = &self.docs[d as usize];
-                rest.iter()
+                phrase
+                    .iter()
                     .enumerate()
-                    .all(|(k, &t)| doc.has(p as usize + k + 1, t))
+                    .all(|(k, &t)| k as u32 == anchor || doc.has(start as usize + k, t))
             })
             .collect()
     }
