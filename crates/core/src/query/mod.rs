@@ -146,6 +146,8 @@ pub struct Index {
     /// (or anyone speaking for it) without it reacting.
     mentioned: Vec<Vec<usize>>,
     actor_words: Vec<ActorWords>,
+    /// Each word of a name, alias or role → the actors it is one of.
+    actors_by_word: HashMap<String, Vec<u32>>,
     topic_words: Vec<TopicWords>,
     /// Flag letters (`FR`) → actor.
     flags: HashMap<String, usize>,
@@ -196,7 +198,6 @@ impl Index {
                 }
             };
             push(&a.name, true, false);
-            push(&a.id, false, false);
             for alias in &a.aliases {
                 push(alias, false, false);
             }
@@ -380,6 +381,15 @@ impl Index {
                 w
             })
             .collect();
+        let mut actors_by_word: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, w) in actor_words.iter().enumerate() {
+            for word in &w.own {
+                actors_by_word
+                    .entry(word.clone())
+                    .or_default()
+                    .push(i as u32);
+            }
+        }
         let topic_words: Vec<TopicWords> = data
             .topics
             .iter()
@@ -409,6 +419,7 @@ impl Index {
             own,
             mentioned,
             actor_words,
+            actors_by_word,
             topic_words,
             flags,
             name_words,
@@ -459,6 +470,10 @@ impl Index {
                 },
             };
         }
+        // An id, as page buttons carry it.
+        if let Some(i) = self.actor_index(typed.trim()) {
+            return Lookup::Found(i);
+        }
         let folded = fold(&strip_possessives(typed));
         if folded.is_empty() {
             return Lookup::NotFound {
@@ -482,8 +497,10 @@ impl Index {
         // Words of names and roles: several that hold them all are asked about
         // (`Secretary General`, `mayor`, `Sean`).
         let fits = self.actors_by_words(&core);
-        if fits.len() > 1 {
-            return Lookup::Ambiguous(fits);
+        match fits[..] {
+            [one] => return Lookup::Found(one),
+            [_, _, ..] => return Lookup::Ambiguous(fits),
+            [] => {}
         }
         // A unique beginning of a name.
         let mut prefixed: Vec<usize> = self
@@ -497,9 +514,6 @@ impl Index {
         prefixed.dedup();
         if prefixed.len() == 1 && core.len() >= 3 {
             return Lookup::Found(prefixed[0]);
-        }
-        if let [one] = fits[..] {
-            return Lookup::Found(one);
         }
         if prefixed.len() > 1 && core.len() >= 3 {
             return Lookup::Ambiguous(self.by_weight(prefixed));
@@ -585,8 +599,17 @@ impl Index {
         if typed.is_empty() {
             return Vec::new();
         }
+        let mut candidates: Vec<usize> = typed
+            .iter()
+            .filter_map(|t| self.actors_by_word.get(t))
+            .flatten()
+            .map(|&i| i as usize)
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
         let mut fits: Vec<(bool, usize)> = Vec::new();
-        for (i, w) in self.actor_words.iter().enumerate() {
+        for i in candidates {
+            let w = &self.actor_words[i];
             let own = |t: &String| w.own.binary_search(t).is_ok();
             let ctx = |t: &String| w.context.binary_search(t).is_ok();
             if typed.iter().any(own) && typed.iter().all(|t| own(t) || ctx(t)) {
@@ -1082,7 +1105,7 @@ fn suggest(names: &Names, folded: &str, n: usize, weight: impl Fn(usize) -> usiz
     }
     let mut candidates: Vec<usize> = (0..names.list.len()).filter(|&i| counts[i] > 0).collect();
     candidates.sort_unstable_by(|&a, &b| counts[b].cmp(&counts[a]));
-    candidates.truncate(60);
+    candidates.truncate(20);
     let allowed = edits_allowed(folded.chars().count());
     let mut scored: Vec<(usize, usize, usize)> = candidates
         .into_iter()
