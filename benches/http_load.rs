@@ -1,26 +1,27 @@
-//! Load on the HTTP interactions endpoint: wrk against the release binary.
+//! Load on the HTTP interactions endpoint: wrk against the release binary, run as its
+//! own process. Nothing here links the bot's library.
 //!
-//! Starts `target/release/karabakh-reactions serve` as its own process (it does not
-//! build it: run `cargo build --release` first; `KR_BIN` names another binary), then
-//! drives it with wrk and `benches/http_load.lua`, which POSTs requests signed here
-//! (`DISTINCT` bodies per load with distinct ids and tokens, `/reaction` over eight
-//! actors), re-signed before every wrk run so the timestamps stay within the
+//! The binary is the one cargo builds for this bench (a package's benches get its
+//! binaries, built with the bench profile, which is the release profile) at
+//! `target/release/karabakh-reactions`; `KR_BIN` names another. It runs `serve` on a
+//! loopback port with a fresh SQLite settings database, its logs on stderr written
+//! to a file, as a service's would be. wrk (`benches/http_load.lua`) POSTs requests
+//! signed here: 512 bodies per load with distinct ids and tokens, `/reaction` over
+//! eight actors, re-signed before every wrk run so the timestamps stay within the
 //! server's 300 s window. After a warm-up of each load, `ROUNDS` interleaved rounds
 //! of PING, `/reaction` from a server (reads its settings) and `/reaction` in a DM.
 //!
-//! Per load: requests/s and non-2xx answers (wrk's count), p50 and p99 (wrk's
-//! latency histogram; the median of the rounds' figures), and the server's CPU time
-//! per request: its utime + stime from `/proc/<pid>/stat` before and after each run,
-//! over the requests wrk counted. wrk shares the machine's cores with the server, so
-//! requests/s depends on how they split; CPU per request does not. Then the server's
-//! RSS (idle, and the peak), and the cost of the signature check alone: serenity's
-//! `Verifier::verify` over the same signed bodies on one thread.
+//! Per load: requests/s, p50 and p99 (wrk's histogram; the median over the rounds),
+//! non-2xx answers and socket errors (must be 0), and the server's CPU time per
+//! request: utime + stime from `/proc/<pid>/stat` around each wrk run, over the
+//! requests wrk counted. wrk shares the cores with the server (and with whatever else
+//! runs), so requests/s depends on how they split; CPU per request hardly does. Also
+//! how busy the cores were (server, wrk, everything else), the server's RSS idle and
+//! at peak, and the CPU time of the signature check alone (serenity's `Verifier`).
 //!
-//! Run: `cargo build --release && cargo bench --bench http_load`. Knobs
-//! (environment): `ROUNDS` (4), `SECONDS` (15 per run), `WARMUP` (3 s per load),
-//! `CONNECTIONS` (64), `THREADS` (wrk's, 1), `LOG` (the server's `KR_LOG`, `info`
-//! as in production; its logs go to a file, as a service's would), `KR_BIN`.
-//! Linux only (`/proc`).
+//! Run: `cargo bench --bench http_load`. Knobs (environment): `ROUNDS` (4), `SECONDS`
+//! (15 a run), `WARMUP` (3 s a load), `CONNECTIONS` (64), `THREADS` (wrk's, 1), `LOG`
+//! (the server's `KR_LOG`, `info` as in production), `KR_BIN`. Linux only (`/proc`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -32,9 +33,8 @@ use serde_json::json;
 const ACTORS: &[&str] = &[
     "Turkey", "Russia", "France", "Iran", "Hungary", "Georgia", "Pakistan", "Israel",
 ];
-const DISTINCT: usize = 512;
 
-/// (name, fixture): PING as it is; the commands become `/reaction` over `ACTORS`.
+/// (name, fixture): PING as it is; the two commands become `/reaction` over `ACTORS`.
 const LOADS: [(&str, &str); 3] = [
     ("PING", "ping.json"),
     ("`/reaction` from a server", "command-guild.json"),
@@ -49,13 +49,10 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 fn bodies(fixture: &str) -> Vec<String> {
-    let path = format!(
-        "{}/tests/fixtures/interactions/{fixture}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let template: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    (0..DISTINCT)
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/interactions");
+    let text = std::fs::read_to_string(format!("{dir}/{fixture}")).unwrap();
+    let template: serde_json::Value = serde_json::from_str(&text).unwrap();
+    (0..512)
         .map(|i| {
             let mut p = template.clone();
             p["id"] = json!((1_200_000_000_000_000_000u64 + i as u64).to_string());
@@ -72,46 +69,54 @@ fn bodies(fixture: &str) -> Vec<String> {
 
 /// (signature, timestamp, body) for each body, signed now.
 fn sign<'a>(key: &SigningKey, bodies: &'a [String]) -> Vec<(String, String, &'a str)> {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap();
-    let timestamp = now.as_secs().to_string();
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
+    let timestamp = now.unwrap().as_secs().to_string();
     bodies
         .iter()
         .map(|body| {
             let signature = key.sign(format!("{timestamp}{body}").as_bytes());
-            (
-                hex::encode(signature.to_bytes()),
-                timestamp.clone(),
-                body.as_str(),
-            )
+            let signature = hex::encode(signature.to_bytes());
+            (signature, timestamp.clone(), body.as_str())
         })
         .collect()
 }
 
-/// wrk on PATH, installed with apt-get if we are root and it is not.
-fn find_wrk() -> PathBuf {
-    let on_path = || {
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|dir| dir.join("wrk"))
-            .find(|p| p.is_file())
-    };
-    if let Some(wrk) = on_path() {
-        return wrk;
-    }
-    if unsafe { libc::geteuid() } == 0 {
-        eprintln!("http_load: wrk is not on PATH; installing it with apt-get");
+/// Makes sure wrk is on PATH: installs it with apt-get as root, else says how.
+fn ensure_wrk() {
+    let found = || Command::new("wrk").arg("-v").output().is_ok();
+    if !found() && unsafe { libc::geteuid() } == 0 {
+        eprintln!("http_load: wrk is not on PATH; apt-get install -y wrk");
         let _ = Command::new("apt-get")
             .args(["install", "-y", "wrk"])
             .status();
-        if let Some(wrk) = on_path() {
-            return wrk;
-        }
     }
-    eprintln!(
-        "http_load: wrk is not installed: `sudo apt-get install wrk` (Debian, Ubuntu) or `brew install wrk`."
-    );
-    std::process::exit(1);
+    if !found() {
+        eprintln!(
+            "http_load: wrk is not installed: `sudo apt-get install wrk` (or `brew install wrk`)."
+        );
+        std::process::exit(1);
+    }
+}
+
+/// CPU time from a `/proc` tick count, in µs.
+fn ticks_us(ticks: f64) -> f64 {
+    ticks * 1e6 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+/// CPU time all cores spent busy since boot (all but idle and iowait), in µs.
+fn machine_cpu_us() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap();
+    let cpu = stat.lines().next().unwrap().split_whitespace().skip(1);
+    let t: Vec<f64> = cpu.take(8).map(|t| t.parse().unwrap()).collect();
+    ticks_us(t.iter().sum::<f64>() - t[3] - t[4])
+}
+
+/// CPU time of this process's children that have exited (the wrk runs), in µs.
+fn children_cpu_us() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    us(usage.ru_utime) + us(usage.ru_stime)
 }
 
 /// The server process; killed if the bench stops early.
@@ -122,13 +127,16 @@ struct Server {
 }
 
 impl Server {
-    fn start(bin: &Path, dir: &Path, public_key: &str, log_level: &str) -> Server {
+    fn start(bin: &Path, dir: &Path, key: &SigningKey, log_level: &str) -> Server {
         let log = dir.join("server.log");
         let child = Command::new(bin)
             .args(["serve", "--listen", "127.0.0.1:0"])
-            .current_dir(dir) // no config/bot.toml from the checkout
-            .env_clear()
-            .env("DISCORD_PUBLIC_KEY", public_key)
+            .current_dir(dir) // not the checkout: no config/bot.toml
+            .env_clear() // no DISCORD_TOKEN: no daily posts
+            .env(
+                "DISCORD_PUBLIC_KEY",
+                hex::encode(key.verifying_key().to_bytes()),
+            )
             .env("KR_DATABASE", dir.join("s.sqlite3"))
             .env("KR_LOG", log_level)
             .stdin(Stdio::null())
@@ -144,8 +152,8 @@ impl Server {
         let started = Instant::now();
         while server.url.is_empty() {
             let text = std::fs::read_to_string(&server.log).unwrap();
-            if let Some(rest) = text.split("listening on ").nth(1) {
-                server.url = rest.lines().next().unwrap().trim().to_owned();
+            if let Some((_, rest)) = text.split_once("listening on ") {
+                server.url = rest.lines().next().unwrap().to_owned();
             } else if server.child.try_wait().unwrap().is_some() || started.elapsed().as_secs() > 30
             {
                 panic!("the server did not start:\n{text}");
@@ -155,36 +163,38 @@ impl Server {
         server
     }
 
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// utime + stime, in µs.
+    /// Its utime + stime, in µs.
     fn cpu_us(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
-        // Fields after the command name, which is in parentheses: state is field 3,
-        // utime 14, stime 15.
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // After the command name in parentheses, field 3 (state) on: utime is 14, stime 15.
         let fields: Vec<&str> = stat
             .rsplit_once(')')
             .unwrap()
             .1
             .split_whitespace()
             .collect();
-        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        ticks as f64 * tick_us()
+        ticks_us(fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap())
     }
 
-    /// A `/proc/<pid>/status` field in MiB (`VmRSS`, `VmHWM`).
-    fn memory_mib(&self, field: &str) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+    /// A `/proc/<pid>/status` memory field (`VmRSS`, `VmHWM`), in MiB.
+    fn mib(&self, field: &str) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         let line = status.lines().find(|l| l.starts_with(field)).unwrap();
-        let kib: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-        kib / 1024.0
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            / 1024.0
     }
 
-    /// SIGTERM, as systemd would stop it; it should exit cleanly.
+    fn log_bytes(&self) -> f64 {
+        std::fs::metadata(&self.log).unwrap().len() as f64
+    }
+
+    /// SIGTERM, as a service manager stops it; it must exit cleanly.
     fn stop(mut self) {
-        unsafe { libc::kill(self.pid() as i32, libc::SIGTERM) };
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let status = self.child.wait().unwrap();
         assert!(status.success(), "the server exited with {status}");
     }
@@ -197,68 +207,38 @@ impl Drop for Server {
     }
 }
 
+/// One wrk run. CPU times in µs: the server's, wrk's, and all cores' busy time.
 struct Run {
-    requests: u64,
+    requests: f64,
     seconds: f64,
-    errors: u64,
+    errors: f64,
     p50_ms: f64,
     p99_ms: f64,
-    /// CPU time during the run: the server's, wrk's, and the whole machine's.
-    cpu_us: f64,
-    wrk_cpu_us: f64,
-    machine_cpu_us: f64,
-    log_bytes: u64,
+    server_us: f64,
+    wrk_us: f64,
+    machine_us: f64,
+    log_bytes: f64,
 }
 
-/// µs per clock tick (`/proc` counts CPU time in ticks).
-fn tick_us() -> f64 {
-    1e6 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
-}
-
-/// CPU time all cores spent busy (not idle or waiting for I/O) since boot, in µs.
-fn machine_cpu_us() -> f64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap();
-    let ticks: Vec<f64> = stat
-        .lines()
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .skip(1)
-        .map(|t| t.parse().unwrap())
-        .collect();
-    let (idle, iowait) = (ticks[3], ticks[4]);
-    (ticks[..8].iter().sum::<f64>() - idle - iowait) * tick_us()
-}
-
-/// CPU time of this process's finished children (the wrk runs), in µs.
-fn children_cpu_us() -> f64 {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
-    us(usage.ru_utime) + us(usage.ru_stime)
-}
-
-/// One wrk run of `load`, freshly signed; the server's CPU time is read around it.
-fn run(
-    wrk: &Path,
-    server: &Server,
-    dir: &Path,
-    key: &SigningKey,
-    bodies: &[String],
-    seconds: u64,
-) -> Run {
+/// Runs wrk for `seconds` on `bodies`, signed just before.
+fn run(server: &Server, dir: &Path, key: &SigningKey, bodies: &[String], seconds: u64) -> Run {
     let file = dir.join("requests.txt");
-    let lines: Vec<String> = sign(key, bodies)
-        .iter()
-        .map(|(s, t, b)| format!("{s} {t} {b}\n"))
-        .collect();
-    std::fs::write(&file, lines.concat()).unwrap();
-    let (connections, threads): (u32, u32) = (env("CONNECTIONS", 64), env("THREADS", 1));
-    let log_before = std::fs::metadata(&server.log).unwrap().len();
-    let before = (server.cpu_us(), children_cpu_us(), machine_cpu_us());
-    let output = Command::new(wrk)
-        .arg(format!("-t{threads}"))
-        .arg(format!("-c{connections}"))
+    let lines = sign(key, bodies)
+        .into_iter()
+        .map(|(s, t, b)| format!("{s} {t} {b}\n"));
+    std::fs::write(&file, lines.collect::<String>()).unwrap();
+    let usage = || {
+        (
+            server.cpu_us(),
+            children_cpu_us(),
+            machine_cpu_us(),
+            server.log_bytes(),
+        )
+    };
+    let before = usage();
+    let output = Command::new("wrk")
+        .arg(format!("-t{}", env("THREADS", 1)))
+        .arg(format!("-c{}", env("CONNECTIONS", 64)))
         .arg(format!("-d{seconds}s"))
         .args(["--timeout", "5s", "-s"])
         .arg(concat!(
@@ -270,38 +250,38 @@ fn run(
         .arg(&file)
         .output()
         .unwrap();
-    let after = (server.cpu_us(), children_cpu_us(), machine_cpu_us());
+    let after = usage();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("wrk-result ")) else {
+    let Some(result) = stdout.lines().find_map(|l| l.strip_prefix("wrk-result ")) else {
         panic!(
             "wrk failed:\n{stdout}{}",
             String::from_utf8_lossy(&output.stderr)
         );
     };
     let field = |name: &str| -> f64 {
-        let value = line
+        let value = result
             .split(' ')
             .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='));
         value.unwrap().parse().unwrap()
     };
     Run {
-        requests: field("requests") as u64,
+        requests: field("requests"),
         seconds: field("duration_us") / 1e6,
         errors: ["status", "connect", "read", "write", "timeout"]
+            .map(field)
             .iter()
-            .map(|f| field(f) as u64)
             .sum(),
         p50_ms: field("p50_us") / 1e3,
         p99_ms: field("p99_us") / 1e3,
-        cpu_us: after.0 - before.0,
-        wrk_cpu_us: after.1 - before.1,
-        machine_cpu_us: after.2 - before.2,
-        log_bytes: std::fs::metadata(&server.log).unwrap().len() - log_before,
+        server_us: after.0 - before.0,
+        wrk_us: after.1 - before.1,
+        machine_us: after.2 - before.2,
+        log_bytes: after.3 - before.3,
     }
 }
 
-/// CPU µs per `Verifier::verify` on this thread (its own CPU time, as for the server:
-/// the machine is shared), over `bodies` signed now, for about 2 s.
+/// CPU µs per `Verifier::verify` on this thread (its own CPU time, like the server's,
+/// since the machine is shared), over `bodies` signed now, for about 2 s.
 fn verify_us(key: &SigningKey, bodies: &[String]) -> f64 {
     let public = hex::encode(key.verifying_key().to_bytes());
     let verifier = serenity::interactions_endpoint::Verifier::new(&public);
@@ -311,39 +291,20 @@ fn verify_us(key: &SigningKey, bodies: &[String]) -> f64 {
         unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
         t.tv_sec as f64 * 1e6 + t.tv_nsec as f64 / 1e3
     };
-    let (started, cpu_before, mut n) = (Instant::now(), thread_cpu_us(), 0u64);
+    let (started, cpu, mut n) = (Instant::now(), thread_cpu_us(), 0);
     while started.elapsed() < Duration::from_secs(2) {
         for (signature, timestamp, body) in &signed {
-            verifier
-                .verify(signature, timestamp, body.as_bytes())
-                .expect("a good signature");
+            let ok = verifier.verify(signature, timestamp, body.as_bytes());
+            ok.expect("a good signature");
         }
-        n += signed.len() as u64;
+        n += signed.len();
     }
-    (thread_cpu_us() - cpu_before) / n as f64
-}
-
-/// 12345.6 as "12,346".
-fn thousands(n: f64) -> String {
-    let digits = format!("{n:.0}");
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    (thread_cpu_us() - cpu) / n as f64
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        (v[m - 1] + v[m]) / 2.0
-    }
+    (v[(v.len() - 1) / 2] + v[v.len() / 2]) / 2.0
 }
 
 fn main() {
@@ -354,77 +315,69 @@ fn main() {
     let (rounds, seconds, warmup): (usize, u64, u64) =
         (env("ROUNDS", 4), env("SECONDS", 15), env("WARMUP", 3));
     let log_level: String = env("LOG", "info".to_owned());
-    // Cargo builds the package's binary for its benches, with the bench profile (the
-    // release settings), at target/release/karabakh-reactions; else look there.
-    let bin = match (
-        std::env::var_os("KR_BIN"),
-        option_env!("CARGO_BIN_EXE_karabakh-reactions"),
-    ) {
-        (Some(bin), _) => PathBuf::from(bin),
-        (None, Some(bin)) => PathBuf::from(bin),
-        (None, None) => std::env::current_exe()
-            .unwrap()
-            .ancestors()
-            .nth(3)
-            .unwrap()
-            .join("release/karabakh-reactions"),
+    let bin = match std::env::var_os("KR_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => match option_env!("CARGO_BIN_EXE_karabakh-reactions") {
+            Some(bin) => PathBuf::from(bin),
+            // The binary is no longer this package's: it is built apart, beside.
+            None => std::env::current_exe()
+                .unwrap()
+                .ancestors()
+                .nth(3)
+                .unwrap()
+                .join("release/karabakh-reactions"),
+        },
     };
     if !bin.is_file() {
         eprintln!(
-            "http_load: no {}: run `cargo build --release` first (or set KR_BIN).",
+            "http_load: no {}: run `cargo build --release` (or set KR_BIN).",
             bin.display()
         );
         std::process::exit(1);
     }
-    let wrk = find_wrk();
-    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap();
-    let load_before = load_before.split(' ').take(3).collect::<Vec<_>>().join(" ");
+    ensure_wrk();
+    let load_average = std::fs::read_to_string("/proc/loadavg").unwrap();
+    let load_average = load_average
+        .split(' ')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
 
     let key = SigningKey::from_bytes(&[7u8; 32]);
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        &bin,
-        dir.path(),
-        &hex::encode(key.verifying_key().to_bytes()),
-        &log_level,
-    );
+    let server = Server::start(&bin, dir.path(), &key, &log_level);
     std::thread::sleep(Duration::from_secs(1));
-    let idle_rss = server.memory_mib("VmRSS");
-    let bodies: Vec<Vec<String>> = LOADS.iter().map(|(_, f)| bodies(f)).collect();
+    let idle_rss = server.mib("VmRSS");
+    let bodies: Vec<Vec<String>> = LOADS.iter().map(|(_, fixture)| bodies(fixture)).collect();
 
     for b in &bodies {
-        run(&wrk, &server, dir.path(), &key, b, warmup);
+        run(&server, dir.path(), &key, b, warmup);
     }
     let mut runs: Vec<Vec<Run>> = LOADS.iter().map(|_| Vec::new()).collect();
     for round in 1..=rounds {
         for (l, (name, _)) in LOADS.iter().enumerate() {
-            let r = run(&wrk, &server, dir.path(), &key, &bodies[l], seconds);
+            let r = run(&server, dir.path(), &key, &bodies[l], seconds);
             eprintln!(
-                "round {round}, {}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {:.1} µs CPU/request, \
-                 {} errors; cores busy: server {:.2}, wrk {:.2}, others {:.2}",
-                name,
-                r.requests as f64 / r.seconds,
+                "round {round}, {name}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {:.1} µs CPU/request, {} errors",
+                r.requests / r.seconds,
                 r.p50_ms,
                 r.p99_ms,
-                r.cpu_us / r.requests as f64,
-                r.errors,
-                r.cpu_us / r.seconds / 1e6,
-                r.wrk_cpu_us / r.seconds / 1e6,
-                (r.machine_cpu_us - r.cpu_us - r.wrk_cpu_us) / r.seconds / 1e6,
+                r.server_us / r.requests,
+                r.errors
             );
             runs[l].push(r);
         }
     }
-    let (rss, peak) = (server.memory_mib("VmRSS"), server.memory_mib("VmHWM"));
+    let peak_rss = server.mib("VmHWM");
     server.stop();
 
     let sum = |rs: &[Run], f: fn(&Run) -> f64| rs.iter().map(f).sum::<f64>();
-    let per_request = |rs: &[Run], f: fn(&Run) -> f64| sum(rs, f) / sum(rs, |r| r.requests as f64);
+    let per_request = |rs: &[Run], f: fn(&Run) -> f64| sum(rs, f) / sum(rs, |r| r.requests);
     let cores = |rs: &[Run], f: fn(&Run) -> f64| sum(rs, f) / sum(rs, |r| r.seconds) / 1e6;
-    let ping_cpu = per_request(&runs[0], |r| r.cpu_us);
+    let ping_us = per_request(&runs[0], |r| r.server_us);
     println!(
         "\nwrk -t{} -c{}, {rounds} interleaved rounds of {seconds} s after {warmup} s of each load; \
-         server log {log_level}, to a file; {} cores, load average before the run {load_before}",
+         server log {log_level}, to a file; {} cores; load average before: {load_average}",
         env("THREADS", 1),
         env("CONNECTIONS", 64),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -432,28 +385,26 @@ fn main() {
     println!("\n| load | requests/s | p50 | p99 | server CPU µs/request | ratio to PING |");
     println!("| --- | --- | --- | --- | --- | --- |");
     for ((name, _), rs) in LOADS.iter().zip(&runs) {
-        let cpu = per_request(rs, |r| r.cpu_us);
+        let cpu = per_request(rs, |r| r.server_us);
         println!(
-            "| {} | {} | {:.2} ms | {:.2} ms | {cpu:.1} | {:.2} |",
-            name,
-            thousands(sum(rs, |r| r.requests as f64) / sum(rs, |r| r.seconds)),
+            "| {name} | {:.0} | {:.2} ms | {:.2} ms | {cpu:.1} | {:.2} |",
+            sum(rs, |r| r.requests) / sum(rs, |r| r.seconds),
             median(rs.iter().map(|r| r.p50_ms).collect()),
             median(rs.iter().map(|r| r.p99_ms).collect()),
-            cpu / ping_cpu,
+            cpu / ping_us,
         );
     }
     println!();
     for ((name, _), rs) in LOADS.iter().zip(&runs) {
         println!(
-            "{}: {} non-2xx or socket errors; cores busy: server {:.2}, wrk {:.2} ({:.1} µs/request), \
+            "{name}: {} non-2xx or socket errors; cores busy: server {:.2}, wrk {:.2} ({:.1} µs/request), \
              everything else {:.2}; log {:.0} bytes/request",
-            name,
-            rs.iter().map(|r| r.errors).sum::<u64>(),
-            cores(rs, |r| r.cpu_us),
-            cores(rs, |r| r.wrk_cpu_us),
-            per_request(rs, |r| r.wrk_cpu_us),
-            cores(rs, |r| r.machine_cpu_us - r.cpu_us - r.wrk_cpu_us),
-            per_request(rs, |r| r.log_bytes as f64),
+            sum(rs, |r| r.errors),
+            cores(rs, |r| r.server_us),
+            cores(rs, |r| r.wrk_us),
+            per_request(rs, |r| r.wrk_us),
+            cores(rs, |r| r.machine_us - r.server_us - r.wrk_us),
+            per_request(rs, |r| r.log_bytes),
         );
     }
     let verify: Vec<String> = LOADS
@@ -462,12 +413,10 @@ fn main() {
         .map(|((name, _), b)| format!("{name} {:.1} µs", verify_us(&key, b)))
         .collect();
     println!(
-        "verify only (serenity `Verifier::verify`, CPU time on one thread, same bodies): {}",
+        "verify only (serenity's `Verifier::verify`, CPU time on one thread): {}",
         verify.join(", ")
     );
-    println!(
-        "server RSS: idle {idle_rss:.1} MiB, peak under load (VmHWM) {peak:.1} MiB, after {rss:.1} MiB"
-    );
-    let errors: u64 = runs.iter().flatten().map(|r| r.errors).sum();
-    assert_eq!(errors, 0, "wrk saw non-2xx answers or socket errors");
+    println!("server RSS: idle {idle_rss:.1} MiB, peak under load (VmHWM) {peak_rss:.1} MiB");
+    let errors: f64 = runs.iter().map(|rs| sum(rs, |r| r.errors)).sum();
+    assert_eq!(errors, 0.0, "wrk saw non-2xx answers or socket errors");
 }
