@@ -120,6 +120,16 @@ impl SearchIndex {
                     .enumerate()
                     .map(|(i, x)| (DocRef::Excerpt(i), x.text.as_str(), "")),
             );
+        // Texts repeat their words: each is stemmed once.
+        let mut stems: HashMap<String, String> = HashMap::new();
+        let mut stem_of = |w: &str| -> String {
+            if let Some(s) = stems.get(w) {
+                return s.clone();
+            }
+            let s = stem(w);
+            stems.insert(w.to_owned(), s.clone());
+            s
+        };
         for (doc, text, title) in texts {
             let id = index.docs.len() as u32;
             let mut d = Doc {
@@ -130,11 +140,11 @@ impl SearchIndex {
                 title: Vec::new(),
             };
             for (pos, t) in words::tokens(text).into_iter().enumerate() {
-                let term = index.intern(&stem(&t.folded));
+                let term = index.intern(&stem_of(&t.folded));
                 index.post(term, id, pos as u32);
                 d.terms.push(term);
                 for p in &t.parts {
-                    let part = index.intern(&stem(p));
+                    let part = index.intern(&stem_of(p));
                     if part != term {
                         index.post(part, id, pos as u32);
                         d.parts.push((pos as u32, part));
@@ -145,7 +155,7 @@ impl SearchIndex {
             d.parts.sort_unstable();
             d.title = words::tokens(title)
                 .iter()
-                .filter_map(|t| index.vocabulary.get(&stem(&t.folded)).copied())
+                .filter_map(|t| index.vocabulary.get(&stem_of(&t.folded)).copied())
                 .collect();
             index.docs.push(d);
         }

@@ -111,6 +111,19 @@ fn apostrophe(c: char) -> bool {
     matches!(c, '\'' | '’')
 }
 
+/// A piece of text folded and run together: `O'Brien` → `obrien`, `Erdoğan` →
+/// `erdogan`. ASCII needs no transliteration.
+fn squash(raw: &str) -> String {
+    if raw.is_ascii() {
+        raw.bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| char::from(b.to_ascii_lowercase()))
+            .collect()
+    } else {
+        fold(raw).split(' ').collect()
+    }
+}
+
 /// Tokens of a text: runs of letters and digits, joined across a hyphen or dash
 /// between two of them, a dot after a single letter (`U.S.`), a comma or colon
 /// between digits (`100,000`, `8:30`) and an apostrophe between letters (`O'Brien`,
@@ -170,14 +183,14 @@ pub fn tokens(text: &str) -> Vec<Token> {
         let end_byte = chars.get(j).map_or(text.len(), |&(b, _)| b);
         let range = chars[start].0..end_byte;
         let raw = &text[range.clone()];
-        let folded: String = fold(raw).split(' ').collect();
+        let folded = squash(raw);
         let mut parts = Vec::new();
         if !pieces.is_empty() {
             pieces.push((piece_start, j));
             for (a, b) in pieces {
                 let pa = chars[a].0;
                 let pb = chars.get(b).map_or(text.len(), |&(x, _)| x);
-                let p: String = fold(&text[pa..pb]).split(' ').collect();
+                let p = squash(&text[pa..pb]);
                 if !p.is_empty() {
                     parts.push(p);
                 }
