@@ -70,7 +70,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct AskArgs {
-    /// Print the interaction response body the bot would send (`{"type":4,"data":{…}}`).
+    /// Print the interaction response body the bot would send (`{"type":4,"data":{…}}`);
+    /// for a reply with a chart, the JSON part (`payload_json`) of its multipart body.
     #[arg(long)]
     pub json: bool,
     /// Print every page (with --json, a JSON array of every page's body).
@@ -79,6 +80,10 @@ pub struct AskArgs {
     /// Answer as autocomplete for the option being typed (the last one): a type-8 body.
     #[arg(long)]
     pub autocomplete: bool,
+    /// Write the files the reply attaches (its chart, e.g. timeline.png) into this
+    /// folder; with --json, `data.attachments` names them.
+    #[arg(long, value_name = "DIR")]
+    pub files: Option<PathBuf>,
     /// The command as typed in Discord, e.g. '/reaction Turkey' or
     /// '/timeline date:2020-10-10 to:2020-10-12'.
     #[arg(required = true, num_args = 1.., value_name = "COMMAND")]

@@ -48,7 +48,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     "--shards runs shards of the Discord bot, which needs DISCORD_TOKEN".to_owned(),
                 );
             }
-            let core = Core::new(startup::load_dataset(cli.data.as_deref())?);
+            let public_url = loaded.config.site.public_url.as_deref();
+            let core = startup::core(startup::load_dataset(cli.data.as_deref())?, public_url);
             let interactive = std::io::stdin().is_terminal();
             eprintln!(
                 "karabakh-reactions is offline (no DISCORD_TOKEN set): type slash commands here, e.g. /help. \
@@ -66,10 +67,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             .map_err(|e| format!("console: {e}"))?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Ask(args)) => ask(
-            &Core::new(startup::load_dataset(cli.data.as_deref())?),
-            &args,
-        ),
+        Some(Command::Ask(args)) => {
+            let loaded = startup::load_config(cli.config.as_deref())?;
+            let public_url = loaded.config.site.public_url.as_deref();
+            let core = startup::core(startup::load_dataset(cli.data.as_deref())?, public_url);
+            ask(&core, &args)
+        }
         Some(Command::Register { guild, print }) => {
             if print {
                 println!("{}", register::body());
@@ -134,6 +137,9 @@ fn ask(core: &Core, args: &AskArgs) -> Result<ExitCode, String> {
         }
         _ => vec![first],
     };
+    if let Some(dir) = &args.files {
+        write_files(dir, &replies)?;
+    }
     let ansi = std::io::stdout().is_terminal();
     if args.json {
         let bodies: Vec<String> = replies.iter().map(render::body).collect();
@@ -147,6 +153,36 @@ fn ask(core: &Core, args: &AskArgs) -> Result<ExitCode, String> {
         print!("{}", pages.join("\n"));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `ask --files DIR`: the file each reply attaches (its chart's picture), written to
+/// DIR under its own name (the name `data.attachments` gives it), one line each on
+/// standard error.
+fn write_files(dir: &std::path::Path, replies: &[Reply]) -> Result<(), String> {
+    let charts = karabakh_site::charts::ChartCache::new(4);
+    for (page, reply) in replies.iter().enumerate() {
+        let (Reply::Message(m) | Reply::Update(m)) = reply else {
+            continue;
+        };
+        let Some(figure) = &m.chart else { continue };
+        let chart = charts
+            .get(&figure.spec)
+            .map_err(|e| format!("the chart could not be drawn: {e}"))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let path = dir.join(figure.spec.filename());
+        std::fs::write(&path, &chart.png)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!(
+            "page {}: {} ({} bytes, {}×{})",
+            page + 1,
+            path.display(),
+            chart.png.len(),
+            chart.width,
+            chart.height
+        );
+    }
+    Ok(())
 }
 
 /// Runs `future` on a multi-threaded tokio runtime built for it: only the Discord

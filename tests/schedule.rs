@@ -334,7 +334,7 @@ async fn the_one_client_sends_the_body_the_fake_expects() {
     let expected = serde_json::to_value(render::channel_post(&page, "otd-buttons")).unwrap();
     assert_eq!(sent, expected);
     // The embed and buttons are the interaction reply's, byte for byte.
-    let reply = serde_json::to_value(render::message(&page)).unwrap();
+    let reply = serde_json::to_value(render::message(&page, None)).unwrap();
     assert_eq!(sent["embeds"], reply["embeds"]);
     assert_eq!(sent["components"], reply["components"]);
     assert!(!sent["components"].as_array().unwrap().is_empty());

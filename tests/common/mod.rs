@@ -8,9 +8,13 @@ use karabakh_core::commands::{Context, Core, Request};
 use karabakh_core::reply::ButtonId;
 use karabakh_reactions::console;
 
+/// The core as the bot runs it (charts in its answers), without a public site.
 pub fn core() -> &'static Core {
     static CORE: OnceLock<Core> = OnceLock::new();
-    CORE.get_or_init(|| Core::embedded().expect("the embedded dataset loads"))
+    CORE.get_or_init(|| {
+        let data = karabakh_core::dataset::embedded().expect("the embedded dataset loads");
+        karabakh_reactions::startup::core(data, None)
+    })
 }
 
 /// A fixed "today", so answers that depend on it are reproducible.

@@ -1,0 +1,3 @@
+//! The bot's public web site and the charts of its replies.
+
+pub mod charts;
