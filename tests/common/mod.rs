@@ -17,6 +17,12 @@ pub fn core() -> &'static Core {
     })
 }
 
+/// The core as the bot runs it, with link buttons to a public site at `public_url`.
+pub fn core_with_site(public_url: Option<&str>) -> Core {
+    let data = karabakh_core::dataset::embedded().expect("the embedded dataset loads");
+    karabakh_reactions::startup::core(data, public_url)
+}
+
 /// A fixed "today", so answers that depend on it are reproducible.
 pub fn context() -> Context {
     Context::new("2026-11-25T12:00:00Z".parse().expect("a timestamp"))
