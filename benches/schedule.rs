@@ -158,7 +158,7 @@ fn tick(c: &mut Criterion) {
     }
 
     // Through the one client, to a fake Discord on this machine: 1 000 servers, 5 due.
-    let fake = runtime.block_on(support::FakeDiscord::start());
+    let fake = runtime.block_on(support::fake_discord::FakeDiscord::start());
     let base = fake.base();
     let env = |k: &str| match k {
         "DISCORD_TOKEN" => Some("MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.not-a-real-token".to_owned()),

@@ -1,11 +1,12 @@
 //! The daily "on this day" posts: every server that configured one gets, at its
 //! local time, the `/onthisday` answer for that month and day in its channel, once.
 //!
-//! Two parts. [`decide`] is pure: given a due schedule, the instant and whether the
-//! day has anything to say, it says post, skip a day missed entirely, or skip an
-//! empty day. [`Scheduler::tick`] does the I/O for every schedule due at an instant
-//! it is handed (tests and benchmarks pass any instant; [`spawn`] passes the real
-//! clock): it asks the store, renders the answer and posts it through a [`Poster`].
+//! The rules are the core's ([`karabakh_core::schedule`]: what to do with a due post,
+//! how long to wait after each failure, how an earlier post is recognised). This is
+//! the runner that does the I/O: [`Scheduler::tick`] handles every schedule due at an
+//! instant it is handed (tests and benchmarks pass any instant; [`spawn`] passes the
+//! real clock): it asks the store, renders the answer and posts it through a
+//! [`Poster`].
 //!
 //! Exactly once: the post is claimed in the store (durably) before it is sent, sent
 //! with the claim's nonce and `enforce_nonce`, and recorded with the message's id

@@ -2,12 +2,13 @@
 //! serenity, handled by the `Service` over a real SQLite file, and the reply
 //! rendered to the JSON body Discord receives.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use jiff::Timestamp;
-use karabakh_core::commands::Core;
 use karabakh_core::commands::Resolution;
 use karabakh_core::settings::{GuildSettings, Setting, Visibility};
 use karabakh_reactions::discord::{interaction, render};
@@ -15,29 +16,16 @@ use karabakh_reactions::service::{Handled, Service};
 use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::{Value, json};
 use serenity::all::Interaction;
+use support::payload::{
+    ADMINISTRATOR, GUILD, MANAGE_SERVER, NO_MANAGE, boolean, channel, click, command, config,
+    fixture, in_guild, onthisday, parse, text,
+};
+use support::{core, now, ts};
 use tempfile::TempDir;
 
-const GUILD: u64 = 1_100_000_000_000_000_100;
 const OTHER_GUILD: u64 = 1_100_000_000_000_000_101;
 const MOD: u64 = 1_100_000_000_000_000_501;
 const MEMBER: u64 = 1_100_000_000_000_000_500;
-/// The fixture member's permissions: many, but neither Manage Server nor Administrator.
-const NO_MANAGE: &str = "2248473465835073";
-const MANAGE_SERVER: &str = "32";
-const ADMINISTRATOR: &str = "8";
-
-fn core() -> Arc<Core> {
-    static CORE: OnceLock<Arc<Core>> = OnceLock::new();
-    Arc::clone(CORE.get_or_init(|| Arc::new(Core::embedded().expect("the dataset loads"))))
-}
-
-fn ts(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn now() -> Timestamp {
-    ts("2026-11-25T12:00:00Z")
-}
 
 /// A bot with its own database file.
 struct Bot {
@@ -45,6 +33,13 @@ struct Bot {
     path: PathBuf,
     store: Arc<SqliteStore>,
     service: Service,
+}
+
+impl Bot {
+    /// `/config <sub> …` in [`GUILD`] from `user`, a member with Manage Server, at `at`.
+    fn moderator(&self, user: u64, sub: &str, options: Value, at: Timestamp) -> (Handled, Value) {
+        send(self, &config(GUILD, user, MANAGE_SERVER, sub, options), at)
+    }
 }
 
 fn bot() -> Bot {
@@ -58,79 +53,6 @@ fn bot() -> Bot {
         store,
         service,
     }
-}
-
-fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/interactions/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// The fixture's server interaction moved to `guild`, from `user` with `permissions`.
-fn in_guild(mut json: Value, guild: u64, user: u64, permissions: &str) -> Value {
-    let g = guild.to_string();
-    json["guild_id"] = g.clone().into();
-    json["guild"]["id"] = g.clone().into();
-    json["channel"]["guild_id"] = g.clone().into();
-    json["authorizing_integration_owners"]["0"] = g.clone().into();
-    if json["data"].get("guild_id").is_some() {
-        json["data"]["guild_id"] = g.into();
-    }
-    json["member"]["user"]["id"] = user.to_string().into();
-    json["member"]["permissions"] = permissions.into();
-    json
-}
-
-fn parse(json: Value) -> Interaction {
-    serde_json::from_value(json).expect("serenity parses the payload")
-}
-
-/// `/name` with `options` (already in Discord's shape) in a server.
-fn command(guild: u64, user: u64, permissions: &str, name: &str, options: Value) -> Interaction {
-    let mut json = in_guild(fixture("command-guild.json"), guild, user, permissions);
-    json["data"]["name"] = name.into();
-    json["data"]["options"] = options;
-    parse(json)
-}
-
-/// `/config <sub> …` in a server.
-fn config(guild: u64, user: u64, permissions: &str, sub: &str, options: Value) -> Interaction {
-    command(
-        guild,
-        user,
-        permissions,
-        "config",
-        json!([{"name": sub, "type": 1, "options": options}]),
-    )
-}
-
-fn text(name: &str, value: &str) -> Value {
-    json!({"name": name, "type": 3, "value": value})
-}
-
-fn channel(name: &str, id: u64) -> Value {
-    json!({"name": name, "type": 7, "value": id.to_string()})
-}
-
-fn boolean(name: &str, value: bool) -> Value {
-    json!({"name": name, "type": 5, "value": value})
-}
-
-fn onthisday(channel_id: u64, time: &str, zone: &str) -> Value {
-    json!([
-        channel("channel", channel_id),
-        text("time", time),
-        text("timezone", zone)
-    ])
-}
-
-/// A click on a button under a bot message in `guild`.
-fn click(guild: u64, user: u64, permissions: &str, custom_id: &str) -> Interaction {
-    let mut json = in_guild(fixture("button.json"), guild, user, permissions);
-    json["data"]["custom_id"] = custom_id.into();
-    parse(json)
 }
 
 /// Suggestions for `/config onthisday … timezone:<typed>`.
@@ -239,15 +161,10 @@ fn a_member_without_manage_server_is_refused_and_nothing_changes() {
     assert!(b.store.audit_trail(GUILD, 10).unwrap().is_empty());
 
     // A moderator sets something; the member's click on a reset button is refused.
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "private")]),
-        ),
+    b.moderator(
+        MOD,
+        "replies",
+        json!([text("visibility", "private")]),
         now(),
     );
     let (_, body) = send(
@@ -286,15 +203,10 @@ fn administrator_alone_or_manage_server_alone_is_allowed() {
         b.store.guild_settings(GUILD).unwrap().visibility,
         Visibility::Private
     );
-    let (_, body) = send(
-        &b,
-        &config(
-            GUILD,
-            MOD + 1,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "public")]),
-        ),
+    let (_, body) = b.moderator(
+        MOD + 1,
+        "replies",
+        json!([text("visibility", "public")]),
         now(),
     );
     assert_eq!(title(&body), "Replies changed", "{body}");
@@ -311,11 +223,7 @@ fn settings_round_trip_through_show_and_survive_a_restart() {
         .as_array_mut()
         .unwrap()
         .push(boolean("empty-days", true));
-    let (handled, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "onthisday", options),
-        now(),
-    );
+    let (handled, body) = b.moderator(MOD, "onthisday", options, now());
     assert_eq!(handled.resolution, Resolution::Answered);
     assert!(private(&body));
     assert_eq!(title(&body), "Daily post set");
@@ -325,15 +233,10 @@ fn settings_round_trip_through_show_and_survive_a_restart() {
         description(&body)
     );
     let t2 = ts("2026-11-25T12:05:00Z");
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD + 1,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "private")]),
-        ),
+    b.moderator(
+        MOD + 1,
+        "replies",
+        json!([text("visibility", "private")]),
         t2,
     );
 
@@ -346,11 +249,7 @@ fn settings_round_trip_through_show_and_survive_a_restart() {
     assert!(o.post_empty_days);
 
     let t3 = ts("2026-11-25T13:00:00Z");
-    let (_, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "show", json!([])),
-        t3,
-    );
+    let (_, body) = b.moderator(MOD, "show", json!([]), t3);
     assert!(private(&body));
     let text = shown(&body);
     // 07:30 in Paris (UTC+1) is 06:30 UTC, past at noon: the next post is tomorrow's.
@@ -376,29 +275,17 @@ fn settings_round_trip_through_show_and_survive_a_restart() {
     assert_eq!(again, body);
 
     // Off, and show says so.
-    let (_, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "onthisday-off", json!([])),
-        t3,
-    );
+    let (_, body) = b.moderator(MOD, "onthisday-off", json!([]), t3);
     assert_eq!(title(&body), "Daily post off");
     assert!(
         description(&body).contains("<#555> at 07:30 Europe/Paris, empty days posted too → off")
     );
     assert_eq!(b.store.guild_settings(GUILD).unwrap().onthisday, None);
-    let (_, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "show", json!([])),
-        t3,
-    );
+    let (_, body) = b.moderator(MOD, "show", json!([]), t3);
     assert!(shown(&body).contains("Off. Turn it on with `/config onthisday`."));
     // Off again: nothing to do, nothing recorded.
     let before = b.store.audit_trail(GUILD, 50).unwrap().len();
-    let (_, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "onthisday-off", json!([])),
-        t3,
-    );
+    let (_, body) = b.moderator(MOD, "onthisday-off", json!([]), t3);
     assert_eq!(title(&body), "Nothing changed");
     assert_eq!(b.store.audit_trail(GUILD, 50).unwrap().len(), before);
 }
@@ -418,11 +305,7 @@ fn a_bad_zone_or_time_gets_a_private_answer_naming_the_forms_and_saves_nothing()
         (onthisday(5, "7h", "Nowhere"), vec!["HH:MM", "IANA"]),
     ];
     for (options, expected) in cases {
-        let (handled, body) = send(
-            &b,
-            &config(GUILD, MOD, MANAGE_SERVER, "onthisday", options),
-            now(),
-        );
+        let (handled, body) = b.moderator(MOD, "onthisday", options, now());
         assert!(private(&body), "{body}");
         assert_eq!(handled.resolution, Resolution::Notice);
         assert_eq!(title(&body), "Daily post not changed");
@@ -433,17 +316,7 @@ fn a_bad_zone_or_time_gets_a_private_answer_naming_the_forms_and_saves_nothing()
         assert!(d.contains("Nothing was saved."));
     }
     // A visibility that is not a choice (a hand-made payload) is refused too.
-    let (_, body) = send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "secret")]),
-        ),
-        now(),
-    );
+    let (_, body) = b.moderator(MOD, "replies", json!([text("visibility", "secret")]), now());
     assert!(private(&body));
     assert!(description(&body).contains("public or private"), "{body}");
     assert_eq!(
@@ -480,15 +353,10 @@ fn time_zones_autocomplete_by_city_with_spaces_for_underscores() {
 #[test]
 fn private_replies_apply_to_their_server_only_and_members_can_ask_privately() {
     let b = bot();
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "private")]),
-        ),
+    b.moderator(
+        MOD,
+        "replies",
+        json!([text("visibility", "private")]),
         now(),
     );
     let hungary = |guild, private_option: Option<bool>| {
@@ -611,35 +479,16 @@ fn concurrent_changes_from_two_servers_do_not_mix() {
 #[test]
 fn reset_asks_cancel_keeps_confirm_resets_and_is_audited() {
     let b = bot();
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "onthisday",
-            onthisday(9, "08:00", "Asia/Baku"),
-        ),
-        now(),
-    );
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "private")]),
-        ),
+    b.moderator(MOD, "onthisday", onthisday(9, "08:00", "Asia/Baku"), now());
+    b.moderator(
+        MOD,
+        "replies",
+        json!([text("visibility", "private")]),
         now(),
     );
     let before = b.store.guild_settings(GUILD).unwrap();
 
-    let (handled, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "reset", json!([])),
-        now(),
-    );
+    let (handled, body) = b.moderator(MOD, "reset", json!([]), now());
     assert!(handled.reply != b.service.core.failure());
     assert!(private(&body));
     assert_eq!(title(&body), "Reset every setting?");
@@ -711,26 +560,16 @@ fn show_lists_the_audit_trail_newest_first_and_a_paused_schedule() {
     let t1 = ts("2026-11-20T10:00:00Z");
     let t2 = ts("2026-11-21T10:00:00Z");
     let t3 = ts("2026-11-22T10:00:00Z");
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "onthisday",
-            onthisday(77, "09:15", "America/New_York"),
-        ),
+    b.moderator(
+        MOD,
+        "onthisday",
+        onthisday(77, "09:15", "America/New_York"),
         t1,
     );
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD + 1,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "private")]),
-        ),
+    b.moderator(
+        MOD + 1,
+        "replies",
+        json!([text("visibility", "private")]),
         t2,
     );
     assert!(
@@ -743,11 +582,7 @@ fn show_lists_the_audit_trail_newest_first_and_a_paused_schedule() {
             .unwrap()
     );
 
-    let (_, body) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "show", json!([])),
-        now(),
-    );
+    let (_, body) = b.moderator(MOD, "show", json!([]), now());
     let text = shown(&body);
     let lines: Vec<&str> = description(&body)
         .lines()
@@ -792,15 +627,10 @@ fn show_lists_the_audit_trail_newest_first_and_a_paused_schedule() {
     );
 
     // Setting it again resumes it and says so.
-    let (_, body) = send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "onthisday",
-            onthisday(77, "09:15", "America/New_York"),
-        ),
+    let (_, body) = b.moderator(
+        MOD,
+        "onthisday",
+        onthisday(77, "09:15", "America/New_York"),
         now(),
     );
     assert!(
@@ -840,38 +670,20 @@ fn the_console_answers_only_in_a_server() {
 #[test]
 fn show_and_reset_as_the_bot_decides() {
     let b = bot();
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD,
-            MANAGE_SERVER,
-            "onthisday",
-            onthisday(77, "07:30", "Asia/Baku"),
-        ),
+    b.moderator(
+        MOD,
+        "onthisday",
+        onthisday(77, "07:30", "Asia/Baku"),
         ts("2026-11-25T10:00:00Z"),
     );
-    send(
-        &b,
-        &config(
-            GUILD,
-            MOD + 1,
-            MANAGE_SERVER,
-            "replies",
-            json!([text("visibility", "private")]),
-        ),
+    b.moderator(
+        MOD + 1,
+        "replies",
+        json!([text("visibility", "private")]),
         ts("2026-11-25T11:00:00Z"),
     );
-    let (handled, _) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "show", json!([])),
-        now(),
-    );
+    let (handled, _) = b.moderator(MOD, "show", json!([]), now());
     insta::assert_json_snapshot!("config_show", handled.reply);
-    let (handled, _) = send(
-        &b,
-        &config(GUILD, MOD, MANAGE_SERVER, "reset", json!([])),
-        now(),
-    );
+    let (handled, _) = b.moderator(MOD, "reset", json!([]), now());
     insta::assert_json_snapshot!("config_reset_asks", handled.reply);
 }

@@ -2,27 +2,18 @@
 //! refusals that come before (or instead of) a connection. The end-to-end tests
 //! against a local Discord are in tests/e2e (run by tests/e2e.rs).
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Output};
 
 use karabakh_reactions::discord::render;
+use support::binary_in;
 
 /// A token of Discord's shape (not a real one); its last part must never be printed.
 const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.s3cr3tPartOfTheTestToken_0123456789abcd";
 const SECRET_PART: &str = "s3cr3tPartOfTheTestToken";
-
-/// The binary with a clean environment, run in a fresh directory (no config file).
-fn bot(dir: &tempfile::TempDir) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_karabakh-reactions"));
-    c.env_clear()
-        .current_dir(dir.path())
-        .env("KR_DATABASE", dir.path().join("settings.sqlite3"));
-    if let Some(path) = std::env::var_os("PATH") {
-        c.env("PATH", path);
-    }
-    c
-}
 
 fn run(c: &mut Command) -> Output {
     c.output().expect("the binary runs")
@@ -51,7 +42,7 @@ fn refused(o: &Output) -> String {
 #[test]
 fn register_print_shows_the_definitions_discord_receives() {
     let dir = tempfile::tempdir().unwrap();
-    let o = run(bot(&dir).args(["register", "--print"]));
+    let o = run(binary_in(&dir).args(["register", "--print"]));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let printed = text(&o.stdout);
     // Exactly the bytes serenity sends: the same definitions, the same serializer.
@@ -65,14 +56,14 @@ fn register_print_shows_the_definitions_discord_receives() {
         serde_json::to_string_pretty(&json).unwrap()
     );
     // Needs no token, sends nothing, and is the same for one server.
-    let o = run(bot(&dir).args(["register", "--print", "--guild", "42"]));
+    let o = run(binary_in(&dir).args(["register", "--print", "--guild", "42"]));
     assert_eq!(text(&o.stdout), printed);
 }
 
 #[test]
 fn register_without_a_token_says_where_to_put_it() {
     let dir = tempfile::tempdir().unwrap();
-    let last = refused(&run(bot(&dir).arg("register")));
+    let last = refused(&run(binary_in(&dir).arg("register")));
     assert!(last.contains("needs the bot token"), "{last}");
     assert!(last.contains("DISCORD_TOKEN"), "{last}");
     assert!(last.contains("--print"), "{last}");
@@ -81,7 +72,7 @@ fn register_without_a_token_says_where_to_put_it() {
 #[test]
 fn register_refuses_server_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let last = refused(&run(bot(&dir)
+    let last = refused(&run(binary_in(&dir)
         .args(["register", "--guild", "0"])
         .env("DISCORD_TOKEN", TOKEN)
         .env("DISCORD_API_BASE", "http://127.0.0.1:9")));
@@ -103,7 +94,7 @@ fn a_malformed_token_is_refused_before_any_connection() {
     ] {
         for args in [&[][..], &["register"][..]] {
             // An API base nothing listens on: the check must come before any request.
-            let o = run(bot(&dir)
+            let o = run(binary_in(&dir)
                 .args(args)
                 .env("DISCORD_TOKEN", token)
                 .env("DISCORD_API_BASE", "http://127.0.0.1:9"));
@@ -126,7 +117,7 @@ fn an_unreachable_api_is_named_in_one_sentence() {
     }; // closed again: connections are refused
     let base = format!("http://127.0.0.1:{port}");
     for args in [&[][..], &["register"][..]] {
-        let o = run(bot(&dir)
+        let o = run(binary_in(&dir)
             .args(args)
             .env("DISCORD_TOKEN", TOKEN)
             .env("DISCORD_API_BASE", &base));
@@ -176,7 +167,7 @@ fn an_api_that_fails_is_named_with_its_answer_and_not_retried() {
         r#"{"message": "upstream down", "code": 0}"#,
         1,
     );
-    let o = run(bot(&dir)
+    let o = run(binary_in(&dir)
         .env("DISCORD_TOKEN", TOKEN)
         .env("DISCORD_API_BASE", &base));
     let last = refused(&o);
@@ -201,7 +192,7 @@ fn a_rejected_token_gets_one_sentence_and_one_request() {
         r#"{"message": "401: Unauthorized", "code": 0}"#,
         1,
     );
-    let o = run(bot(&dir)
+    let o = run(binary_in(&dir)
         .env("DISCORD_TOKEN", TOKEN)
         .env("DISCORD_API_BASE", &base));
     let last = refused(&o);
@@ -215,14 +206,14 @@ fn a_rejected_token_gets_one_sentence_and_one_request() {
 #[test]
 fn shard_options_are_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let last = refused(&run(bot(&dir).args([
+    let last = refused(&run(binary_in(&dir).args([
         "--shards",
         "0-1",
         "--total-shards",
         "2",
     ])));
     assert!(last.contains("needs DISCORD_TOKEN"), "{last}");
-    let o = run(bot(&dir)
+    let o = run(binary_in(&dir)
         .args(["--shards", "2-3", "--total-shards", "2"])
         .env("DISCORD_TOKEN", TOKEN)
         .env("DISCORD_API_BASE", "http://127.0.0.1:9"));
@@ -239,7 +230,7 @@ fn sigterm_while_waiting_for_the_api_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut child = bot(&dir)
+    let mut child = binary_in(&dir)
         .env("DISCORD_TOKEN", TOKEN)
         .env("DISCORD_API_BASE", &base)
         .stdout(std::process::Stdio::piped())

@@ -3,7 +3,7 @@
 //! the app without a socket (`oneshot`); one goes over a loopback socket, and two run
 //! the real binary.
 
-mod common;
+mod support;
 
 use std::sync::Arc;
 
@@ -12,13 +12,14 @@ use axum::http::{Request, Response, StatusCode, header};
 use ed25519_dalek::{Signer, SigningKey};
 use http_body_util::BodyExt;
 use jiff::Timestamp;
-use karabakh_core::commands::{COMMANDS, Kind, MANAGE_GUILD, Permission, Value};
-use karabakh_reactions::console;
+use karabakh_core::commands::COMMANDS;
 use karabakh_reactions::discord::endpoint::{self, Endpoint, MAX_BODY};
 use karabakh_reactions::discord::{interaction, render};
 use karabakh_reactions::service::Service;
 use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::{Value as Json, json};
+use support::payload::{self, fixture};
+use support::{binary_in, now};
 use tower::ServiceExt;
 
 /// The tests' application key (fixed, so runs are alike).
@@ -30,13 +31,6 @@ fn public_hex() -> String {
     hex::encode(key().verifying_key().to_bytes())
 }
 
-/// The server's "now" in these tests.
-const NOW: &str = "2026-11-25T12:00:00Z";
-
-fn now() -> Timestamp {
-    NOW.parse().unwrap()
-}
-
 /// An endpoint on the embedded dataset, a fresh settings database and a fixed clock.
 struct Fixture {
     endpoint: Arc<Endpoint>,
@@ -44,11 +38,11 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
-fn fixture() -> Fixture {
+fn endpoint_fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn SettingsStore> =
         Arc::new(SqliteStore::open(dir.path().join("settings.sqlite3")).unwrap());
-    let service = Service::new(Arc::new(common::core_with_site(None)), Some(store));
+    let service = Service::new(Arc::new(support::core_with_site(None)), Some(store));
     let endpoint = Endpoint::with_clock(
         service.clone(),
         endpoint::verifier(&public_hex()).unwrap(),
@@ -59,14 +53,6 @@ fn fixture() -> Fixture {
         service,
         _dir: dir,
     }
-}
-
-fn load(name: &str) -> Json {
-    let path = format!(
-        "{}/tests/fixtures/interactions/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// `X-Signature-Ed25519` for `body` sent at `timestamp`, signed with `key`.
@@ -271,60 +257,11 @@ fn series(metrics: &str, name: &str) -> u64 {
         .map_or(0, |v| v.parse().unwrap())
 }
 
-/// A slash command as Discord would send it in the fixture's server: the options of
-/// a line typed as in Discord, with each option's Discord type.
-fn command_payload(line: &str) -> Json {
-    let Ok(karabakh_core::commands::Request::Command(call)) =
-        console::request(line, common::context(), false)
-    else {
-        panic!("{line} is a command")
-    };
-    let spec = karabakh_core::commands::spec(&call.command).unwrap();
-    let option_specs = spec.options_of(call.subcommand.as_deref());
-    let mut options: Vec<Json> = call
-        .options
-        .iter()
-        .map(|(name, value)| {
-            let kind = option_specs.iter().find(|o| o.name == name).unwrap().kind;
-            let (t, v) = match (kind, value) {
-                (Kind::Text { .. }, Value::Text(s)) => (3, json!(s)),
-                (Kind::Integer { .. }, Value::Integer(i)) => (4, json!(i)),
-                (Kind::Boolean, Value::Boolean(b)) => (5, json!(b)),
-                (Kind::Choice(_), Value::Text(s)) => (3, json!(s)),
-                // `#history` as typed in the example: Discord sends the channel's id.
-                (Kind::Channel, Value::Text(s)) => (
-                    7,
-                    json!(
-                        s.parse::<u64>()
-                            .map_or(CHANNEL_ID.to_owned(), |id| id.to_string())
-                    ),
-                ),
-                other => panic!("{line}: {other:?}"),
-            };
-            json!({"name": name, "type": t, "value": v})
-        })
-        .collect();
-    if let Some(sub) = &call.subcommand {
-        options = vec![json!({"name": sub, "type": 1, "options": options})];
-    }
-    let mut p = load("command-guild.json");
-    p["data"]["name"] = json!(call.command);
-    p["data"]["options"] = json!(options);
-    if spec.permission == Permission::ManageServer {
-        // A moderator: Manage Server.
-        p["member"]["permissions"] = json!(MANAGE_GUILD.to_string());
-    }
-    p
-}
-
-/// A text channel of the fixture's server, for `Kind::Channel` options.
-const CHANNEL_ID: &str = "1100000000000000200";
-
 #[tokio::test]
 async fn every_command_of_the_table_is_answered_as_the_service_answers_it() {
-    let f = fixture();
+    let f = endpoint_fixture();
     for spec in COMMANDS {
-        let payload = command_payload(spec.example);
+        let payload = payload::from_line(spec.example);
         let body = answer(&f, &payload).await;
         assert_eq!(body["type"], 4, "{}: {body}", spec.example);
         let title = body["data"]["embeds"][0]["title"].as_str().unwrap_or("");
@@ -339,7 +276,7 @@ async fn every_command_of_the_table_is_answered_as_the_service_answers_it() {
         // its own: `/config onthisday` changes the settings it is answered from).
         let interaction = serde_json::from_value(payload).unwrap();
         let request = interaction::request(&interaction, now()).unwrap();
-        let expected = fixture().service.handle(request);
+        let expected = endpoint_fixture().service.handle(request);
         let expected: Json = serde_json::from_str(&render::body(&expected.reply)).unwrap();
         assert_eq!(body, expected, "{}", spec.example);
     }
@@ -366,8 +303,8 @@ async fn every_command_of_the_table_is_answered_as_the_service_answers_it() {
 
 #[tokio::test]
 async fn a_command_in_a_dm_is_answered_without_a_server() {
-    let f = fixture();
-    let body = answer(&f, &load("command-dm.json")).await;
+    let f = endpoint_fixture();
+    let body = answer(&f, &fixture("command-dm.json")).await;
     assert_eq!(body["type"], 4);
     assert!(
         body["data"]["embeds"][0]["title"]
@@ -380,8 +317,8 @@ async fn a_command_in_a_dm_is_answered_without_a_server() {
 
 #[tokio::test]
 async fn autocomplete_suggests_turkey_for_tur() {
-    let f = fixture();
-    let body = answer(&f, &load("autocomplete.json")).await;
+    let f = endpoint_fixture();
+    let body = answer(&f, &fixture("autocomplete.json")).await;
     assert_eq!(body["type"], 8, "{body}");
     let choices = body["data"]["choices"].as_array().unwrap();
     assert_eq!(choices[0]["value"], "Turkey", "{body}");
@@ -398,8 +335,8 @@ async fn autocomplete_suggests_turkey_for_tur() {
 
 #[tokio::test]
 async fn a_page_button_updates_the_message() {
-    let f = fixture();
-    let body = answer(&f, &load("button.json")).await;
+    let f = endpoint_fixture();
+    let body = answer(&f, &fixture("button.json")).await;
     assert_eq!(body["type"], 7, "{body}");
     assert!(
         body["data"]["embeds"][0]["footer"]["text"]
@@ -435,14 +372,14 @@ async fn raw(f: &Fixture, interaction: &Json) -> (StatusCode, String, Vec<u8>) {
 /// A page button of the fixture's server, clicked on page `page` of `argument`'s
 /// answer to `command`.
 fn page_button(command: &str, argument: &str, page: usize) -> Json {
-    let mut p = load("button.json");
+    let mut p = fixture("button.json");
     p["data"]["custom_id"] = json!(format!("page:{command}:{argument}:{page}"));
     p
 }
 
 #[tokio::test]
 async fn a_reply_with_a_chart_is_multipart_form_data_as_discord_documents() {
-    let f = fixture();
+    let f = endpoint_fixture();
     for (line, filename) in [
         ("/timeline 2020-10", "timeline.png"),
         ("/timeline date:2020-10-16 to:2020-10-18", "timeline.png"),
@@ -450,7 +387,7 @@ async fn a_reply_with_a_chart_is_multipart_form_data_as_discord_documents() {
         ("/reaction Turkey", "strip.png"),
         ("/about", "coverage.png"),
     ] {
-        let (status, content_type, bytes) = raw(&f, &command_payload(line)).await;
+        let (status, content_type, bytes) = raw(&f, &payload::from_line(line)).await;
         assert_eq!(status, StatusCode::OK, "{line}");
         assert!(
             content_type.starts_with("multipart/form-data; boundary="),
@@ -467,7 +404,7 @@ async fn a_reply_with_a_chart_is_multipart_form_data_as_discord_documents() {
         );
         // The JSON is the service's answer, as `ask --json` prints it; the file is the
         // chart the drawing code makes of what the reply says to draw.
-        let interaction = serde_json::from_value(command_payload(line)).unwrap();
+        let interaction = serde_json::from_value(payload::from_line(line)).unwrap();
         let expected = f
             .service
             .handle(interaction::request(&interaction, now()).unwrap());
@@ -496,14 +433,14 @@ async fn a_reply_with_a_chart_is_multipart_form_data_as_discord_documents() {
 
 #[tokio::test]
 async fn a_reply_without_a_chart_stays_json() {
-    let f = fixture();
+    let f = endpoint_fixture();
     for line in [
         "/timeline 2 October 2020",
         "/reaction Hungary",
         "/search ceasefire",
         "/help",
     ] {
-        let (status, content_type, bytes) = raw(&f, &command_payload(line)).await;
+        let (status, content_type, bytes) = raw(&f, &payload::from_line(line)).await;
         assert_eq!(status, StatusCode::OK, "{line}");
         assert_eq!(content_type, "application/json", "{line}");
         let json: Json = serde_json::from_slice(&bytes).unwrap();
@@ -514,8 +451,8 @@ async fn a_reply_without_a_chart_stays_json() {
 
 #[tokio::test]
 async fn a_chart_is_drawn_once_then_served_from_the_cache() {
-    let f = fixture();
-    let payload = command_payload("/timeline 2020-11");
+    let f = endpoint_fixture();
+    let payload = payload::from_line("/timeline 2020-11");
     let (_, _, first) = raw(&f, &payload).await;
     let (hits, misses) = f.service.charts.stats();
     let (_, _, second) = raw(&f, &payload).await;
@@ -526,7 +463,7 @@ async fn a_chart_is_drawn_once_then_served_from_the_cache() {
 
 #[tokio::test]
 async fn turning_pages_takes_the_chart_off_and_puts_it_back() {
-    let f = fixture();
+    let f = endpoint_fixture();
     // Page 2 has no chart: an update with no attachment removes the picture.
     let (status, content_type, bytes) = raw(&f, &page_button("reaction", "turkey", 2)).await;
     assert_eq!(status, StatusCode::OK);
@@ -545,8 +482,8 @@ async fn turning_pages_takes_the_chart_off_and_puts_it_back() {
 
 #[tokio::test]
 async fn ping_gets_pong_as_json() {
-    let f = fixture();
-    let body = serde_json::to_vec(&load("ping.json")).unwrap();
+    let f = endpoint_fixture();
+    let body = serde_json::to_vec(&fixture("ping.json")).unwrap();
     let response = send(&f, signed(&body)).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
@@ -560,8 +497,8 @@ async fn ping_gets_pong_as_json() {
 /// and a good one 200.
 #[tokio::test]
 async fn discords_endpoint_validation_gets_401_for_a_bad_signature() {
-    let f = fixture();
-    let ping = serde_json::to_vec(&load("ping.json")).unwrap();
+    let f = endpoint_fixture();
+    let ping = serde_json::to_vec(&fixture("ping.json")).unwrap();
     let ts = now().as_second().to_string();
     // Signed by another key.
     let other = SigningKey::from_bytes(&[8u8; 32]);
@@ -575,7 +512,7 @@ async fn discords_endpoint_validation_gets_401_for_a_bad_signature() {
     let response = send(&f, post(&ping, Some(&"0".repeat(128)), Some(&ts))).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     // A command with a bad signature does no work either.
-    let cmd = serde_json::to_vec(&load("command-guild.json")).unwrap();
+    let cmd = serde_json::to_vec(&fixture("command-guild.json")).unwrap();
     let response = send(
         &f,
         post(&cmd, Some(&sign_with(&other, &ts, &cmd)), Some(&ts)),
@@ -596,8 +533,8 @@ async fn discords_endpoint_validation_gets_401_for_a_bad_signature() {
 
 #[tokio::test]
 async fn stale_and_future_timestamps_are_refused() {
-    let f = fixture();
-    let cmd = serde_json::to_vec(&load("command-guild.json")).unwrap();
+    let f = endpoint_fixture();
+    let cmd = serde_json::to_vec(&fixture("command-guild.json")).unwrap();
     let t = now().as_second();
     for (offset, ok) in [
         (-301, false),
@@ -626,8 +563,8 @@ async fn stale_and_future_timestamps_are_refused() {
 
 #[tokio::test]
 async fn missing_and_malformed_headers_are_refused() {
-    let f = fixture();
-    let cmd = serde_json::to_vec(&load("command-guild.json")).unwrap();
+    let f = endpoint_fixture();
+    let cmd = serde_json::to_vec(&fixture("command-guild.json")).unwrap();
     let ts = now().as_second().to_string();
     let good = sign_with(&key(), &ts, &cmd);
     let cases: Vec<(Option<String>, Option<String>, &str)> = vec![
@@ -669,8 +606,8 @@ async fn missing_and_malformed_headers_are_refused() {
 
 #[tokio::test]
 async fn a_body_changed_after_signing_is_refused() {
-    let f = fixture();
-    let cmd = serde_json::to_vec(&load("command-guild.json")).unwrap();
+    let f = endpoint_fixture();
+    let cmd = serde_json::to_vec(&fixture("command-guild.json")).unwrap();
     let ts = now().as_second().to_string();
     let signature = sign_with(&key(), &ts, &cmd);
     let tampered = String::from_utf8(cmd.clone())
@@ -687,8 +624,8 @@ async fn a_body_changed_after_signing_is_refused() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_gets_413() {
-    let f = fixture();
-    let mut big = load("command-guild.json");
+    let f = endpoint_fixture();
+    let mut big = fixture("command-guild.json");
     big["padding"] = json!("x".repeat(MAX_BODY));
     let body = serde_json::to_vec(&big).unwrap();
     let response = send(&f, signed(&body)).await;
@@ -708,7 +645,7 @@ async fn a_body_over_the_limit_gets_413() {
     assert_eq!(series(&m, "kr_bodies_too_large_total"), 2);
     assert_eq!(f.endpoint.metrics().handled_total(), 0);
     // Just under the limit is read (and answered).
-    let mut fits = load("command-guild.json");
+    let mut fits = fixture("command-guild.json");
     let room = MAX_BODY - serde_json::to_vec(&fits).unwrap().len() - 20;
     fits["padding"] = json!("x".repeat(room));
     let body = serde_json::to_vec(&fits).unwrap();
@@ -719,12 +656,12 @@ async fn a_body_over_the_limit_gets_413() {
 
 #[tokio::test]
 async fn malformed_json_and_unknown_types_get_400() {
-    let f = fixture();
-    let mut unknown = load("command-guild.json");
+    let f = endpoint_fixture();
+    let mut unknown = fixture("command-guild.json");
     unknown["type"] = json!(99);
-    let mut no_type = load("command-guild.json");
+    let mut no_type = fixture("command-guild.json");
     no_type.as_object_mut().unwrap().remove("type");
-    let mut missing_field = load("command-guild.json");
+    let mut missing_field = fixture("command-guild.json");
     missing_field.as_object_mut().unwrap().remove("token");
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (b"{\"type\":2,".to_vec(), "malformed_json"),
@@ -749,8 +686,8 @@ async fn malformed_json_and_unknown_types_get_400() {
 
 #[tokio::test]
 async fn a_reply_echoing_everyone_mentions_nobody() {
-    let f = fixture();
-    let mut p = load("command-guild.json");
+    let f = endpoint_fixture();
+    let mut p = fixture("command-guild.json");
     p["data"]["options"][0]["value"] = json!("@everyone");
     let body = answer(&f, &p).await;
     assert!(body.to_string().contains("everyone"), "{body}");
@@ -762,11 +699,12 @@ async fn a_reply_echoing_everyone_mentions_nobody() {
 
 #[tokio::test]
 async fn healthz_reports_the_dataset() {
-    let f = fixture();
+    let f = endpoint_fixture();
     let response = send(&f, Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Json = serde_json::from_str(&text(response).await).unwrap();
-    let data = common::core().data();
+    let core = support::core();
+    let data = core.data();
     assert_eq!(body["status"], "ok");
     assert_eq!(body["dataset"], data.version.to_string());
     assert_eq!(body["statements"], data.statements.len());
@@ -774,14 +712,14 @@ async fn healthz_reports_the_dataset() {
 
 #[tokio::test]
 async fn metrics_are_prometheus_text_and_move_as_requests_come() {
-    let f = fixture();
+    let f = endpoint_fixture();
     let before = metrics(&f).await;
     assert!(before.contains("# TYPE kr_interactions_total counter"));
     assert!(before.contains("# TYPE kr_request_duration_seconds histogram"));
     assert_eq!(series(&before, "kr_request_duration_seconds_count"), 0);
     let name = "kr_interactions_total{command=\"reaction\",kind=\"command\",outcome=\"ok\"}";
     assert_eq!(series(&before, name), 0);
-    let cmd = serde_json::to_vec(&load("command-guild.json")).unwrap();
+    let cmd = serde_json::to_vec(&fixture("command-guild.json")).unwrap();
     for _ in 0..3 {
         assert_eq!(send(&f, signed(&cmd)).await.status(), StatusCode::OK);
     }
@@ -814,7 +752,7 @@ async fn metrics_are_prometheus_text_and_move_as_requests_come() {
 
 #[tokio::test]
 async fn other_paths_and_methods_are_not_served() {
-    let f = fixture();
+    let f = endpoint_fixture();
     let get = Request::get(endpoint::PATH).body(Body::empty()).unwrap();
     assert_eq!(send(&f, get).await.status(), StatusCode::METHOD_NOT_ALLOWED);
     let other = Request::post("/other").body(Body::empty()).unwrap();
@@ -825,7 +763,7 @@ async fn other_paths_and_methods_are_not_served() {
 /// and a bad signature to the server on 127.0.0.1.
 #[tokio::test]
 async fn over_a_loopback_socket() {
-    let f = fixture();
+    let f = endpoint_fixture();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -848,7 +786,7 @@ async fn over_a_loopback_socket() {
             .send()
     };
     let ts = now().as_second().to_string();
-    let ping = serde_json::to_vec(&load("ping.json")).unwrap();
+    let ping = serde_json::to_vec(&fixture("ping.json")).unwrap();
     let r = send(ping.clone(), ts.clone(), sign_with(&key(), &ts, &ping))
         .await
         .unwrap();
@@ -856,7 +794,7 @@ async fn over_a_loopback_socket() {
     assert_eq!(r.headers()["content-type"], "application/json");
     assert_eq!(r.text().await.unwrap(), r#"{"type":1}"#);
     for name in ["command-guild.json", "command-dm.json"] {
-        let cmd = serde_json::to_vec(&load(name)).unwrap();
+        let cmd = serde_json::to_vec(&fixture(name)).unwrap();
         let r = send(cmd.clone(), ts.clone(), sign_with(&key(), &ts, &cmd))
             .await
             .unwrap();
@@ -887,19 +825,6 @@ async fn over_a_loopback_socket() {
     assert_eq!(f.endpoint.metrics().handled_total(), 2);
 }
 
-/// The binary with a clean environment (nothing from the host: no token, no key, no
-/// config), in a fresh directory with its own database.
-fn bot(dir: &tempfile::TempDir) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_karabakh-reactions"));
-    c.env_clear()
-        .current_dir(dir.path())
-        .env("KR_DATABASE", dir.path().join("settings.sqlite3"));
-    if let Some(path) = std::env::var_os("PATH") {
-        c.env("PATH", path);
-    }
-    c
-}
-
 /// `serve` for real: listens on a port the system picks (printed on stderr), answers
 /// PING and healthz, and exits 0 on SIGTERM.
 #[cfg(unix)]
@@ -909,7 +834,7 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
     use std::process::Stdio;
 
     let dir = tempfile::tempdir().unwrap();
-    let mut child = bot(&dir)
+    let mut child = binary_in(&dir)
         .env("DISCORD_PUBLIC_KEY", public_hex())
         .env("KR_LOG", "debug")
         .args(["serve", "--listen", "127.0.0.1:0"])
@@ -948,7 +873,7 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
     assert_eq!(health["status"], "ok");
     // The binary's clock is the real one.
     let ts = Timestamp::now().as_second().to_string();
-    let ping = serde_json::to_vec(&load("ping.json")).unwrap();
+    let ping = serde_json::to_vec(&fixture("ping.json")).unwrap();
     let signature = sign_with(&key(), &ts, &ping);
     let r = client
         .post(format!("http://{addr}{}", endpoint::PATH))
@@ -996,7 +921,7 @@ fn the_binary_refuses_a_malformed_public_key() {
         ("ab".repeat(33), "64 hexadecimal digits"),
         (off_curve, "not a valid Ed25519 public key"),
     ] {
-        let o = bot(&dir)
+        let o = binary_in(&dir)
             .env("DISCORD_PUBLIC_KEY", &key)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .output()
@@ -1012,7 +937,7 @@ fn the_binary_refuses_a_malformed_public_key() {
         assert!(!err.contains("panicked"), "{err}");
     }
     // And none at all says where to put it.
-    let o = bot(&dir)
+    let o = binary_in(&dir)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .output()
         .unwrap();

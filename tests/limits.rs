@@ -1,13 +1,13 @@
 //! Any text in any option, any page and any button id: a reply within every Discord
 //! limit, no panic, and no ping.
 
-mod common;
+mod support;
 
-use common::{context, core};
 use karabakh_core::commands::{COMMANDS, Call, Kind, Request, Value};
 use karabakh_core::reply::{Button, Message, Reply, limits};
 use karabakh_reactions::discord::render;
 use proptest::prelude::*;
+use support::{context, core};
 
 fn len(s: &str) -> usize {
     s.encode_utf16().count()
@@ -138,7 +138,7 @@ proptest! {
         any::<String>(),
         "page:(reaction|timeline|search|source|onthisday|topic|nope):[ -~]{0,60}:[0-9]{1,4}",
     ]) {
-        check(&core().respond(&common::button(&id)).reply);
+        check(&core().respond(&support::button(&id)).reply);
     }
 
     #[test]

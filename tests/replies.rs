@@ -4,12 +4,12 @@
 //! at the end. Review changes with `INSTA_UPDATE=always cargo test` and
 //! `git diff tests/snapshots`.
 
-mod common;
+mod support;
 
-use common::{autocomplete, button, command, core};
 use karabakh_core::reply::Reply;
 use karabakh_reactions::discord::render;
 use serde_json::json;
+use support::{autocomplete, button, command, core};
 
 macro_rules! snap {
     ($name:ident, $request:expr) => {

@@ -5,40 +5,30 @@
 //! refuse, and an injected clock (each test calls `tick(now)` with the instant it
 //! wants; nothing sleeps).
 
-mod common;
 mod support;
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
-use karabakh_core::commands::Core;
 use karabakh_core::reply::{Message, Reply};
 use karabakh_core::schedule::{ChannelMessage, DEFAULT_RETRY_AFTER};
-use karabakh_core::settings::{Change, OnThisDay, PostTime, Setting, TimeZoneName, post_nonce};
+use karabakh_core::settings::{Change, OnThisDay, Setting, post_nonce};
 use karabakh_reactions::discord::render;
 use karabakh_reactions::discord::rest::{self, ChannelPoster};
 use karabakh_reactions::operator::{self, Config};
 use karabakh_reactions::scheduler::{PostError, PostOutcome, Poster, Scheduler, TickReport};
 use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::json;
-use support::{FakeDiscord, Scripted};
+use support::fake_discord::{self, FakeDiscord, Scripted};
+use support::{core, otd, ts};
 use tempfile::TempDir;
 
 /// Shaped like a bot token; the fake accepts any `Bot …`.
 const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.not-a-real-token_0123456789";
 const MODERATOR: u64 = 77;
-
-fn ts(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn core() -> Arc<Core> {
-    static CORE: OnceLock<Arc<Core>> = OnceLock::new();
-    Arc::clone(CORE.get_or_init(|| Arc::new(Core::embedded().expect("the dataset loads"))))
-}
 
 fn config_for(fake: &FakeDiscord) -> Config {
     let base = fake.base();
@@ -48,15 +38,6 @@ fn config_for(fake: &FakeDiscord) -> Config {
         _ => None,
     };
     operator::resolve(None, &env).unwrap()
-}
-
-fn otd(channel_id: u64, time: &str, zone: &str) -> OnThisDay {
-    OnThisDay {
-        channel_id,
-        time: PostTime::parse(time).unwrap(),
-        zone: TimeZoneName::parse(zone).unwrap(),
-        post_empty_days: false,
-    }
 }
 
 /// A database file, the fake Discord, and a scheduler on both.
@@ -315,13 +296,10 @@ async fn the_one_client_sends_the_body_the_fake_expects() {
     let nonce = post_nonce(5, date(2020, 9, 27));
     let expected = serde_json::to_value(render::channel_post(&page, &nonce)).unwrap();
     assert_eq!(daily, expected);
-    assert_eq!(support::check_create(&daily), Ok(()));
+    assert_eq!(fake_discord::check_create(&daily), Ok(()));
     // No day's post has several pages (so no buttons) with the embedded dataset: a
     // page that has them goes through the same client too.
-    let Reply::Message(page) = common::core()
-        .respond(&common::command("/reaction Turkey"))
-        .reply
-    else {
+    let Reply::Message(page) = core().respond(&support::command("/reaction Turkey")).reply else {
         panic!("/reaction Turkey answers with a message");
     };
     assert!(!page.buttons.is_empty());
@@ -333,8 +311,13 @@ async fn the_one_client_sends_the_body_the_fake_expects() {
     let sent = b.fake.creates()[1].body.clone().unwrap();
     let expected = serde_json::to_value(render::channel_post(&page, "otd-buttons")).unwrap();
     assert_eq!(sent, expected);
-    // The embed and buttons are the interaction reply's, byte for byte.
-    let reply = serde_json::to_value(render::message(&page, None)).unwrap();
+    // The embed and buttons are the interaction reply's, byte for byte, but for the
+    // chart: a post attaches no file, so it leaves the picture and its field out.
+    assert!(page.chart.is_some(), "Turkey's answer draws its statements");
+    assert!(sent["embeds"][0].get("image").is_none());
+    let mut plain = page.clone();
+    plain.drop_chart();
+    let reply = serde_json::to_value(render::message(&plain, None)).unwrap();
     assert_eq!(sent["embeds"], reply["embeds"]);
     assert_eq!(sent["components"], reply["components"]);
     assert!(!sent["components"].as_array().unwrap().is_empty());
@@ -342,7 +325,7 @@ async fn the_one_client_sends_the_body_the_fake_expects() {
     let refused = |change: &dyn Fn(&mut serde_json::Value)| {
         let mut body = sent.clone();
         change(&mut body);
-        support::check_create(&body).expect_err(&body.to_string())
+        fake_discord::check_create(&body).expect_err(&body.to_string())
     };
     refused(&|b| b["allowed_mentions"] = json!({"parse": ["everyone"]}));
     refused(&|b| {

@@ -77,7 +77,7 @@ pub(crate) fn month_labels(first: i32, last: i32, year_on_first: bool) -> Vec<Ve
                 let text = if with_year {
                     fmt_month_medium(m)
                 } else {
-                    fmt_month_short(m).to_string()
+                    fmt_month_short(m)
                 };
                 out.push(XLabel {
                     centre: f64::from(a + b) / 2.0,

@@ -2,29 +2,25 @@
 //!
 //! Everything inside the crate works on *day numbers* (days since
 //! 1970-01-01, proleptic Gregorian), which makes binning and pixel mapping
-//! plain integer arithmetic. Month names are fixed English strings: no
-//! locale, no clock.
+//! plain integer arithmetic. Month names are English, from jiff's formatting:
+//! no locale, no clock.
 
 use jiff::civil::Date;
 
-pub(crate) const MONTHS_LONG: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+/// The English name of month 1–12 ("September"), from jiff's formatting: no table
+/// of our own.
+pub(crate) fn month_long(m: u32) -> String {
+    month_date(m).strftime("%B").to_string()
+}
 
-pub(crate) const MONTHS_SHORT: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+/// The month's three-letter abbreviation ("Sep").
+pub(crate) fn month_short(m: u32) -> String {
+    month_date(m).strftime("%b").to_string()
+}
+
+fn month_date(m: u32) -> Date {
+    Date::new(2000, m.clamp(1, 12) as i8, 1).expect("the first of a month in 2000")
+}
 
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
 pub(crate) fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
@@ -93,36 +89,36 @@ pub(crate) fn week_start(n: i32) -> i32 {
 /// "27 September 2020"
 pub(crate) fn fmt_long(n: i32) -> String {
     let (y, m, d) = civil_from_days(n);
-    format!("{d} {} {y}", MONTHS_LONG[m as usize - 1])
+    format!("{d} {} {y}", month_long(m))
 }
 
 /// "27 Sep 2020"
 pub(crate) fn fmt_medium(n: i32) -> String {
     let (y, m, d) = civil_from_days(n);
-    format!("{d} {} {y}", MONTHS_SHORT[m as usize - 1])
+    format!("{d} {} {y}", month_short(m))
 }
 
 /// "27 Sep"
 pub(crate) fn fmt_short(n: i32) -> String {
     let (_, m, d) = civil_from_days(n);
-    format!("{d} {}", MONTHS_SHORT[m as usize - 1])
+    format!("{d} {}", month_short(m))
 }
 
 /// "Sep"
-pub(crate) fn fmt_month_short(n: i32) -> &'static str {
-    MONTHS_SHORT[civil_from_days(n).1 as usize - 1]
+pub(crate) fn fmt_month_short(n: i32) -> String {
+    month_short(civil_from_days(n).1)
 }
 
 /// "September 2020"
 pub(crate) fn fmt_month_long(n: i32) -> String {
     let (y, m, _) = civil_from_days(n);
-    format!("{} {y}", MONTHS_LONG[m as usize - 1])
+    format!("{} {y}", month_long(m))
 }
 
 /// "Sep 2020"
 pub(crate) fn fmt_month_medium(n: i32) -> String {
     let (y, m, _) = civil_from_days(n);
-    format!("{} {y}", MONTHS_SHORT[m as usize - 1])
+    format!("{} {y}", month_short(m))
 }
 
 fn is_whole_month(first: i32, last: i32) -> bool {
@@ -182,7 +178,7 @@ pub(crate) fn fmt_range_sentence(first: i32, last: i32) -> String {
         return if year_of(first) == year_of(last) {
             format!(
                 "from {} to {}",
-                MONTHS_LONG[civil_from_days(first).1 as usize - 1],
+                month_long(civil_from_days(first).1),
                 fmt_month_long(last)
             )
         } else {
@@ -191,11 +187,7 @@ pub(crate) fn fmt_range_sentence(first: i32, last: i32) -> String {
     }
     if year_of(first) == year_of(last) {
         let (_, m, d) = civil_from_days(first);
-        format!(
-            "from {d} {} to {}",
-            MONTHS_LONG[m as usize - 1],
-            fmt_long(last)
-        )
+        format!("from {d} {} to {}", month_long(m), fmt_long(last))
     } else {
         format!("from {} to {}", fmt_long(first), fmt_long(last))
     }

@@ -158,21 +158,8 @@ pub fn sleep_for(next: Option<Timestamp>, now: Timestamp, poll: Duration) -> Dur
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{PostTime, TimeZoneName};
+    use crate::settings::tests::{otd, ts};
     use jiff::civil::date;
-
-    fn otd(time: &str, zone: &str) -> OnThisDay {
-        OnThisDay {
-            channel_id: 7,
-            time: PostTime::parse(time).unwrap(),
-            zone: TimeZoneName::parse(zone).unwrap(),
-            post_empty_days: false,
-        }
-    }
-
-    fn ts(s: &str) -> Timestamp {
-        s.parse().unwrap()
-    }
 
     #[test]
     fn a_late_start_on_the_same_local_day_posts_a_missed_day_does_not() {

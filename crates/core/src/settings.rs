@@ -405,7 +405,7 @@ pub fn post_nonce(guild_id: u64, date: Date) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use jiff::civil::date;
 
@@ -509,7 +509,8 @@ mod tests {
         assert!(err.contains("`public` or `private`"), "{err}");
     }
 
-    fn otd(time: &str, zone: &str) -> OnThisDay {
+    /// A daily post in channel 1 (for the core's unit tests).
+    pub(crate) fn otd(time: &str, zone: &str) -> OnThisDay {
         OnThisDay {
             channel_id: 1,
             time: PostTime::parse(time).unwrap(),
@@ -518,7 +519,7 @@ mod tests {
         }
     }
 
-    fn ts(s: &str) -> Timestamp {
+    pub(crate) fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
 
