@@ -60,11 +60,28 @@ pub enum Command {
         #[arg(long)]
         print: bool,
     },
-    /// Answer interactions over HTTP (Discord's interactions endpoint URL).
+    /// The public site: write it as static files.
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
+    },
+    /// Answer interactions over HTTP (Discord's interactions endpoint URL), and serve
+    /// the public site on the same address.
     Serve {
         /// The address to listen on (default: http.listen in the config, 127.0.0.1:8080).
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Write every page of the site, its charts and its assets under DIR, for any
+    /// static host (the search page then says that searching needs `serve`).
+    Build {
+        /// The folder to write (created if missing; files in it are overwritten).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
     },
 }
 

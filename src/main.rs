@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use karabakh_core::commands::{Context, Core, Request};
 use karabakh_core::reply::Reply;
-use karabakh_reactions::cli::{AskArgs, Cli, Command};
+use karabakh_reactions::cli::{AskArgs, Cli, Command, SiteCommand};
 use karabakh_reactions::discord::gateway::{self, Sharding};
 use karabakh_reactions::discord::register::{self, Scope};
 use karabakh_reactions::discord::{endpoint, render, rest};
-use karabakh_reactions::{console, startup};
+use karabakh_reactions::{console, startup, web};
 
 /// Exit code for a command line the bot cannot run (an unknown command or option).
 const USAGE: u8 = 2;
@@ -87,6 +87,38 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             startup::init_logging(&config.log.level);
             let done = block_on(register::run(config, token, Scope::new(guild)))?;
             println!("{done}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Site {
+            command: SiteCommand::Build { dir },
+        }) => {
+            let loaded = startup::load_config(cli.config.as_deref())?;
+            let public_url = loaded.config.site.public_url.clone();
+            let core = startup::core(
+                startup::load_dataset(cli.data.as_deref())?,
+                public_url.as_deref(),
+            );
+            let site = karabakh_site::Site::new(
+                std::sync::Arc::new(core),
+                std::sync::Arc::new(karabakh_site::charts::ChartCache::default()),
+                karabakh_site::Options {
+                    public_url,
+                    live: false,
+                },
+            );
+            let started = std::time::Instant::now();
+            let built = web::build(&site, &dir)?;
+            println!(
+                "wrote {} pages, {} charts and {} assets ({} KB) to {} in {:.1} s; the largest page is {} ({} KB)",
+                built.pages,
+                built.charts,
+                built.assets,
+                built.bytes / 1024,
+                dir.display(),
+                started.elapsed().as_secs_f64(),
+                built.largest.0,
+                built.largest.1 / 1024
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Serve { listen }) => {
@@ -229,8 +261,17 @@ async fn serve(
             }
         },
     );
+    let site = std::sync::Arc::new(karabakh_site::Site::new(
+        std::sync::Arc::clone(&service.core),
+        std::sync::Arc::clone(&service.charts),
+        karabakh_site::Options {
+            public_url: config.site.public_url.clone(),
+            live: true,
+        },
+    ));
     let state = std::sync::Arc::new(endpoint::Endpoint::new(service, verifier));
-    let served = endpoint::serve(listener, state, async move {
+    let router = endpoint::app(state).merge(web::router(site));
+    let served = endpoint::serve_router(listener, router, async move {
         let signal = stop.await;
         tracing::info!(signal, "shutting down: finishing the requests in flight");
     })

@@ -384,7 +384,17 @@ pub async fn serve(
     endpoint: Arc<Endpoint>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(endpoint))
+    serve_router(listener, app(endpoint), shutdown).await
+}
+
+/// Serves `router` (the endpoint's [`app`], with whatever else shares its listener,
+/// such as the public site) until `shutdown` completes.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -154,6 +154,7 @@ impl Core {
                 Lookup::NotFound { .. } => return None,
             },
             "source" => site::citation(shown()?.trim().parse().ok()?),
+            "onthisday" if answer.empty => site::DATES.to_owned(),
             "onthisday" => {
                 let key = shown()?;
                 let (month, day) = key.split_once('-')?;
