@@ -163,7 +163,7 @@ pub fn build(site: &Site, dir: &Path) -> Result<Built, String> {
     };
     for path in site.paths() {
         let page = site
-            .page(&path)
+            .render(&path)
             .ok_or_else(|| format!("the site lists {path} but has no page there"))?;
         let relative = path.trim_start_matches('/');
         if path.ends_with('/') {

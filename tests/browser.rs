@@ -95,7 +95,10 @@ fn chromium() -> String {
     if Path::new(CHROMIUM).exists() {
         return version(CHROMIUM, "--version");
     }
-    for args in [&["update"][..], &["install", "-y", "--no-install-recommends", "chromium"]] {
+    for args in [
+        &["update"][..],
+        &["install", "-y", "--no-install-recommends", "chromium"],
+    ] {
         let mut apt = Command::new("apt-get");
         apt.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         let what = format!("`apt-get {}`", args.join(" "));
@@ -106,7 +109,10 @@ fn chromium() -> String {
              package (as root: apt-get install chromium):\n{output}"
         );
     }
-    assert!(Path::new(CHROMIUM).exists(), "apt-get installed chromium, but {CHROMIUM} is missing");
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "apt-get installed chromium, but {CHROMIUM} is missing"
+    );
     version(CHROMIUM, "--version")
 }
 
@@ -128,7 +134,10 @@ fn install(dir: &Path, node: &str) {
     npm.current_dir(dir)
         .args(["ci", "--no-audit", "--no-fund", "--loglevel=warn"]);
     let (status, output) = run_bounded(npm, "`npm ci` in tests/browser", INSTALL_LIMIT);
-    assert!(status.success(), "`npm ci` in tests/browser failed ({status}):\n{output}");
+    assert!(
+        status.success(),
+        "`npm ci` in tests/browser failed ({status}):\n{output}"
+    );
     fs::write(&stamp, format!("{key}\n")).expect("write the install stamp");
 }
 
@@ -143,7 +152,12 @@ fn the_site_in_a_real_browser() {
 
     let mut test = Command::new("node");
     test.current_dir(&dir)
-        .args(["--test", "--test-reporter=tap", "--test-concurrency=1", "site.test.mjs"])
+        .args([
+            "--test",
+            "--test-reporter=tap",
+            "--test-concurrency=1",
+            "site.test.mjs",
+        ])
         .env("BOT_BIN", env!("CARGO_BIN_EXE_karabakh-reactions"))
         .env("ARTIFACTS_DIR", &artifacts)
         .env("CHROMIUM", CHROMIUM)
@@ -161,10 +175,21 @@ fn the_site_in_a_real_browser() {
         summary.iter().any(|l| l.starts_with("# pass ")) && !summary.contains(&"# pass 0"),
         "node ran no test:\n{output}"
     );
-    assert!(summary.contains(&"# skipped 0"), "some browser tests were skipped:\n{output}");
-    for shot in ["home.png", "permalink-s2.1.png", "embed-preview-timeline.png", "axe-report.json"] {
+    assert!(
+        summary.contains(&"# skipped 0"),
+        "some browser tests were skipped:\n{output}"
+    );
+    for shot in [
+        "home.png",
+        "permalink-s2.1.png",
+        "embed-preview-timeline.png",
+        "axe-report.json",
+    ] {
         assert!(artifacts.join(shot).is_file(), "{shot} was not written");
     }
     println!("node {node}, {browser}: {}", summary.join("\n"));
-    println!("screenshots and the axe-core report: {}", artifacts.display());
+    println!(
+        "screenshots and the axe-core report: {}",
+        artifacts.display()
+    );
 }

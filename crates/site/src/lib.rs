@@ -179,6 +179,18 @@ impl Site {
         Some(page)
     }
 
+    /// The page at `target` rendered now, without the cache (the static build, which
+    /// renders each page once, and the benchmarks).
+    pub fn render(&self, target: &str) -> Option<Page> {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let query = if path == karabakh_core::site::SEARCH && self.options.live {
+            query
+        } else {
+            ""
+        };
+        pages::render(self, path, query)
+    }
+
     /// The page at `path` if it was rendered already: cheap enough for an async
     /// worker (a lock and a hash lookup), unlike a first rendering.
     pub fn cached(&self, path: &str) -> Option<Arc<Page>> {

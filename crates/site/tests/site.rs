@@ -355,7 +355,11 @@ fn a_statement_page_quotes_it_verbatim_in_its_paragraph_with_its_citations_date_
             .map(|o| o.id.as_str())
             .collect();
         if neighbours.len() == 1 {
-            assert!(text.contains("It is the only statement the dataset takes from paragraph"), "{}", s.id);
+            assert!(
+                text.contains("It is the only statement the dataset takes from paragraph"),
+                "{}",
+                s.id
+            );
         } else {
             let context = &html[html.find("<div class=\"context\">").unwrap()..];
             let shown: Vec<String> = attributes(context, "data-statement");
