@@ -147,6 +147,8 @@ struct StatementPage {
 struct Dates {
     layout: Layout,
     years: Vec<YearRow>,
+    /// Years whose only entries are background summaries spanning many years.
+    spanned: Vec<Link>,
     undated: usize,
     on_this_day: Vec<Link>,
     statements_href: String,
@@ -156,6 +158,8 @@ struct YearRow {
     link: Link,
     months: Vec<Link>,
 }
+
+
 
 #[derive(Template)]
 #[template(path = "date.html")]
@@ -930,10 +934,21 @@ fn statement(site: &Site, si: usize) -> StatementPage {
 fn dates(site: &Site) -> Dates {
     let p = paths::DATES;
     let d = &site.dates;
-    let years = d
+    let has_days = |y: i16| d.days.iter().any(|day| day.year() == y);
+    let (years, spanned): (Vec<i16>, Vec<i16>) = d
         .years
         .iter()
-        .map(|&y| YearRow {
+        .partition(|&&y| has_days(y) || d.listed_months.iter().any(|(my, _)| *my == y));
+    let spanned = spanned
+        .into_iter()
+        .map(|y| Link {
+            href: site.href(p, &paths::year(y)),
+            label: y.to_string(),
+        })
+        .collect();
+    let years = years
+        .into_iter()
+        .map(|y| YearRow {
             link: Link {
                 href: site.href(p, &paths::year(y)),
                 label: y.to_string(),
@@ -952,6 +967,7 @@ fn dates(site: &Site) -> Dates {
     Dates {
         layout: site.layout(p, "Dates", "The dataset by year, month and day."),
         years,
+        spanned,
         undated: site
             .core()
             .data()
