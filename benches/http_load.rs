@@ -1,43 +1,46 @@
-//! Load on the HTTP interactions endpoint, over loopback, against the floor of the
-//! Ed25519 verification it must do for every request.
+//! Load on the HTTP interactions endpoint: wrk against the release binary, run as its
+//! own process. Nothing here links the bot's library.
 //!
-//! The real app ([`endpoint::app`] with the embedded dataset and a SQLite settings
-//! database) runs on its own tokio runtime with `WORKERS` worker threads. A load
-//! generator on a separate one-thread runtime keeps 64 keep-alive HTTP/1.1
-//! connections busy (raw tokio TCP, one request in flight on each) with signed
-//! `/reaction` commands, pre-signed before the run so signing is not measured. After
-//! a warm-up it counts answers and their latencies (send to last byte) for the run.
+//! The binary is the one cargo builds for this bench (a package's benches get its
+//! binaries, built with the bench profile, which is the release profile) at
+//! `target/release/karabakh-reactions`; `KR_BIN` names another. It runs `serve` on a
+//! loopback port with a fresh SQLite settings database, its logs on stderr written
+//! to a file, as a service's would be. wrk (`benches/http_load.lua`) POSTs requests
+//! signed here: 512 bodies per load with distinct ids and tokens, `/reaction` over
+//! eight actors, re-signed before every wrk run so the timestamps stay within the
+//! server's 300 s window. After a warm-up of each load, `ROUNDS` interleaved rounds
+//! of PING, `/reaction` from a server (reads its settings) and `/reaction` in a DM.
 //!
-//! The verify-only rate is what the same `WORKERS` threads do when they only run
-//! serenity's `Verifier::verify` over the same requests, with nothing else running:
-//! the server's share of the machine doing nothing but crypto. It is measured just
-//! before and just after the load, and the ratio uses their mean.
+//! Per load: requests/s, p50 and p99 (wrk's histogram; the median over the rounds),
+//! non-2xx answers and socket errors (must be 0), and the server's CPU time per
+//! request: utime + stime from `/proc/<pid>/stat` around each wrk run, over the
+//! requests wrk counted. wrk shares the cores with the server (and with whatever else
+//! runs), so requests/s depends on how they split; CPU per request hardly does. Also
+//! how busy the cores were (server, wrk, everything else), the server's RSS idle and
+//! at peak, and the CPU time of the signature check alone (serenity's `Verifier`, on
+//! the same bodies, a second after each run).
 //!
-//! Run: `cargo bench --bench http_load`. Knobs (environment): `WORKERS` (default 1,
-//! so on 2 cores the server has one and the load generator the other),
-//! `CONNECTIONS` (64), `SECONDS` (10), `WARMUP` (2), `PLACE` (`guild`: commands from
-//! a server, which read its settings from the database; `dm`; or `ping`, PINGs: the
-//! signature check and HTTP alone), `LOG` (the
-//! server's log filter, default `info` as in production, written to a sink).
+//! Run: `cargo bench --bench http_load`. Knobs (environment): `ROUNDS` (4), `SECONDS`
+//! (15 a run), `WARMUP` (3 s a load), `CONNECTIONS` (64), `THREADS` (wrk's, 1), `LOG`
+//! (the server's `KR_LOG`, `info` as in production), `KR_BIN`. Linux only (`/proc`).
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
 
 use ed25519_dalek::{Signer, SigningKey};
-use karabakh_core::commands::Core;
-use karabakh_reactions::discord::endpoint::{self, Endpoint};
-use karabakh_reactions::service::Service;
-use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Actors the requests ask about (a mix of long and short answers).
 const ACTORS: &[&str] = &[
     "Turkey", "Russia", "France", "Iran", "Hungary", "Georgia", "Pakistan", "Israel",
 ];
-const DISTINCT: usize = 2048;
+
+/// (name, fixture): PING as it is; the two commands become `/reaction` over `ACTORS`.
+const LOADS: [(&str, &str); 3] = [
+    ("PING", "ping.json"),
+    ("`/reaction` from a server", "command-guild.json"),
+    ("`/reaction` in a DM", "command-dm.json"),
+];
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -46,367 +49,380 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-/// One pre-signed request: its raw HTTP bytes, and the parts `verify` takes.
-struct Signed {
-    raw: Vec<u8>,
-    signature: String,
-    timestamp: String,
-    body: Vec<u8>,
-}
-
-fn requests(key: &SigningKey, place: &str, addr: SocketAddr) -> Vec<Signed> {
-    let file = match place {
-        "dm" => "command-dm.json",
-        "ping" => "ping.json",
-        _ => "command-guild.json",
-    };
-    let path = format!(
-        "{}/tests/fixtures/interactions/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let template: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    // Signed a little ahead, so the whole run stays within the 300 s window.
-    let timestamp = jiff::Timestamp::now().as_second().to_string();
-    (0..DISTINCT)
+fn bodies(fixture: &str) -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/interactions");
+    let text = std::fs::read_to_string(format!("{dir}/{fixture}")).unwrap();
+    let template: serde_json::Value = serde_json::from_str(&text).unwrap();
+    (0..512)
         .map(|i| {
             let mut p = template.clone();
-            p["id"] = json!(format!("{}", 1_200_000_000_000_000_000u64 + i as u64));
+            p["id"] = json!((1_200_000_000_000_000_000u64 + i as u64).to_string());
             p["token"] = json!(format!("bench-token-{i}"));
-            if place != "ping" {
+            if fixture != "ping.json" {
                 p["data"]["name"] = json!("reaction");
                 p["data"]["options"] =
                     json!([{"name": "actor", "type": 3, "value": ACTORS[i % ACTORS.len()]}]);
             }
-            let body = serde_json::to_vec(&p).unwrap();
-            let mut message = timestamp.as_bytes().to_vec();
-            message.extend_from_slice(&body);
-            let signature = hex::encode(key.sign(&message).to_bytes());
-            let mut raw = format!(
-                "POST {} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-                 Content-Length: {}\r\nX-Signature-Ed25519: {signature}\r\n\
-                 X-Signature-Timestamp: {timestamp}\r\n\r\n",
-                endpoint::PATH,
-                body.len()
-            )
-            .into_bytes();
-            raw.extend_from_slice(&body);
-            Signed {
-                raw,
-                signature,
-                timestamp: timestamp.clone(),
-                body,
-            }
+            serde_json::to_string(&p).unwrap()
         })
         .collect()
 }
 
-/// Verifications per second on `threads` threads doing nothing else, for `secs`.
-fn verify_only(
-    verifier: &serenity::interactions_endpoint::Verifier,
-    reqs: &[Signed],
-    threads: usize,
-    secs: f64,
-) -> f64 {
-    let stop = AtomicBool::new(false);
-    let started = Instant::now();
-    let total: u64 = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let stop = &stop;
-                s.spawn(move || {
-                    let mut n = 0u64;
-                    let mut i = t * 97;
-                    while !stop.load(Ordering::Relaxed) {
-                        let r = &reqs[i % reqs.len()];
-                        verifier
-                            .verify(&r.signature, &r.timestamp, &r.body)
-                            .expect("a good signature");
-                        n += 1;
-                        i += 1;
-                    }
-                    n
-                })
-            })
-            .collect();
-        std::thread::sleep(Duration::from_secs_f64(secs));
-        stop.store(true, Ordering::Relaxed);
-        handles.into_iter().map(|h| h.join().unwrap()).sum()
-    });
-    total as f64 / started.elapsed().as_secs_f64()
-}
-
-/// Reads one HTTP/1.1 response (with a Content-Length) from `stream`; its status.
-async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> u16 {
-    buf.clear();
-    let mut chunk = [0u8; 16 * 1024];
-    let (head_end, length) = loop {
-        let n = stream.read(&mut chunk).await.expect("read");
-        assert!(n > 0, "the server closed the connection");
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = std::str::from_utf8(&buf[..end]).unwrap();
-            let length = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse::<usize>().unwrap())
-                })
-                .expect("a Content-Length");
-            break (end + 4, length);
-        }
-    };
-    while buf.len() < head_end + length {
-        let n = stream.read(&mut chunk).await.expect("read");
-        assert!(n > 0, "the server closed the connection");
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    std::str::from_utf8(&buf[9..12]).unwrap().parse().unwrap()
-}
-
-struct Load {
-    answered: u64,
-    errors: u64,
-    latencies_us: Vec<u32>,
-    elapsed: Duration,
-}
-
-/// Keeps `connections` connections busy; counts what happens between `warmup` and
-/// `warmup + run`.
-async fn load(
-    addr: SocketAddr,
-    reqs: Arc<Vec<Signed>>,
-    connections: usize,
-    warmup: Duration,
-    run: Duration,
-) -> Load {
-    let start = Instant::now();
-    let (from, to) = (start + warmup, start + warmup + run);
-    let tasks: Vec<_> = (0..connections)
-        .map(|c| {
-            let reqs = Arc::clone(&reqs);
-            tokio::spawn(async move {
-                let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-                stream.set_nodelay(true).unwrap();
-                let mut buf = Vec::with_capacity(16 * 1024);
-                let (mut answered, mut errors, mut lat) = (0u64, 0u64, Vec::new());
-                let mut i = c * 31;
-                loop {
-                    let sent = Instant::now();
-                    if sent >= to {
-                        break;
-                    }
-                    stream.write_all(&reqs[i % reqs.len()].raw).await.unwrap();
-                    let status = read_response(&mut stream, &mut buf).await;
-                    let done = Instant::now();
-                    if sent >= from && done <= to {
-                        if status == 200 {
-                            answered += 1;
-                            lat.push((done - sent).as_micros() as u32);
-                        } else {
-                            errors += 1;
-                        }
-                    }
-                    i += 1;
-                }
-                (answered, errors, lat)
-            })
+/// (signature, timestamp, body) for each body, signed now.
+fn sign<'a>(key: &SigningKey, bodies: &'a [String]) -> Vec<(String, String, &'a str)> {
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
+    let timestamp = now.unwrap().as_secs().to_string();
+    bodies
+        .iter()
+        .map(|body| {
+            let signature = key.sign(format!("{timestamp}{body}").as_bytes());
+            let signature = hex::encode(signature.to_bytes());
+            (signature, timestamp.clone(), body.as_str())
         })
-        .collect();
-    let mut result = Load {
-        answered: 0,
-        errors: 0,
-        latencies_us: Vec::new(),
-        elapsed: run,
-    };
-    for t in tasks {
-        let (a, e, l) = t.await.unwrap();
-        result.answered += a;
-        result.errors += e;
-        result.latencies_us.extend(l);
-    }
-    result.latencies_us.sort_unstable();
-    result
+        .collect()
 }
 
-fn percentile(sorted: &[u32], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
+/// Makes sure wrk is on PATH: installs it with apt-get as root, else says how.
+fn ensure_wrk() {
+    let found = || Command::new("wrk").arg("-v").output().is_ok();
+    if !found() && unsafe { libc::geteuid() } == 0 {
+        eprintln!("http_load: wrk is not on PATH; apt-get install -y wrk");
+        let _ = Command::new("apt-get")
+            .args(["install", "-y", "wrk"])
+            .status();
     }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i] as f64 / 1000.0
+    if !found() {
+        eprintln!(
+            "http_load: wrk is not installed: `sudo apt-get install wrk` (or `brew install wrk`)."
+        );
+        std::process::exit(1);
+    }
 }
 
-/// Where a request's time goes, step by step, on one thread (means over the set).
-fn breakdown(
-    service: &Service,
-    verifier: &serenity::interactions_endpoint::Verifier,
-    reqs: &[Signed],
-) {
-    let n = reqs.len();
-    let time = |f: &mut dyn FnMut(&Signed)| {
+/// CPU time from a `/proc` tick count, in µs.
+fn ticks_us(ticks: f64) -> f64 {
+    ticks * 1e6 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+/// CPU time all cores spent busy since boot (all but idle and iowait), in µs.
+fn machine_cpu_us() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap();
+    let cpu = stat.lines().next().unwrap().split_whitespace().skip(1);
+    let t: Vec<f64> = cpu.take(8).map(|t| t.parse().unwrap()).collect();
+    ticks_us(t.iter().sum::<f64>() - t[3] - t[4])
+}
+
+/// CPU time of this process's children that have exited (the wrk runs), in µs.
+fn children_cpu_us() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    us(usage.ru_utime) + us(usage.ru_stime)
+}
+
+/// The server process; killed if the bench stops early.
+struct Server {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(bin: &Path, dir: &Path, key: &SigningKey, log_level: &str) -> Server {
+        let log = dir.join("server.log");
+        let child = Command::new(bin)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .current_dir(dir) // not the checkout: no config/bot.toml
+            .env_clear() // no DISCORD_TOKEN: no daily posts
+            .env(
+                "DISCORD_PUBLIC_KEY",
+                hex::encode(key.verifying_key().to_bytes()),
+            )
+            .env("KR_DATABASE", dir.join("s.sqlite3"))
+            .env("KR_LOG", log_level)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let mut server = Server {
+            child,
+            url: String::new(),
+            log,
+        };
         let started = Instant::now();
-        for r in reqs {
-            f(r);
-        }
-        started.elapsed().as_secs_f64() * 1e6 / n as f64
-    };
-    let verify = time(&mut |r| {
-        verifier
-            .verify(&r.signature, &r.timestamp, &r.body)
-            .unwrap()
-    });
-    // As the endpoint parses: the type first, then the typed interaction.
-    #[derive(serde::Deserialize)]
-    struct Peek {
-        #[serde(rename = "type")]
-        _kind: u64,
-    }
-    let peek = time(&mut |r| {
-        std::hint::black_box(serde_json::from_slice::<Peek>(&r.body).unwrap());
-    });
-    let started = Instant::now();
-    let interactions: Vec<serenity::all::Interaction> = reqs
-        .iter()
-        .map(|r| serenity::all::Interaction::Command(serde_json::from_slice(&r.body).unwrap()))
-        .collect();
-    let typed = started.elapsed().as_secs_f64() * 1e6 / n as f64;
-    let store_read = match (
-        &service.store,
-        interactions[0].as_command().and_then(|c| c.guild_id),
-    ) {
-        (Some(store), Some(guild)) => {
-            let started = Instant::now();
-            for _ in 0..n {
-                std::hint::black_box(store.guild_settings(guild.get()).unwrap());
+        while server.url.is_empty() {
+            let text = std::fs::read_to_string(&server.log).unwrap();
+            if let Some((_, rest)) = text.split_once("listening on ") {
+                server.url = rest.lines().next().unwrap().to_owned();
+            } else if server.child.try_wait().unwrap().is_some() || started.elapsed().as_secs() > 30
+            {
+                panic!("the server did not start:\n{text}");
             }
-            started.elapsed().as_secs_f64() * 1e6 / n as f64
+            std::thread::sleep(Duration::from_millis(20));
         }
-        _ => 0.0,
-    };
-    let now = jiff::Timestamp::now();
-    let started = Instant::now();
-    let handled: Vec<_> = interactions
-        .iter()
-        .map(|i| service.handle(karabakh_reactions::discord::interaction::request(i, now).unwrap()))
-        .collect();
-    let handle = started.elapsed().as_secs_f64() * 1e6 / n as f64;
-    let started = Instant::now();
-    for h in &handled {
-        std::hint::black_box(karabakh_reactions::discord::render::body(&h.reply));
+        server
     }
-    let render = started.elapsed().as_secs_f64() * 1e6 / n as f64;
-    println!(
-        "per request, one thread: verify {verify:.1} µs, peek at the type {peek:.1} µs, \
-         serenity's CommandInteraction {typed:.1} µs, Service::handle {handle:.1} µs (of which the \
-         settings read {store_read:.1} µs), render {render:.1} µs"
-    );
+
+    /// Its utime + stime, in µs.
+    fn cpu_us(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // After the command name in parentheses, field 3 (state) on: utime is 14, stime 15.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        ticks_us(fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap())
+    }
+
+    /// A `/proc/<pid>/status` memory field (`VmRSS`, `VmHWM`), in MiB.
+    fn mib(&self, field: &str) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            / 1024.0
+    }
+
+    fn log_bytes(&self) -> f64 {
+        std::fs::metadata(&self.log).unwrap().len() as f64
+    }
+
+    /// SIGTERM, as a service manager stops it; it must exit cleanly.
+    fn stop(mut self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "the server exited with {status}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One wrk run. CPU times in µs: the server's, wrk's, and all cores' busy time.
+struct Run {
+    requests: f64,
+    seconds: f64,
+    errors: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    server_us: f64,
+    wrk_us: f64,
+    machine_us: f64,
+    log_bytes: f64,
+}
+
+/// Runs wrk for `seconds` on `bodies`, signed just before.
+fn run(server: &Server, dir: &Path, key: &SigningKey, bodies: &[String], seconds: u64) -> Run {
+    let file = dir.join("requests.txt");
+    let lines = sign(key, bodies)
+        .into_iter()
+        .map(|(s, t, b)| format!("{s} {t} {b}\n"));
+    std::fs::write(&file, lines.collect::<String>()).unwrap();
+    let usage = || {
+        (
+            server.cpu_us(),
+            children_cpu_us(),
+            machine_cpu_us(),
+            server.log_bytes(),
+        )
+    };
+    let before = usage();
+    let output = Command::new("wrk")
+        .arg(format!("-t{}", env("THREADS", 1)))
+        .arg(format!("-c{}", env("CONNECTIONS", 64)))
+        .arg(format!("-d{seconds}s"))
+        .args(["--timeout", "5s", "-s"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/benches/http_load.lua"
+        ))
+        .arg(&server.url)
+        .arg("--")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let after = usage();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let Some(result) = stdout.lines().find_map(|l| l.strip_prefix("wrk-result ")) else {
+        panic!(
+            "wrk failed:\n{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let field = |name: &str| -> f64 {
+        let value = result
+            .split(' ')
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='));
+        value.unwrap().parse().unwrap()
+    };
+    Run {
+        requests: field("requests"),
+        seconds: field("duration_us") / 1e6,
+        errors: ["status", "connect", "read", "write", "timeout"]
+            .map(field)
+            .iter()
+            .sum(),
+        p50_ms: field("p50_us") / 1e3,
+        p99_ms: field("p99_us") / 1e3,
+        server_us: after.0 - before.0,
+        wrk_us: after.1 - before.1,
+        machine_us: after.2 - before.2,
+        log_bytes: after.3 - before.3,
+    }
+}
+
+/// `Verifier::verify` over `bodies` signed now, on this thread for about a second:
+/// (its CPU time in µs, like the server's since the machine is shared, verifications).
+fn verify(key: &SigningKey, bodies: &[String]) -> (f64, f64) {
+    let public = hex::encode(key.verifying_key().to_bytes());
+    let verifier = serenity::interactions_endpoint::Verifier::new(&public);
+    let signed = sign(key, bodies);
+    let thread_cpu_us = || {
+        let mut t: libc::timespec = unsafe { std::mem::zeroed() };
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+        t.tv_sec as f64 * 1e6 + t.tv_nsec as f64 / 1e3
+    };
+    let (started, cpu, mut n) = (Instant::now(), thread_cpu_us(), 0);
+    while started.elapsed() < Duration::from_secs(1) {
+        for (signature, timestamp, body) in &signed {
+            let ok = verifier.verify(signature, timestamp, body.as_bytes());
+            ok.expect("a good signature");
+        }
+        n += signed.len();
+    }
+    (thread_cpu_us() - cpu, n as f64)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    (v[(v.len() - 1) / 2] + v[v.len() / 2]) / 2.0
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing we
-    // use, and this is not a test: run only under `cargo bench`.
+    // Not a test: run only under `cargo bench`, which passes `--bench`.
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let workers: usize = env("WORKERS", 1);
-    let connections: usize = env("CONNECTIONS", 64);
-    let seconds: f64 = env("SECONDS", 10.0);
-    let warmup: f64 = env("WARMUP", 2.0);
-    let place: String = env("PLACE", "guild".to_owned());
-    let log: String = env("LOG", "info".to_owned());
-
-    let filter = tracing_subscriber::EnvFilter::new(&log);
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::sink)
-        .with_ansi(false)
-        .init();
+    let (rounds, seconds, warmup): (usize, u64, u64) =
+        (env("ROUNDS", 4), env("SECONDS", 15), env("WARMUP", 3));
+    let log_level: String = env("LOG", "info".to_owned());
+    let bin = match std::env::var_os("KR_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => match option_env!("CARGO_BIN_EXE_karabakh-reactions") {
+            Some(bin) => PathBuf::from(bin),
+            // The binary is no longer this package's: it is built apart, beside.
+            None => std::env::current_exe()
+                .unwrap()
+                .ancestors()
+                .nth(3)
+                .unwrap()
+                .join("release/karabakh-reactions"),
+        },
+    };
+    if !bin.is_file() {
+        eprintln!(
+            "http_load: no {}: run `cargo build --release` (or set KR_BIN).",
+            bin.display()
+        );
+        std::process::exit(1);
+    }
+    ensure_wrk();
+    let load_average = std::fs::read_to_string("/proc/loadavg").unwrap();
+    let load_average = load_average
+        .split(' ')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
 
     let key = SigningKey::from_bytes(&[7u8; 32]);
-    let public = hex::encode(key.verifying_key().to_bytes());
-    let verifier = endpoint::verifier(&public).unwrap();
-
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn SettingsStore> =
-        Arc::new(SqliteStore::open(dir.path().join("settings.sqlite3")).unwrap());
-    let service = Service::new(Arc::new(Core::embedded().unwrap()), Some(store));
-    let state_service = service.clone();
-    let state = Arc::new(Endpoint::new(service, verifier.clone()));
+    let server = Server::start(&bin, dir.path(), &key, &log_level);
+    std::thread::sleep(Duration::from_secs(1));
+    let idle_rss = server.mib("VmRSS");
+    let bodies: Vec<Vec<String>> = LOADS.iter().map(|(_, fixture)| bodies(fixture)).collect();
 
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name("server")
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = server_rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = server_rt.spawn(endpoint::serve(listener, Arc::clone(&state), async {
-        let _ = stop_rx.await;
-    }));
-
-    let reqs = Arc::new(requests(&key, &place, addr));
-    let body_len = reqs[0].body.len();
-
-    let verify_secs = 3.0;
-    let before = verify_only(&verifier, &reqs, workers, verify_secs);
-
-    let client_rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let result = client_rt.block_on(load(
-        addr,
-        Arc::clone(&reqs),
-        connections,
-        Duration::from_secs_f64(warmup),
-        Duration::from_secs_f64(seconds),
-    ));
-    let after = verify_only(&verifier, &reqs, workers, verify_secs);
-
-    let _ = stop_tx.send(());
-    server_rt.block_on(server).unwrap().unwrap();
-
-    let what = match place.as_str() {
-        "ping" => "PING".to_owned(),
-        place => format!("/reaction from a {place}"),
-    };
-    let rate = result.answered as f64 / result.elapsed.as_secs_f64();
-    let floor = (before + after) / 2.0;
-    let l = &result.latencies_us;
-    println!(
-        "http_load: {connections} connections, {workers} server worker thread(s), \
-         {what}, body {body_len} B, log {log}, {seconds} s after {warmup} s warm-up, \
-         {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    println!(
-        "endpoint:    {rate:>9.0} requests/s  ({} answered, {} not 200)",
-        result.answered, result.errors
-    );
-    println!(
-        "latency:     p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
-        percentile(l, 0.50),
-        percentile(l, 0.99),
-        l.last().map_or(f64::NAN, |&m| m as f64 / 1000.0)
-    );
-    println!(
-        "verify-only: {floor:>9.0} verifications/s on {workers} thread(s) (before {before:.0}, after {after:.0})"
-    );
-    println!(
-        "ratio:       {:.1} % of the verify-only rate (target >= 90 %), p99 target < 5 ms",
-        100.0 * rate / floor
-    );
-    if place != "ping" {
-        breakdown(&state_service, &verifier, &reqs);
+    for b in &bodies {
+        run(&server, dir.path(), &key, b, warmup);
     }
-    if place != "ping" {
-        let handled = state.metrics().handled_total();
-        assert!(handled >= result.answered, "the endpoint counted {handled}");
+    let mut runs: Vec<Vec<Run>> = LOADS.iter().map(|_| Vec::new()).collect();
+    // The signature check alone, a second after each run (the server idle): the same
+    // machine's state on average as the runs.
+    let mut verified = [(0.0, 0.0); LOADS.len()];
+    for round in 1..=rounds {
+        for (l, (name, _)) in LOADS.iter().enumerate() {
+            let r = run(&server, dir.path(), &key, &bodies[l], seconds);
+            eprintln!(
+                "round {round}, {name}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {:.1} µs CPU/request, {} errors",
+                r.requests / r.seconds,
+                r.p50_ms,
+                r.p99_ms,
+                r.server_us / r.requests,
+                r.errors
+            );
+            runs[l].push(r);
+            let (cpu_us, n) = verify(&key, &bodies[l]);
+            verified[l] = (verified[l].0 + cpu_us, verified[l].1 + n);
+        }
     }
+    let peak_rss = server.mib("VmHWM");
+    server.stop();
+
+    let sum = |rs: &[Run], f: fn(&Run) -> f64| rs.iter().map(f).sum::<f64>();
+    let per_request = |rs: &[Run], f: fn(&Run) -> f64| sum(rs, f) / sum(rs, |r| r.requests);
+    let cores = |rs: &[Run], f: fn(&Run) -> f64| sum(rs, f) / sum(rs, |r| r.seconds) / 1e6;
+    let ping_us = per_request(&runs[0], |r| r.server_us);
+    println!(
+        "\nwrk -t{} -c{}, {rounds} interleaved rounds of {seconds} s after {warmup} s of each load; \
+         server log {log_level}, to a file; {} cores; load average before: {load_average}",
+        env("THREADS", 1),
+        env("CONNECTIONS", 64),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    println!("\n| load | requests/s | p50 | p99 | server CPU µs/request | ratio to PING |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for ((name, _), rs) in LOADS.iter().zip(&runs) {
+        let cpu = per_request(rs, |r| r.server_us);
+        println!(
+            "| {name} | {:.0} | {:.2} ms | {:.2} ms | {cpu:.1} | {:.2} |",
+            sum(rs, |r| r.requests) / sum(rs, |r| r.seconds),
+            median(rs.iter().map(|r| r.p50_ms).collect()),
+            median(rs.iter().map(|r| r.p99_ms).collect()),
+            cpu / ping_us,
+        );
+    }
+    println!();
+    for ((name, _), rs) in LOADS.iter().zip(&runs) {
+        println!(
+            "{name}: {} non-2xx or socket errors; cores busy: server {:.2}, wrk {:.2} ({:.1} µs/request), \
+             everything else {:.2}; log {:.0} bytes/request",
+            sum(rs, |r| r.errors),
+            cores(rs, |r| r.server_us),
+            cores(rs, |r| r.wrk_us),
+            per_request(rs, |r| r.wrk_us),
+            cores(rs, |r| r.machine_us - r.server_us - r.wrk_us),
+            per_request(rs, |r| r.log_bytes),
+        );
+    }
+    let verify: Vec<String> = LOADS
+        .iter()
+        .zip(verified)
+        .map(|((name, _), (cpu_us, n))| format!("{name} {:.1} µs", cpu_us / n))
+        .collect();
+    println!(
+        "verify only (serenity's `Verifier::verify`, CPU time per verification on one thread): {}",
+        verify.join(", ")
+    );
+    println!("server RSS: idle {idle_rss:.1} MiB, peak under load (VmHWM) {peak_rss:.1} MiB");
+    let errors: f64 = runs.iter().map(|rs| sum(rs, |r| r.errors)).sum();
+    assert_eq!(errors, 0.0, "wrk saw non-2xx answers or socket errors");
 }
