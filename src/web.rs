@@ -39,14 +39,7 @@ async fn handle(
     };
     if method != Method::GET && method != Method::HEAD {
         // A path the site has answers only GET; any other is not found.
-        let known = site.cached(&path).is_some() || site.redirect(&path).is_some() || {
-            let s = Arc::clone(&site);
-            let p = path.clone();
-            tokio::task::spawn_blocking(move || s.page(&p).is_some())
-                .await
-                .unwrap_or(false)
-        };
-        if known {
+        if site.has(&path) || site.redirect(&path).is_some() {
             let mut r = (StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n").into_response();
             r.headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));

@@ -201,6 +201,11 @@ impl Site {
         self.rendered.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether `path` names a page, chart or asset of the site (without rendering it).
+    pub fn has(&self, path: &str) -> bool {
+        pages::exists(self, path)
+    }
+
     /// The 404 page for `path`: a short explanation and the ways in.
     pub fn not_found(&self, path: &str) -> Page {
         let mut page = Page::html(pages::not_found(self, path));

@@ -159,8 +159,6 @@ struct YearRow {
     months: Vec<Link>,
 }
 
-
-
 #[derive(Template)]
 #[template(path = "date.html")]
 struct DatePage {
