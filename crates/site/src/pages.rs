@@ -20,6 +20,9 @@ use crate::{CSS, Caching, ICON, ICON_PATH, Page, Site, html};
 /// between two renderings of the same dataset.
 const PREVIEW_NOW: &str = "2026-01-01T12:00:00Z";
 
+/// The longest query the search page reads (`/search`'s option takes 80).
+const SEARCH_MAX: usize = 200;
+
 // ---------------------------------------------------------------- templates
 
 #[derive(Template)]
@@ -1353,8 +1356,10 @@ fn topic(site: &Site, t: usize) -> TopicPage {
 
 fn search(site: &Site, query: &str) -> SearchPage {
     let p = paths::SEARCH;
+    // As long as Discord lets `/search` take, and no longer: a query of megabytes
+    // costs no more than one of 80 characters.
     let q = paths::query_param(query, "q").unwrap_or_default();
-    let q = q.trim().to_owned();
+    let q: String = q.trim().chars().take(SEARCH_MAX).collect();
     let core = site.core();
     let ix = &core.index;
     let live = site.options.live;

@@ -462,6 +462,11 @@ fn search_answers_live_and_the_static_copy_says_where_to_look() {
         "{evil}"
     );
 
+    // A huge query is read as its first 200 characters.
+    let huge = format!("/search/?q={}", "ceasefire+".repeat(20_000));
+    let html = String::from_utf8(live.page(&huge).unwrap().body.clone()).unwrap();
+    assert!(html.len() < 200_000 && html.contains("result"));
+
     let frozen = site(false);
     let html =
         String::from_utf8(frozen.page("/search/?q=ceasefire").unwrap().body.clone()).unwrap();
