@@ -583,13 +583,23 @@ fn counts(site: &Site) -> (usize, usize) {
     )
 }
 
+/// A command's description as a sentence: with a final full stop unless it ends
+/// with one or an ellipsis.
+fn sentence(description: &str) -> String {
+    if description.ends_with(['.', '…']) {
+        description.to_owned()
+    } else {
+        format!("{description}.")
+    }
+}
+
 fn command_rows(site: &Site, from: &str) -> Vec<CommandRow> {
     COMMANDS
         .iter()
         .map(|c| CommandRow {
             href: site.href(from, &paths::command(c.name)),
             usage: c.usage(),
-            description: c.description.to_owned(),
+            description: sentence(c.description),
             example: c.example.to_owned(),
         })
         .collect()
@@ -694,7 +704,7 @@ fn command(site: &Site, spec: &'static CommandSpec) -> CommandPage {
         layout: site.layout(&p, &format!("/{}", spec.name), spec.description),
         name: spec.name.to_owned(),
         usage: spec.usage(),
-        description: spec.description.to_owned(),
+        description: sentence(spec.description),
         moderators: spec.permission == Permission::ManageServer,
         guild_only: spec.guild_only,
         options: spec
