@@ -30,6 +30,20 @@ fn now() -> jiff::Timestamp {
     jiff::Timestamp::now()
 }
 
+/// For the commands that write a reply to standard output (`ask`, the console): when
+/// the reader goes away (`ask … | head -c 600`), the process ends as command-line
+/// tools do, by SIGPIPE (exit status 141 in a shell), with nothing on standard error.
+/// Rust ignores SIGPIPE by default, so a write would fail with EPIPE and `println!`
+/// would panic. Not for `serve` or the gateway: a peer closing a socket must not end
+/// a server.
+fn end_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default action, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         None => {
@@ -50,6 +64,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             let public_url = loaded.config.site.public_url.as_deref();
             let core = startup::core(startup::load_dataset(cli.data.as_deref())?, public_url);
+            end_quietly_on_a_closed_pipe();
             let interactive = std::io::stdin().is_terminal();
             eprintln!(
                 "karabakh-reactions is offline (no DISCORD_TOKEN set): type slash commands here, e.g. /help. \
@@ -71,6 +86,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let loaded = startup::load_config(cli.config.as_deref())?;
             let public_url = loaded.config.site.public_url.as_deref();
             let core = startup::core(startup::load_dataset(cli.data.as_deref())?, public_url);
+            end_quietly_on_a_closed_pipe();
             ask(&core, &args)
         }
         Some(Command::Register { guild, print }) => {
