@@ -64,7 +64,13 @@ pub enum Command {
         #[arg(long)]
         print: bool,
     },
-    /// Answer interactions over HTTP (Discord's interactions endpoint URL).
+    /// The public site: write it as static files.
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
+    },
+    /// Answer interactions over HTTP (Discord's interactions endpoint URL), and serve
+    /// the public site on the same address.
     Serve {
         /// The address to listen on (default: http.listen in the config, 127.0.0.1:8080).
         #[arg(long, value_name = "ADDR")]
@@ -72,9 +78,21 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Write every page of the site, its charts and its assets under DIR, for any
+    /// static host (the search page then says that searching needs `serve`).
+    Build {
+        /// The folder to write (created if missing; files in it are overwritten).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct AskArgs {
-    /// Print the interaction response body the bot would send (`{"type":4,"data":{…}}`).
+    /// Print the interaction response body the bot would send (`{"type":4,"data":{…}}`);
+    /// for a reply with a chart, the JSON part (`payload_json`) of its multipart body.
     #[arg(long)]
     pub json: bool,
     /// Print every page (with --json, a JSON array of every page's body).
@@ -83,6 +101,10 @@ pub struct AskArgs {
     /// Answer as autocomplete for the option being typed (the last one): a type-8 body.
     #[arg(long)]
     pub autocomplete: bool,
+    /// Write the files the reply attaches (its chart, e.g. timeline.png) into this
+    /// folder; with --json, `data.attachments` names them.
+    #[arg(long, value_name = "DIR")]
+    pub files: Option<PathBuf>,
     /// The command as typed in Discord, e.g. '/reaction Turkey' or
     /// '/timeline date:2020-10-10 to:2020-10-12'.
     #[arg(required = true, num_args = 1.., value_name = "COMMAND")]

@@ -14,3 +14,4 @@ pub mod operator;
 pub mod scheduler;
 pub mod service;
 pub mod startup;
+pub mod web;

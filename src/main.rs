@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use karabakh_core::commands::{Context, Core, Request};
 use karabakh_core::reply::Reply;
-use karabakh_reactions::cli::{AskArgs, Cli, Command};
+use karabakh_reactions::cli::{AskArgs, Cli, Command, SiteCommand};
 use karabakh_reactions::discord::gateway::{self, Sharding};
 use karabakh_reactions::discord::register::{self, Scope};
 use karabakh_reactions::discord::{endpoint, render, rest};
-use karabakh_reactions::{console, startup};
+use karabakh_reactions::{console, startup, web};
 
 /// Exit code for a command line the bot cannot run (an unknown command or option).
 const USAGE: u8 = 2;
@@ -28,6 +28,20 @@ fn main() -> ExitCode {
 
 fn now() -> jiff::Timestamp {
     jiff::Timestamp::now()
+}
+
+/// For the commands that write a reply to standard output (`ask`, the console): when
+/// the reader goes away (`ask … | head -c 600`), the process ends as command-line
+/// tools do, by SIGPIPE (exit status 141 in a shell), with nothing on standard error.
+/// Rust ignores SIGPIPE by default, so a write would fail with EPIPE and `println!`
+/// would panic. Not for `serve` or the gateway: a peer closing a socket must not end
+/// a server.
+fn end_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default action, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
@@ -48,7 +62,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     "--shards runs shards of the Discord bot, which needs DISCORD_TOKEN".to_owned(),
                 );
             }
-            let core = Core::new(startup::load_dataset(cli.data.as_deref())?);
+            let public_url = loaded.config.site.public_url.as_deref();
+            let core = startup::core(startup::load_dataset(cli.data.as_deref())?, public_url);
+            end_quietly_on_a_closed_pipe();
             let interactive = std::io::stdin().is_terminal();
             eprintln!(
                 "karabakh-reactions is offline (no DISCORD_TOKEN set): type slash commands here, e.g. /help. \
@@ -69,11 +85,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             .map_err(|e| format!("console: {e}"))?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Ask(args)) => ask(
-            &Core::new(startup::load_dataset(cli.data.as_deref())?),
-            &args,
-            cli.locale.as_deref(),
-        ),
+        Some(Command::Ask(args)) => {
+            let loaded = startup::load_config(cli.config.as_deref())?;
+            let public_url = loaded.config.site.public_url.as_deref();
+            let core = startup::core(startup::load_dataset(cli.data.as_deref())?, public_url);
+            end_quietly_on_a_closed_pipe();
+            ask(&core, &args, cli.locale.as_deref())
+        }
         Some(Command::Register { guild, print }) => {
             if print {
                 println!("{}", register::body());
@@ -88,6 +106,38 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             startup::init_logging(&config.log.level);
             let done = block_on(register::run(config, token, Scope::new(guild)))?;
             println!("{done}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Site {
+            command: SiteCommand::Build { dir },
+        }) => {
+            let loaded = startup::load_config(cli.config.as_deref())?;
+            let public_url = loaded.config.site.public_url.clone();
+            let core = startup::core(
+                startup::load_dataset(cli.data.as_deref())?,
+                public_url.as_deref(),
+            );
+            let site = karabakh_site::Site::new(
+                std::sync::Arc::new(core),
+                std::sync::Arc::new(karabakh_site::charts::ChartCache::default()),
+                karabakh_site::Options {
+                    public_url,
+                    live: false,
+                },
+            );
+            let started = std::time::Instant::now();
+            let built = web::build(&site, &dir)?;
+            println!(
+                "wrote {} pages, {} charts and {} assets ({} KB) to {} in {:.1} s; the largest page is {} ({} KB)",
+                built.pages,
+                built.charts,
+                built.assets,
+                built.bytes / 1024,
+                dir.display(),
+                started.elapsed().as_secs_f64(),
+                built.largest.0,
+                built.largest.1 / 1024
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Serve { listen }) => {
@@ -140,6 +190,9 @@ fn ask(core: &Core, args: &AskArgs, locale: Option<&str>) -> Result<ExitCode, St
         }
         _ => vec![first],
     };
+    if let Some(dir) = &args.files {
+        write_files(dir, &replies)?;
+    }
     let ansi = std::io::stdout().is_terminal();
     if args.json {
         let bodies: Vec<String> = replies.iter().map(render::body).collect();
@@ -153,6 +206,36 @@ fn ask(core: &Core, args: &AskArgs, locale: Option<&str>) -> Result<ExitCode, St
         print!("{}", pages.join("\n"));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `ask --files DIR`: the file each reply attaches (its chart's picture), written to
+/// DIR under its own name (the name `data.attachments` gives it), one line each on
+/// standard error.
+fn write_files(dir: &std::path::Path, replies: &[Reply]) -> Result<(), String> {
+    let charts = karabakh_site::charts::ChartCache::new(4);
+    for (page, reply) in replies.iter().enumerate() {
+        let (Reply::Message(m) | Reply::Update(m)) = reply else {
+            continue;
+        };
+        let Some(figure) = &m.chart else { continue };
+        let chart = charts
+            .get(&figure.spec)
+            .map_err(|e| format!("the chart could not be drawn: {e}"))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let path = dir.join(figure.spec.filename());
+        std::fs::write(&path, &chart.png)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!(
+            "page {}: {} ({} bytes, {}×{})",
+            page + 1,
+            path.display(),
+            chart.png.len(),
+            chart.width,
+            chart.height
+        );
+    }
+    Ok(())
 }
 
 /// Runs `future` on a multi-threaded tokio runtime built for it: only the Discord
@@ -199,8 +282,17 @@ async fn serve(
             }
         },
     );
+    let site = std::sync::Arc::new(karabakh_site::Site::new(
+        std::sync::Arc::clone(&service.core),
+        std::sync::Arc::clone(&service.charts),
+        karabakh_site::Options {
+            public_url: config.site.public_url.clone(),
+            live: true,
+        },
+    ));
     let state = std::sync::Arc::new(endpoint::Endpoint::new(service, verifier));
-    let served = endpoint::serve(listener, state, async move {
+    let router = endpoint::app(state).merge(web::router(site));
+    let served = endpoint::serve_router(listener, router, async move {
         let signal = stop.await;
         tracing::info!(signal, "shutting down: finishing the requests in flight");
     })

@@ -39,6 +39,7 @@ pub const KEYS: &[&str] = &[
     "http.listen",
     "log.level",
     "schedule.poll_seconds",
+    "site.public_url",
 ];
 
 /// The environment variable that overrides each key.
@@ -49,6 +50,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("KR_LISTEN", "http.listen"),
     ("KR_LOG", "log.level"),
     ("KR_SCHEDULE_POLL_SECONDS", "schedule.poll_seconds"),
+    ("KR_PUBLIC_URL", "site.public_url"),
 ];
 
 /// The environment variables secrets come from: each value directly, or a file
@@ -66,6 +68,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub schedule: ScheduleConfig,
+    pub site: SiteConfig,
     pub secrets: Secrets,
 }
 
@@ -106,6 +109,15 @@ pub struct ScheduleConfig {
     pub poll_seconds: u64,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SiteConfig {
+    /// `site.public_url`: where the public site (`serve`'s pages, or a static build)
+    /// is reached, `https://host[/path]` without a trailing slash. Set: every answer
+    /// links to the page of what it shows, and pages name their canonical address.
+    /// Unset (the default): no link buttons.
+    pub public_url: Option<String>,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -125,6 +137,7 @@ impl Default for Config {
             schedule: ScheduleConfig {
                 poll_seconds: DEFAULT_POLL_SECONDS,
             },
+            site: SiteConfig::default(),
             secrets: Secrets::default(),
         }
     }
@@ -273,6 +286,7 @@ struct FileConfig {
     http: Option<FileHttp>,
     log: Option<FileLog>,
     schedule: Option<FileSchedule>,
+    site: Option<FileSite>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -304,6 +318,12 @@ struct FileLog {
 #[serde(deny_unknown_fields)]
 struct FileSchedule {
     poll_seconds: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct FileSite {
+    public_url: Option<String>,
 }
 
 fn apply_file(config: &mut Config, origin: &str, text: &str) -> Result<(), ConfigError> {
@@ -345,6 +365,9 @@ fn apply_file(config: &mut Config, origin: &str, text: &str) -> Result<(), Confi
     }
     if let Some(v) = raw.schedule.and_then(|s| s.poll_seconds) {
         config.schedule.poll_seconds = check_poll(v).map_err(bad("schedule.poll_seconds"))?;
+    }
+    if let Some(v) = raw.site.and_then(|s| s.public_url) {
+        config.site.public_url = Some(check_public_url(&v).map_err(bad("site.public_url"))?);
     }
     Ok(())
 }
@@ -422,6 +445,9 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
     if let Some(v) = var(env, "KR_SCHEDULE_POLL_SECONDS") {
         let n = parse_number(&v).and_then(check_poll);
         config.schedule.poll_seconds = n.map_err(bad("KR_SCHEDULE_POLL_SECONDS"))?;
+    }
+    if let Some(v) = var(env, "KR_PUBLIC_URL") {
+        config.site.public_url = Some(check_public_url(&v).map_err(bad("KR_PUBLIC_URL"))?);
     }
     Ok(())
 }
@@ -544,6 +570,37 @@ fn check_api_base(v: &str) -> Result<String, String> {
     }
 }
 
+/// The longest public URL accepted: a page's path (at most about 80 characters: a
+/// statement's, an actor's or a search's) must still fit Discord's 512 for a link.
+pub const MAX_PUBLIC_URL: usize = 300;
+
+fn check_public_url(v: &str) -> Result<String, String> {
+    let form = "write it as https://host[/path], such as https://karabakh.example.org";
+    let url = v.trim().trim_end_matches('/');
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(format!("`{url}` is not a URL: {form}"));
+    };
+    if !matches!(scheme, "https" | "http") {
+        return Err(format!("`{url}` is not an http(s) URL: {form}"));
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty()
+        || url.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '@' | '"' | '<' | '>')
+        })
+    {
+        return Err(format!(
+            "`{url}` is not a URL: {form} (no query, fragment or user)"
+        ));
+    }
+    if url.len() > MAX_PUBLIC_URL {
+        return Err(format!(
+            "longer than {MAX_PUBLIC_URL} characters: Discord takes links of at most 512"
+        ));
+    }
+    Ok(url.to_owned())
+}
+
 fn check_guild(id: u64) -> Result<u64, String> {
     if id == 0 {
         Err("must be a server (guild) id, a number above 0".to_owned())
@@ -617,6 +674,9 @@ mod tests {
             schedule: Some(FileSchedule {
                 poll_seconds: Some(1),
             }),
+            site: Some(FileSite {
+                public_url: Some("x".into()),
+            }),
         };
         let table: toml::Table = toml::to_string(&full).unwrap().parse().unwrap();
         let mut keys: Vec<String> = table
@@ -654,6 +714,27 @@ mod tests {
         ] {
             assert!(check_api_base(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn public_urls_are_http_or_https_without_query_or_fragment() {
+        assert_eq!(
+            check_public_url(" https://example.org/bot/ ").unwrap(),
+            "https://example.org/bot"
+        );
+        assert!(check_public_url("http://127.0.0.1:8080").is_ok());
+        for bad in [
+            "example.org",
+            "ftp://example.org",
+            "https://",
+            "https://example.org/?a=1",
+            "https://example.org/#x",
+            "https://u@example.org",
+            "https://exa mple.org",
+        ] {
+            assert!(check_public_url(bad).is_err(), "{bad}");
+        }
+        assert!(check_public_url(&format!("https://e.org/{}", "a".repeat(400))).is_err());
     }
 
     #[test]

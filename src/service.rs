@@ -7,18 +7,22 @@
 
 use std::sync::Arc;
 
+use karabakh_chart::Chart;
 use karabakh_core::commands::{Core, Effect, Request, RequestKind, Resolution};
 use karabakh_core::reply::Reply;
+use karabakh_site::charts::{self, ChartCache};
 use karabakh_store::{SettingsStore, StoreError};
 
 /// How many audit records `/config show` lists.
 pub const AUDIT_SHOWN: usize = 10;
 
-/// The core and, when the bot has a database, the settings store.
+/// The core, the drawn charts, and, when the bot has a database, the settings store.
 #[derive(Clone)]
 pub struct Service {
     pub core: Arc<Core>,
     pub store: Option<Arc<dyn SettingsStore>>,
+    /// Charts already drawn, by cache key: shared by every transport (and the site).
+    pub charts: Arc<ChartCache>,
 }
 
 /// A handled request: the reply, and what it was, for logs and metrics.
@@ -41,7 +45,56 @@ impl Handled {
 
 impl Service {
     pub fn new(core: Arc<Core>, store: Option<Arc<dyn SettingsStore>>) -> Self {
-        Self { core, store }
+        Self {
+            core,
+            store,
+            charts: Arc::new(ChartCache::default()),
+        }
+    }
+
+    /// The picture a reply attaches: the chart of its message, from the cache or
+    /// drawn on the blocking pool (a few milliseconds of CPU work that must not hold
+    /// an async worker). `reply` is the reply to send: when the chart cannot be drawn
+    /// (never expected), it loses its chart, and the error is logged.
+    pub async fn picture(&self, reply: &mut Reply) -> Option<Arc<Chart>> {
+        let spec = match reply {
+            Reply::Message(m) | Reply::Update(m) => m.chart.as_ref()?.spec.clone(),
+            Reply::Choices(_) => return None,
+        };
+        if let Some(chart) = self.charts.cached(charts::key(&spec)) {
+            return Some(chart);
+        }
+        let cache = Arc::clone(&self.charts);
+        let drawn = tokio::task::spawn_blocking(move || cache.render(&spec)).await;
+        match drawn {
+            Ok(Ok(chart)) => Some(chart),
+            Ok(Err(error)) => {
+                tracing::error!(%error, "a chart could not be drawn; the answer goes without it");
+                drop_chart(reply);
+                None
+            }
+            Err(error) => {
+                tracing::error!(%error, "drawing a chart failed; the answer goes without it");
+                drop_chart(reply);
+                None
+            }
+        }
+    }
+
+    /// [`Service::picture`] for callers that are not async (the console, `ask`).
+    pub fn picture_blocking(&self, reply: &mut Reply) -> Option<Arc<Chart>> {
+        let spec = match reply {
+            Reply::Message(m) | Reply::Update(m) => m.chart.as_ref()?.spec.clone(),
+            Reply::Choices(_) => return None,
+        };
+        match self.charts.get(&spec) {
+            Ok(chart) => Some(chart),
+            Err(error) => {
+                tracing::error!(%error, "a chart could not be drawn; the answer goes without it");
+                drop_chart(reply);
+                None
+            }
+        }
     }
 
     /// Handles one request, blocking on the store when there is one (call it from
@@ -105,5 +158,11 @@ impl Service {
         context.settings = settings;
         context.audit = audit;
         Ok(())
+    }
+}
+
+fn drop_chart(reply: &mut Reply) {
+    if let Reply::Message(m) | Reply::Update(m) = reply {
+        m.drop_chart();
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::discord::rest;
 use crate::operator::{self, Config, Loaded};
 use crate::service::Service;
-use karabakh_core::commands::Core;
+use karabakh_core::commands::{Core, CoreConfig};
 use karabakh_core::dataset::{self, Dataset};
 use karabakh_store::{SettingsStore, SqliteStore};
 
@@ -51,9 +51,22 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn SettingsStore>, String> {
     Ok(Arc::new(store))
 }
 
+/// The core as every transport runs it: charts in its answers (their text
+/// alternatives written by the drawing code), and link buttons to the public site
+/// when the operator set its address.
+pub fn core(data: Dataset, public_url: Option<&str>) -> Core {
+    Core::with_config(
+        data,
+        CoreConfig {
+            public_url: public_url.map(str::to_owned),
+            chart_text: Some(karabakh_site::charts::alt_text),
+        },
+    )
+}
+
 /// The core on the chosen dataset and the store: what the transports serve.
 pub fn service(data: Option<&Path>, config: &Config) -> Result<Service, String> {
-    let core = Core::new(load_dataset(data)?);
+    let core = core(load_dataset(data)?, config.site.public_url.as_deref());
     tracing::info!(
         version = %core.data().version,
         statements = core.data().statements.len(),

@@ -144,3 +144,44 @@ fn a_bad_dataset_file_is_refused_with_its_name() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `ask … | head -c 600`: the reader goes away before the output ends. The bot ends as
+/// command-line tools do, by SIGPIPE, with nothing on standard error (it used to panic
+/// with a backtrace). The console, reading piped commands, does the same.
+#[cfg(unix)]
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+
+    for (args, input) in [
+        (vec!["ask", "--all-pages", "/reaction Turkey"], ""),
+        (
+            vec![],
+            "/reaction Turkey\nnext\nnext\nnext\n/timeline 2020-10\n",
+        ),
+    ] {
+        let mut child = bot()
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        // The reader goes away before the bot writes (its start-up takes
+        // milliseconds): its first write meets a closed pipe, whatever the timing.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.signal(), Some(libc::SIGPIPE), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -42,10 +42,7 @@ fn endpoint_fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn SettingsStore> =
         Arc::new(SqliteStore::open(dir.path().join("settings.sqlite3")).unwrap());
-    let service = Service::new(
-        Arc::new(karabakh_core::commands::Core::embedded().unwrap()),
-        Some(store),
-    );
+    let service = Service::new(Arc::new(support::core_with_site(None)), Some(store));
     let endpoint = Endpoint::with_clock(
         service.clone(),
         endpoint::verifier(&public_hex()).unwrap(),
@@ -98,13 +95,152 @@ async fn text(response: Response<Body>) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
-/// Sends a signed interaction; expects 200 with JSON and returns the body.
+/// Sends a signed interaction; expects 200 with JSON, or a multipart body with a
+/// chart (see [`Multipart`]), and returns the JSON (the `payload_json` part).
 async fn answer(f: &Fixture, interaction: &Json) -> Json {
     let body = serde_json::to_vec(interaction).unwrap();
     let response = send(f, signed(&body)).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
-    serde_json::from_str(&text(response).await).unwrap()
+    let content_type = response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    if content_type == "application/json" {
+        return serde_json::from_slice(&bytes).unwrap();
+    }
+    let multipart = Multipart::parse(&content_type, &bytes);
+    multipart.check_discords_shape()
+}
+
+/// One part of a `multipart/form-data` body: its headers (names lower-cased) and
+/// its bytes.
+#[derive(Debug)]
+struct Part {
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Part {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A parameter of `Content-Disposition` (`name`, `filename`), unquoted.
+    fn disposition(&self, param: &str) -> Option<String> {
+        let d = self.header("content-disposition")?;
+        let mut fields = d.split(';').map(str::trim);
+        assert_eq!(fields.next(), Some("form-data"), "{d}");
+        fields.find_map(|f| {
+            let (k, v) = f.split_once('=')?;
+            (k == param).then(|| v.trim_matches('"').to_owned())
+        })
+    }
+}
+
+/// A `multipart/form-data` body read as RFC 7578 (and RFC 2046) say: the boundary
+/// from the content type, parts between `--boundary` lines, headers up to an empty
+/// line, the closing `--boundary--`. Written here, apart from the bot's writer.
+#[derive(Debug)]
+struct Multipart {
+    parts: Vec<Part>,
+}
+
+impl Multipart {
+    fn parse(content_type: &str, body: &[u8]) -> Multipart {
+        let (kind, params) = content_type.split_once(';').expect("a boundary parameter");
+        assert_eq!(kind.trim(), "multipart/form-data");
+        let boundary = params
+            .split(';')
+            .find_map(|p| p.trim().strip_prefix("boundary="))
+            .expect("boundary=")
+            .trim_matches('"');
+        assert!(
+            (1..=70).contains(&boundary.len()),
+            "RFC 2046: 1 to 70 characters"
+        );
+        let delimiter = format!("--{boundary}").into_bytes();
+        let find = |hay: &[u8], from: usize| {
+            hay[from..]
+                .windows(delimiter.len())
+                .position(|w| w == delimiter.as_slice())
+                .map(|i| i + from)
+        };
+        let mut at = find(body, 0).expect("a first boundary");
+        assert_eq!(at, 0, "nothing before the first boundary");
+        let mut parts = Vec::new();
+        loop {
+            at += delimiter.len();
+            if body[at..].starts_with(b"--") {
+                assert_eq!(&body[at + 2..], b"\r\n", "the body ends after the close");
+                break;
+            }
+            assert!(body[at..].starts_with(b"\r\n"), "CRLF after a boundary");
+            at += 2;
+            let next = find(body, at).expect("a closing boundary");
+            let part = &body[at..next];
+            let part = part.strip_suffix(b"\r\n").expect("CRLF before a boundary");
+            let split = part
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .expect("headers end with an empty line");
+            let headers = std::str::from_utf8(&part[..split])
+                .unwrap()
+                .split("\r\n")
+                .map(|l| {
+                    let (n, v) = l.split_once(':').expect("a header");
+                    (n.trim().to_ascii_lowercase(), v.trim().to_owned())
+                })
+                .collect();
+            parts.push(Part {
+                headers,
+                body: part[split + 4..].to_vec(),
+            });
+            at = next;
+        }
+        Multipart { parts }
+    }
+
+    fn part(&self, name: &str) -> Option<&Part> {
+        self.parts
+            .iter()
+            .find(|p| p.disposition("name").as_deref() == Some(name))
+    }
+
+    /// Checks the body is what Discord documents for an interaction response with a
+    /// file (a `payload_json` part with the response, `data.attachments` naming
+    /// `files[0]`, the embed's image pointing at it) and returns the response.
+    fn check_discords_shape(&self) -> Json {
+        assert_eq!(self.parts.len(), 2, "payload_json and one file");
+        let payload = self.part("payload_json").expect("a payload_json part");
+        assert_eq!(payload.header("content-type"), Some("application/json"));
+        assert_eq!(payload.disposition("filename"), None);
+        let json: Json = serde_json::from_slice(&payload.body).expect("JSON");
+        let file = self.part("files[0]").expect("a files[0] part");
+        assert_eq!(file.header("content-type"), Some("image/png"));
+        let filename = file.disposition("filename").expect("a file name");
+        assert!(file.body.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+        let attachments = json["data"]["attachments"].as_array().expect("attachments");
+        assert_eq!(attachments.len(), 1);
+        assert_eq!(attachments[0]["id"], 0);
+        assert_eq!(attachments[0]["filename"], filename.as_str());
+        let description = attachments[0]["description"].as_str().unwrap();
+        assert!((1..=1024).contains(&description.chars().count()));
+        let embed = &json["data"]["embeds"][0];
+        assert_eq!(embed["image"]["url"], format!("attachment://{filename}"));
+        // The text alternative is in the embed too.
+        let fields = embed["fields"].as_array().unwrap();
+        assert!(
+            fields
+                .iter()
+                .any(|f| f["name"] == "Chart" && f["value"] == description),
+            "{embed}"
+        );
+        json
+    }
 }
 
 async fn metrics(f: &Fixture) -> String {
@@ -218,6 +354,130 @@ async fn a_page_button_updates_the_message() {
         1,
         "{m}"
     );
+}
+
+/// Sends a signed interaction; returns the status, the content type and the body.
+async fn raw(f: &Fixture, interaction: &Json) -> (StatusCode, String, Vec<u8>) {
+    let body = serde_json::to_vec(interaction).unwrap();
+    let response = send(f, signed(&body)).await;
+    let status = response.status();
+    let content_type = response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, content_type, bytes.to_vec())
+}
+
+/// A page button of the fixture's server, clicked on page `page` of `argument`'s
+/// answer to `command`.
+fn page_button(command: &str, argument: &str, page: usize) -> Json {
+    let mut p = fixture("button.json");
+    p["data"]["custom_id"] = json!(format!("page:{command}:{argument}:{page}"));
+    p
+}
+
+#[tokio::test]
+async fn a_reply_with_a_chart_is_multipart_form_data_as_discord_documents() {
+    let f = endpoint_fixture();
+    for (line, filename) in [
+        ("/timeline 2020-10", "timeline.png"),
+        ("/timeline date:2020-10-16 to:2020-10-18", "timeline.png"),
+        ("/timeline 2020", "timeline.png"),
+        ("/reaction Turkey", "strip.png"),
+        ("/about", "coverage.png"),
+    ] {
+        let (status, content_type, bytes) = raw(&f, &payload::from_line(line)).await;
+        assert_eq!(status, StatusCode::OK, "{line}");
+        assert!(
+            content_type.starts_with("multipart/form-data; boundary="),
+            "{line}: {content_type}"
+        );
+        // Discord fails files somewhere above 82 KB in an HTTP response.
+        assert!(bytes.len() < 80 * 1024, "{line}: {} bytes", bytes.len());
+        let multipart = Multipart::parse(&content_type, &bytes);
+        let json = multipart.check_discords_shape();
+        assert_eq!(json["type"], 4, "{line}");
+        assert_eq!(
+            json["data"]["attachments"][0]["filename"], filename,
+            "{line}"
+        );
+        // The JSON is the service's answer, as `ask --json` prints it; the file is the
+        // chart the drawing code makes of what the reply says to draw.
+        let interaction = serde_json::from_value(payload::from_line(line)).unwrap();
+        let expected = f
+            .service
+            .handle(interaction::request(&interaction, now()).unwrap());
+        assert_eq!(
+            json,
+            serde_json::from_str::<Json>(&render::body(&expected.reply)).unwrap(),
+            "{line}"
+        );
+        let karabakh_core::reply::Reply::Message(m) = &expected.reply else {
+            panic!("{line}: a message")
+        };
+        let drawn = karabakh_site::charts::request(&m.chart.as_ref().unwrap().spec)
+            .render()
+            .unwrap();
+        assert_eq!(
+            multipart.part("files[0]").unwrap().body,
+            drawn.png,
+            "{line}"
+        );
+        assert_eq!(
+            json["data"]["attachments"][0]["description"], drawn.alt_text,
+            "{line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_reply_without_a_chart_stays_json() {
+    let f = endpoint_fixture();
+    for line in [
+        "/timeline 2 October 2020",
+        "/reaction Hungary",
+        "/search ceasefire",
+        "/help",
+    ] {
+        let (status, content_type, bytes) = raw(&f, &payload::from_line(line)).await;
+        assert_eq!(status, StatusCode::OK, "{line}");
+        assert_eq!(content_type, "application/json", "{line}");
+        let json: Json = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(json["data"]["attachments"], json!([]), "{line}");
+        assert!(json["data"]["embeds"][0].get("image").is_none(), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn a_chart_is_drawn_once_then_served_from_the_cache() {
+    let f = endpoint_fixture();
+    let payload = payload::from_line("/timeline 2020-11");
+    let (_, _, first) = raw(&f, &payload).await;
+    let (hits, misses) = f.service.charts.stats();
+    let (_, _, second) = raw(&f, &payload).await;
+    assert_eq!(first, second, "the same bytes");
+    assert_eq!(f.service.charts.stats(), (hits + 1, misses));
+    assert_eq!(f.service.charts.len(), 1);
+}
+
+#[tokio::test]
+async fn turning_pages_takes_the_chart_off_and_puts_it_back() {
+    let f = endpoint_fixture();
+    // Page 2 has no chart: an update with no attachment removes the picture.
+    let (status, content_type, bytes) = raw(&f, &page_button("reaction", "turkey", 2)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "application/json");
+    let json: Json = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(json["type"], 7);
+    assert_eq!(json["data"]["attachments"], json!([]));
+    assert!(json["data"]["embeds"][0].get("image").is_none());
+    // Back to page 1: the update attaches the chart again.
+    let (status, content_type, bytes) = raw(&f, &page_button("reaction", "turkey", 1)).await;
+    assert_eq!(status, StatusCode::OK);
+    let json = Multipart::parse(&content_type, &bytes).check_discords_shape();
+    assert_eq!(json["type"], 7);
+    assert_eq!(json["data"]["attachments"][0]["filename"], "strip.png");
 }
 
 #[tokio::test]
@@ -539,7 +799,15 @@ async fn over_a_loopback_socket() {
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
-        let body: Json = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        let content_type = r.headers()["content-type"].to_str().unwrap().to_owned();
+        let bytes = r.bytes().await.unwrap();
+        // `/reaction Turkey` draws Turkey's statements: multipart over the socket too.
+        let body: Json = if name == "command-guild.json" {
+            Multipart::parse(&content_type, &bytes).check_discords_shape()
+        } else {
+            assert_eq!(content_type, "application/json");
+            serde_json::from_slice(&bytes).unwrap()
+        };
         assert_eq!(body["type"], 4);
     }
     let r = send(ping.clone(), ts.clone(), "ab".repeat(64))

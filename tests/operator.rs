@@ -77,9 +77,15 @@ fn the_example_file_documents_every_key_and_variable() {
         assert!(EXAMPLE.contains(var) && EXAMPLE.contains(file_var));
     }
     // The commented-out key is written in a form the file accepts.
-    let uncommented = EXAMPLE.replace("# dev_guild = ", "dev_guild = ");
+    let uncommented = EXAMPLE
+        .replace("# dev_guild = ", "dev_guild = ")
+        .replace("# public_url = ", "public_url = ");
     let c = operator::resolve(Some(("example", &uncommented)), &no_env).unwrap();
     assert_eq!(c.discord.dev_guild, Some(123_456_789_012_345_678));
+    assert_eq!(
+        c.site.public_url.as_deref(),
+        Some("https://karabakh.example.org")
+    );
 }
 
 #[test]

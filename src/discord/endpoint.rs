@@ -15,7 +15,8 @@
 //! 4. PING gets `{"type":1}`; the rest become the core's request through
 //!    [`interaction::request`] and are answered by [`Service::handle`], the gateway's
 //!    path too (inline, or on the blocking pool for a request that writes). The reply
-//!    is rendered by [`render::body`].
+//!    is rendered by [`render::http_body`]: JSON, or `multipart/form-data` with the
+//!    chart's picture (drawn on the blocking pool, or from the cache).
 //!
 //! `GET /healthz` answers once the dataset is loaded (it is, before the listener
 //! opens); `GET /metrics` is Prometheus text ([`Metrics`]). Logs name the method,
@@ -383,7 +384,17 @@ pub async fn serve(
     endpoint: Arc<Endpoint>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(endpoint))
+    serve_router(listener, app(endpoint), shutdown).await
+}
+
+/// Serves `router` (the endpoint's [`app`], with whatever else shares its listener,
+/// such as the public site) until `shutdown` completes.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -513,9 +524,15 @@ async fn interactions(
             "an interaction this bot does not answer",
         );
     };
-    let handled = answer(&endpoint, request).await;
+    let mut handled = answer(&endpoint, request).await;
     m.handled(&handled);
-    let mut response = json(Bytes::from(render::body(&handled.reply)));
+    let picture = endpoint.service.picture(&mut handled.reply).await;
+    let body = render::http_body(&handled.reply, picture.as_deref().map(|c| c.png.as_slice()));
+    let mut response = Response::new(Body::from(body.bytes));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&body.content_type).expect("a valid content type"),
+    );
     response.extensions_mut().insert(Answered::Request {
         command: handled.command_label(),
         kind: handled.kind,

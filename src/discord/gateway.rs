@@ -294,7 +294,7 @@ impl EventHandler for Handler {
         let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
         let service = Arc::clone(&self.service);
         // The service blocks on the settings database.
-        let handled = match tokio::task::spawn_blocking(move || service.handle(request)).await {
+        let mut handled = match tokio::task::spawn_blocking(move || service.handle(request)).await {
             Ok(handled) => handled,
             Err(e) => {
                 tracing::error!(error = %e, kind = kind.label(), "answering an interaction failed");
@@ -306,8 +306,9 @@ impl EventHandler for Handler {
                 }
             }
         };
+        let picture = self.service.picture(&mut handled.reply).await;
         let answered = started.elapsed();
-        let sent = render::response(&handled.reply)
+        let sent = render::response(&handled.reply, picture.as_deref().map(|c| c.png.as_slice()))
             .execute(&ctx.http, (id, &token))
             .await;
         let total_ms = started.elapsed().as_secs_f64() * 1000.0;

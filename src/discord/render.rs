@@ -3,11 +3,17 @@
 //! mentions (`allowed_mentions` with nothing to parse) in every message, whether it
 //! answers an interaction ([`message`]) or is the bot's own post in a channel
 //! ([`channel_post`]): both carry the same [`embed`] and [`components`].
+//!
+//! A message with a chart attaches its picture: `data.attachments` names the file
+//! (id 0, its name and its text alternative as the description) and the embed's
+//! image points at `attachment://<file>`. Through the gateway serenity sends that as
+//! a multipart callback; over the HTTP endpoint, [`http_body`] makes the multipart
+//! response itself: a `payload_json` part and a `files[0]` part.
 
 use serenity::all::{
     AutocompleteChoice, ButtonStyle, ChannelType, CommandOptionType, CreateActionRow,
-    CreateAllowedMentions, CreateAutocompleteResponse, CreateButton, CreateCommand,
-    CreateCommandOption, CreateEmbed, CreateEmbedAuthor, CreateEmbedFooter,
+    CreateAllowedMentions, CreateAttachment, CreateAutocompleteResponse, CreateButton,
+    CreateCommand, CreateCommandOption, CreateEmbed, CreateEmbedAuthor, CreateEmbedFooter,
     CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
     InstallationContext, InteractionContext, Nonce, Permissions,
 };
@@ -15,11 +21,15 @@ use serenity::all::{
 use karabakh_core::commands::{COMMANDS, CommandSpec, Kind, OptionSpec, Permission};
 use karabakh_core::reply::{Button, Message, Reply, limits};
 
-/// The interaction response for a reply.
-pub fn response(reply: &Reply) -> CreateInteractionResponse {
+/// The interaction response for a reply, with `png` as the picture of its chart (if
+/// the message has one). Without `png`, the response still names the attachment (for
+/// its JSON, [`body`]); only a response with the picture may be sent.
+pub fn response(reply: &Reply, png: Option<&[u8]>) -> CreateInteractionResponse {
     match reply {
-        Reply::Message(m) => CreateInteractionResponse::Message(message(m).ephemeral(m.private)),
-        Reply::Update(m) => CreateInteractionResponse::UpdateMessage(message(m)),
+        Reply::Message(m) => {
+            CreateInteractionResponse::Message(message(m, png).ephemeral(m.private))
+        }
+        Reply::Update(m) => CreateInteractionResponse::UpdateMessage(message(m, png)),
         Reply::Choices(choices) => CreateInteractionResponse::Autocomplete(
             CreateAutocompleteResponse::new().set_choices(
                 choices
@@ -31,17 +41,92 @@ pub fn response(reply: &Reply) -> CreateInteractionResponse {
     }
 }
 
-/// The JSON body Discord receives for a reply: `{"type":4,"data":{…}}`.
+/// The JSON Discord receives for a reply: `{"type":4,"data":{…}}`. It is the whole
+/// body of an answer without a chart, and the `payload_json` part of one with a
+/// chart (its `data.attachments` names the file).
 pub fn body(reply: &Reply) -> String {
-    serde_json::to_string(&response(reply)).expect("interaction responses serialize")
+    serde_json::to_string(&response(reply, None)).expect("interaction responses serialize")
+}
+
+/// An HTTP response body and its content type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpBody {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What the HTTP interactions endpoint answers: the JSON of [`body`], or, when the
+/// message attaches `png`, `multipart/form-data` with the JSON as `payload_json` and
+/// the picture as `files[0]`, as Discord documents for responses with files.
+pub fn http_body(reply: &Reply, png: Option<&[u8]>) -> HttpBody {
+    let json = body(reply);
+    let file = match (reply, png) {
+        (Reply::Message(m) | Reply::Update(m), Some(png)) => {
+            m.chart.as_ref().map(|c| (c.spec.filename(), png))
+        }
+        _ => None,
+    };
+    match file {
+        None => HttpBody {
+            content_type: "application/json".to_owned(),
+            bytes: json.into_bytes(),
+        },
+        Some((filename, png)) => multipart(&json, filename, png),
+    }
+}
+
+/// `multipart/form-data` (RFC 7578): `payload_json`, then `files[0]` named
+/// `filename`. The boundary is chosen so that it occurs in neither part.
+fn multipart(json: &str, filename: &str, png: &[u8]) -> HttpBody {
+    let mut n: u32 = 0;
+    let boundary = loop {
+        let candidate = format!("karabakh-reactions-{n:08x}-{:016x}", png.len() ^ json.len());
+        let needle = candidate.as_bytes();
+        let inside = |hay: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+        if !inside(json.as_bytes()) && !inside(png) {
+            break candidate;
+        }
+        n += 1;
+    };
+    let mut bytes = Vec::with_capacity(json.len() + png.len() + 400);
+    bytes.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"payload_json\"\r\n\
+             Content-Type: application/json\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    bytes.extend_from_slice(json.as_bytes());
+    bytes.extend_from_slice(
+        format!(
+            "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"files[0]\"; \
+             filename=\"{filename}\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    bytes.extend_from_slice(png);
+    bytes.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    HttpBody {
+        content_type: format!("multipart/form-data; boundary={boundary}"),
+        bytes,
+    }
 }
 
 /// A message's embed and buttons, with mentions silenced: an interaction's answer.
-pub fn message(m: &Message) -> CreateInteractionResponseMessage {
-    CreateInteractionResponseMessage::new()
+/// A message with a chart attaches it (`png`, its picture; empty when only the JSON
+/// is wanted), described by the chart's text alternative.
+pub fn message(m: &Message, png: Option<&[u8]>) -> CreateInteractionResponseMessage {
+    let mut message = CreateInteractionResponseMessage::new()
         .embed(embed(m))
         .components(components(&m.buttons))
-        .allowed_mentions(CreateAllowedMentions::new())
+        .allowed_mentions(CreateAllowedMentions::new());
+    if let Some(chart) = &m.chart {
+        message = message.add_file(
+            CreateAttachment::bytes(png.unwrap_or_default().to_vec(), chart.spec.filename())
+                .description(chart.text.clone()),
+        );
+    }
+    message
 }
 
 /// A page posted by the bot itself in a channel (the daily post), for `POST
@@ -50,8 +135,11 @@ pub fn message(m: &Message) -> CreateInteractionResponseMessage {
 /// with the same nonce (within a few minutes) with the first message instead of a new
 /// one.
 pub fn channel_post(m: &Message, nonce: &str) -> CreateMessage {
+    // A post attaches no file: a chart, should a post have one, stays off it.
+    let mut m = m.clone();
+    m.drop_chart();
     CreateMessage::new()
-        .embed(embed(m))
+        .embed(embed(&m))
         .components(components(&m.buttons))
         .allowed_mentions(CreateAllowedMentions::new())
         .nonce(Nonce::String(nonce.to_owned()))
@@ -71,6 +159,9 @@ pub fn embed(m: &Message) -> CreateEmbed {
     }
     if let Some((name, url)) = &e.author {
         embed = embed.author(CreateEmbedAuthor::new(name.clone()).url(url.clone()));
+    }
+    if let Some(image) = &e.image {
+        embed = embed.image(image.clone());
     }
     for f in &e.fields {
         embed = embed.field(f.name.clone(), f.value.clone(), f.inline);

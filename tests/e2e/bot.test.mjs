@@ -10,7 +10,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { CallbackType, botToken, startTwin } from './harness.mjs'
+import { CallbackType, InteractionType, botToken, httpKey, startTwin } from './harness.mjs'
 
 const BOT_BIN = process.env.BOT_BIN
 if (!BOT_BIN && process.env.CI) {
@@ -43,6 +43,55 @@ function ask(command, { allPages = false, autocomplete = false } = {}) {
   const r = run(['ask', ...flags, command])
   assert.equal(r.code, 0, r.stderr)
   return JSON.parse(r.stdout)
+}
+
+let fileDirs = 0
+/** The files `ask --files DIR` writes for a command: Map of file name to bytes. */
+function askFiles(command) {
+  fileDirs += 1
+  const dir = path.join(tmp, `files-${fileDirs}`)
+  const r = run(['ask', '--files', dir, command])
+  assert.equal(r.code, 0, r.stderr)
+  const files = new Map()
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) files.set(name, fs.readFileSync(path.join(dir, name)))
+  return files
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+
+/**
+ * Checks a reply that attaches its chart: one file, `files[0]`, named in data.attachments (id 0,
+ * its text alternative as the description, also the embed's Chart field), the embed's image at
+ * attachment://, the PNG `ask --files` writes; and the message in the channel has the attachment,
+ * whose url serves the same bytes.
+ */
+async function assertChart(h, callback, message, command, filename) {
+  assert.ok(callback.multipart, `${command}: a multipart callback`)
+  assert.equal(callback.files.length, 1)
+  const [file] = callback.files
+  assert.equal(file.field, 'files[0]')
+  assert.equal(file.filename, filename)
+  assert.equal(file.contentType, 'image/png')
+  assert.ok(file.bytes.subarray(0, 8).equals(PNG_SIGNATURE), 'a PNG')
+  assert.ok(file.bytes.equals(askFiles(command).get(filename)), 'the picture `ask --files` draws')
+  const [attachment] = callback.data.attachments
+  assert.equal(callback.data.attachments.length, 1)
+  assert.equal(attachment.id, 0)
+  assert.equal(attachment.filename, filename)
+  const embed = callback.data.embeds[0]
+  assert.equal(embed.image.url, `attachment://${filename}`)
+  assert.deepEqual(embed.fields.at(-1), { name: 'Chart', value: attachment.description, inline: false })
+  assert.ok(message, 'the answer is in the channel')
+  assert.equal(message.attachments.length, 1)
+  const stored = message.attachments[0]
+  assert.equal(stored.filename, filename)
+  assert.equal(stored.description, attachment.description)
+  assert.equal(stored.content_type, 'image/png')
+  assert.equal(stored.size, file.bytes.length)
+  assert.ok(stored.width === 800 && (stored.height === 400 || stored.height === 260), `${stored.width}×${stored.height}`)
+  const fetched = await h.fetchAttachment(stored)
+  assert.equal(fetched.status, 200)
+  assert.ok(fetched.bytes.equals(file.bytes), 'the attachment serves the same bytes')
 }
 
 /** The command definitions `register --print` shows. */
@@ -153,6 +202,35 @@ describe('the bot on a local Discord', { skip, timeout: 60_000 }, () => {
     assert.match(r.message.embeds[0].footer.text, /page 2\/\d+$/)
   })
 
+  test('/timeline 2020-10: the chart arrives as a file through the callback, as `ask` shows it', async () => {
+    const r = await h.runCommand({ name: 'timeline', options: { date: '2020-10' } })
+    assert.equal(r.callback.status, 204, r.callback.error)
+    assert.equal(r.callback.type, CallbackType.ChannelMessage)
+    assert.deepEqual(r.callback.body, ask('/timeline 2020-10'))
+    await assertChart(h, r.callback, r.message, '/timeline 2020-10', 'timeline.png')
+    assert.match(r.callback.data.attachments[0].description, /^Bar chart of \d+ dated statements per day in October 2020/)
+  })
+
+  test('/about and /reaction Turkey attach the coverage and the actor\'s strip; page 2 takes the picture off and page 1 puts it back', async () => {
+    const about = await h.runCommand({ name: 'about' })
+    assert.deepEqual(about.callback.body, ask('/about'))
+    await assertChart(h, about.callback, about.message, '/about', 'coverage.png')
+
+    const first = await h.runCommand({ name: 'reaction', options: { actor: 'Turkey' } })
+    await assertChart(h, first.callback, first.message, '/reaction Turkey', 'strip.png')
+    const next = first.callback.data.components[0].components.find((b) => b.custom_id?.endsWith(':2'))
+    const second = await h.clickButton({ messageId: first.message.id, customId: next.custom_id })
+    assert.equal(second.callback.type, CallbackType.UpdateMessage)
+    assert.equal(second.callback.multipart, null, 'page 2 is JSON')
+    assert.deepEqual(second.callback.data.attachments, [], 'and asks Discord to remove the picture')
+    assert.equal(second.message.attachments.length, 0)
+    assert.equal(second.message.embeds[0].image, undefined)
+    const back = second.callback.data.components[0].components.find((b) => b.custom_id?.endsWith(':1'))
+    const again = await h.clickButton({ messageId: first.message.id, customId: back.custom_id })
+    assert.equal(again.callback.type, CallbackType.UpdateMessage)
+    await assertChart(h, again.callback, again.message, '/reaction Turkey', 'strip.png')
+  })
+
   test('a command in a DM', async () => {
     const r = await h.runCommand({ name: 'reaction', options: { actor: 'Hungary' }, dm: true })
     assert.equal(r.channelId, h.ids.dmChannelId)
@@ -213,6 +291,86 @@ describe('the bot on a local Discord', { skip, timeout: 60_000 }, () => {
     assert.match(bot.output(), /shutting down the shards signal="?SIGTERM/)
     assert.match(nonEmptyLines(bot.output()).at(-1), /stopped/)
     await h.waitFor('the websocket to close', () => h.twin.server.gateway.clients.length === 0, { timeout: 5_000 })
+  })
+})
+
+describe('the HTTP interactions endpoint (`serve`) on a local Discord', { skip, timeout: 60_000 }, () => {
+  let h
+  let bot
+  let url
+
+  before(async () => {
+    h = await startTwin()
+    // No token: serve answers interactions without one (and sends no daily posts).
+    bot = h.spawnBot(BOT_BIN, {
+      args: ['serve', '--listen', '127.0.0.1:0'],
+      cwd: tmp,
+      env: botEnv({ DISCORD_TOKEN: '', DISCORD_PUBLIC_KEY: httpKey.publicHex }),
+    })
+    const m = await bot.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+\/interactions)/)
+    url = m[1]
+  })
+
+  after(async () => {
+    await h?.close()
+  })
+
+  test('PING is answered with PONG', async () => {
+    const r = await h.deliverOverHttp({ url, type: InteractionType.Ping })
+    assert.equal(r.response.status, 200)
+    assert.equal(r.response.contentType, 'application/json')
+    assert.deepEqual(JSON.parse(r.response.raw.toString('utf8')), { type: 1 })
+  })
+
+  test('/timeline 2020-10: a multipart/form-data response that Discord takes as the answer, the same as through the gateway', async () => {
+    const data = { id: '1', name: 'timeline', type: 1, options: [{ name: 'date', type: 3, value: '2020-10' }] }
+    const r = await h.deliverOverHttp({ url, type: InteractionType.ApplicationCommand, data })
+    assert.equal(r.response.status, 200)
+    assert.match(r.response.contentType, /^multipart\/form-data; boundary=/)
+    assert.ok(r.response.raw.length < 80 * 1024, `${r.response.raw.length} bytes, under Discord's limit for responses`)
+    // Node's own multipart parser reads it: a payload_json part and files[0].
+    const form = await new Response(r.response.raw, { headers: { 'content-type': r.response.contentType } }).formData()
+    assert.deepEqual([...form.keys()].sort(), ['files[0]', 'payload_json'])
+    assert.deepEqual(JSON.parse(form.get('payload_json')), ask('/timeline 2020-10'))
+    assert.equal(r.callback.status, 204, r.callback.error)
+    assert.deepEqual(r.callback.body, ask('/timeline 2020-10'))
+    await assertChart(h, r.callback, r.message, '/timeline 2020-10', 'timeline.png')
+  })
+
+  test('an answer without a chart is JSON; a page button updates the message and takes the picture off', async () => {
+    const hungary = await h.deliverOverHttp({
+      url,
+      type: InteractionType.ApplicationCommand,
+      data: { id: '1', name: 'reaction', type: 1, options: [{ name: 'actor', type: 3, value: 'Hungary' }] },
+    })
+    assert.equal(hungary.response.contentType, 'application/json')
+    assert.deepEqual(JSON.parse(hungary.response.raw.toString('utf8')), ask('/reaction Hungary'))
+    assert.ok(hungary.message, 'the answer is in the channel')
+
+    const turkey = await h.deliverOverHttp({
+      url,
+      type: InteractionType.ApplicationCommand,
+      data: { id: '1', name: 'reaction', type: 1, options: [{ name: 'actor', type: 3, value: 'Turkey' }] },
+    })
+    await assertChart(h, turkey.callback, turkey.message, '/reaction Turkey', 'strip.png')
+    const pages = ask('/reaction Turkey', { allPages: true })
+    const click = await h.deliverOverHttp({
+      url,
+      type: InteractionType.MessageComponent,
+      data: { custom_id: 'page:reaction:turkey:2', component_type: 2 },
+      messageId: turkey.message.id,
+    })
+    assert.equal(click.response.contentType, 'application/json')
+    assert.deepEqual(click.callback.body, pages[1])
+    assert.equal(click.message.attachments.length, 0)
+  })
+
+  test('every request succeeded; SIGTERM stops it with exit 0', async () => {
+    const bad = h.requests.filter((r) => r.status === null || r.status >= 400)
+    assert.deepEqual(bad, [])
+    const exit = await bot.kill({ graceMs: 10_000 })
+    assert.deepEqual(exit, { code: 0, signal: null }, bot.tail(20))
+    assert.doesNotMatch(bot.output(), /panicked|ERROR|WARN/)
   })
 })
 

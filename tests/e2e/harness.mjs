@@ -60,6 +60,24 @@
 //   startTwin() uses its own SQLite file in a temporary directory, deleted by close().
 // - stopServer() waits for keep-alive sockets: close() kills the bots, then closes every
 //   remaining connection.
+// - Files: the twin reads every request body as JSON, so an interaction callback with a file
+//   (multipart/form-data: a `payload_json` part and `files[n]` parts, as serenity sends it through
+//   the gateway and as the HTTP endpoint answers) fails there. The harness takes such a callback
+//   itself: it parses the body with Node's own multipart parser (undici's Response#formData),
+//   refuses one that is not Discord's shape (no payload_json, a part other than files[n], a file
+//   that data.attachments does not name) with 400 "Invalid Form Body", logs the payload as the
+//   callback's body and the files beside it, and hands the twin the payload_json as JSON. The
+//   twin stores no attachments either: after any callback that creates or updates a message
+//   (type 4 or 7) carrying `data.attachments`, the harness writes them into the message
+//   (id, filename, description, content_type, size, width and height read from a PNG's header,
+//   url), so `attachments: []` clears them as on Discord; it serves each file's bytes at its url
+//   (GET /attachments/...). The MESSAGE_CREATE the twin broadcasts goes out before that, without
+//   attachments; messages read back (getMessages) have them.
+// - HTTP interactions: the twin delivers interactions only over its gateway. deliverOverHttp()
+//   does what Discord does for an interactions endpoint URL: it records the interaction in the
+//   twin, POSTs it to the bot signed with an Ed25519 key of the harness's own (httpKey), and
+//   hands the bot's response, JSON or multipart, as it came, to the twin's callback route (so the
+//   multipart handling above reads it as it reads serenity's).
 // - No gateway Resume, no rate limits (the bot must run with serenity's rate limiter disabled,
 //   which a proxy needs anyway), heartbeat interval fixed at 45 s.
 
@@ -83,6 +101,16 @@ const CALLBACK_PATH = /^\/api\/v10\/interactions\/(\d+)\/([^/]+)\/callback$/
 /** Paths Discord serves without the bot token: interaction callbacks, webhooks, GET /gateway. */
 const NO_AUTH_PATH = /^\/api\/v10\/(interactions\/|webhooks\/|gateway\/?$)/
 const COMMANDS_PATH = /^\/api\/v10\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/
+const ATTACHMENT_PATH = /^\/attachments\/(\d+)\/(\d+)\/([^/]+)$/
+/** Marks the harness's own request to the twin (a multipart callback handed on as JSON). */
+const FORWARDED = 'x-e2e-harness-forwarded'
+
+/** An Ed25519 key pair for deliverOverHttp: the bot's DISCORD_PUBLIC_KEY is httpKey.publicHex. */
+export const httpKey = (() => {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519')
+  const publicHex = Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url').toString('hex')
+  return { publicKey, privateKey, publicHex }
+})()
 
 /**
  * Start a twin on 127.0.0.1 with one guild holding a text channel, the bot and one member user,
@@ -133,6 +161,8 @@ export async function startTwin(opts = {}) {
   /** Every websocket upgrade request: {at, url} (serenity 0.12.5 asks `/gateway?v=10`). */
   const gatewayConnections = []
   const bots = []
+  /** Files of stored attachments, by attachment id: {filename, contentType, bytes}. */
+  const attachmentFiles = new Map()
   let server = null
 
   // Loopback only, plus the request log and GET /gateway: hook the one listen() call of twin.start().
@@ -198,9 +228,33 @@ export async function startTwin(opts = {}) {
     const original = httpServer.listeners('request')
     httpServer.removeAllListeners('request')
     httpServer.on('request', (req, res) => {
+      // The harness's own hand-over of a multipart callback: straight to the twin, unlogged.
+      if (req.headers[FORWARDED]) {
+        for (const listener of original) listener.call(httpServer, req, res)
+        return
+      }
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')
       const entry = { at: Date.now(), method: req.method, path: url.pathname, query: url.search, status: null, body: undefined }
       requests.push(entry)
+      // Files the harness stored for messages' attachments (Discord's CDN, here).
+      const file = req.method === 'GET' && url.pathname.match(ATTACHMENT_PATH)
+      if (file) {
+        const stored = attachmentFiles.get(file[2])
+        entry.status = stored ? 200 : 404
+        res.writeHead(entry.status, { 'Content-Type': stored?.contentType ?? 'text/plain' })
+        res.end(stored ? stored.bytes : 'no such attachment')
+        return
+      }
+      const callback = req.method === 'POST' && url.pathname.match(CALLBACK_PATH)
+      if (callback && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
+        multipartCallback(req, res, entry, callback[1]).catch((error) => {
+          entry.status = 500
+          entry.error = String(error?.stack ?? error)
+          if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' })
+          res.end(JSON.stringify({ message: 'harness error', code: 0 }))
+        })
+        return
+      }
       // Discord answers 401 to a request without the bot's token; the twin checks none.
       if (restAuth && url.pathname.startsWith(`${API_PREFIX}/`) && !NO_AUTH_PATH.test(url.pathname)
         && req.headers.authorization !== `Bot ${token}`) {
@@ -233,10 +287,98 @@ export async function startTwin(opts = {}) {
         }
       })
       res.on('finish', () => {
-        entry.status = res.statusCode
+        // A callback's attachments are stored before the callback counts as answered.
+        if (callback && res.statusCode < 300 && entry.body && typeof entry.body === 'object') {
+          storeAttachments(callback[1], entry.body, []).catch((error) => { entry.error = String(error) })
+            .finally(() => { entry.status = res.statusCode })
+        } else {
+          entry.status = res.statusCode
+        }
       })
       for (const listener of original) listener.call(httpServer, req, res)
     })
+  }
+
+  /** 400 as Discord answers a malformed form: the callback is refused and logged as such. */
+  function invalidForm(res, entry, why) {
+    entry.status = 400
+    entry.error = why
+    res.writeHead(400, { 'Content-Type': 'application/json' })
+    res.end(JSON.stringify({ message: 'Invalid Form Body', code: 50035, errors: { harness: why } }))
+  }
+
+  /** An interaction callback with files: parsed, checked, logged, and handed to the twin as JSON. */
+  async function multipartCallback(req, res, entry, interactionId) {
+    const chunks = []
+    for await (const c of req) chunks.push(c)
+    const raw = Buffer.concat(chunks)
+    entry.multipart = { contentType: req.headers['content-type'], bytes: raw.length }
+    let form
+    try {
+      form = await new Response(raw, { headers: { 'content-type': req.headers['content-type'] } }).formData()
+    } catch (error) {
+      return invalidForm(res, entry, `not multipart/form-data: ${error}`)
+    }
+    const payloadText = form.get('payload_json')
+    if (typeof payloadText !== 'string') return invalidForm(res, entry, 'no payload_json part')
+    let payload
+    try {
+      payload = JSON.parse(payloadText)
+    } catch {
+      return invalidForm(res, entry, 'payload_json is not JSON')
+    }
+    const files = []
+    for (const [name, value] of form.entries()) {
+      if (name === 'payload_json') continue
+      const m = name.match(/^files\[(\d+)\]$/)
+      if (!m || typeof value === 'string') return invalidForm(res, entry, `unexpected part ${name}`)
+      files.push({ field: name, index: Number(m[1]), filename: value.name, contentType: value.type, bytes: Buffer.from(await value.arrayBuffer()) })
+    }
+    const named = payload?.data?.attachments ?? []
+    for (const f of files) {
+      if (!named.some((a) => String(a.id) === String(f.index))) return invalidForm(res, entry, `${f.field} is not in data.attachments`)
+    }
+    entry.body = payload
+    entry.files = files
+    const r = await fetch(`${apiBase}${entry.path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', [FORWARDED]: '1' },
+      body: payloadText,
+    })
+    const text = await r.text()
+    if (r.ok) await storeAttachments(interactionId, payload, files)
+    res.writeHead(r.status, r.headers.get('content-type') ? { 'Content-Type': r.headers.get('content-type') } : {})
+    res.end(text)
+    entry.status = r.status
+  }
+
+  /** Width and height from a PNG's IHDR, or nothing. */
+  function pngSize(bytes) {
+    const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+    if (bytes.length < 24 || !bytes.subarray(0, 8).equals(signature)) return {}
+    return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) }
+  }
+
+  /** After a callback that made or updated a message: its attachments as data.attachments says. */
+  async function storeAttachments(interactionId, payload, files) {
+    if (payload?.type !== CallbackType.ChannelMessage && payload?.type !== CallbackType.UpdateMessage) return
+    const list = payload?.data?.attachments
+    if (!Array.isArray(list)) return
+    const row = await twin.prisma.interactionResponse.findUnique({ where: { interactionId } })
+    if (!row?.messageId) return
+    const stored = list.map((a) => {
+      const f = files.find((file) => String(file.index) === String(a.id))
+      if (!f) throw new Error(`attachment ${a.id} has no file`)
+      const id = generateSnowflake()
+      const filename = a.filename ?? f.filename
+      attachmentFiles.set(id, { filename, contentType: f.contentType, bytes: f.bytes })
+      const url = `${apiBase}/attachments/${row.channelId}/${id}/${filename}`
+      return {
+        id, filename, description: a.description ?? undefined, content_type: f.contentType, size: f.bytes.length,
+        url, proxy_url: url, ...pngSize(f.bytes),
+      }
+    })
+    await twin.prisma.message.update({ where: { id: row.messageId }, data: { attachments: JSON.stringify(stored) } })
   }
 
   // --- waiting ---
@@ -389,18 +531,82 @@ export async function startTwin(opts = {}) {
     return { id, token: interactionToken, channelId: channel }
   }
 
-  /** The interaction callback the bot POSTed, as sent: {status, type, data, body}, or null. */
+  /**
+   * The interaction callback the bot POSTed, as sent: {status, type, data, body, files, multipart},
+   * or null. For a multipart callback, body is its payload_json and files its files
+   * ([{field, index, filename, contentType, bytes}]); otherwise files is [] and multipart null.
+   */
   function getCallback(interactionId) {
     const r = requests.find((e) => e.method === 'POST' && e.status !== null && e.path.match(CALLBACK_PATH)?.[1] === interactionId)
     if (!r) return null
-    return { status: r.status, type: r.body?.type, data: r.body?.data, body: r.body }
+    return { status: r.status, type: r.body?.type, data: r.body?.data, body: r.body, files: r.files ?? [], multipart: r.multipart ?? null, error: r.error }
   }
 
-  /** All interaction callbacks the bot sent: [{interactionId, status, type, data, body}]. */
+  /** All interaction callbacks the bot sent: [{interactionId, status, type, data, body, files, multipart}]. */
   function callbacks() {
     return requests
       .filter((e) => e.method === 'POST' && CALLBACK_PATH.test(e.path) && e.status !== null)
-      .map((e) => ({ interactionId: e.path.match(CALLBACK_PATH)[1], status: e.status, type: e.body?.type, data: e.body?.data, body: e.body }))
+      .map((e) => ({ interactionId: e.path.match(CALLBACK_PATH)[1], status: e.status, type: e.body?.type, data: e.body?.data, body: e.body, files: e.files ?? [], multipart: e.multipart ?? null }))
+  }
+
+  /**
+   * Deliver an interaction to a bot's HTTP interactions endpoint (`url`, e.g.
+   * http://127.0.0.1:PORT/interactions) as Discord does: recorded in the twin, POSTed signed with
+   * httpKey, and the bot's response (JSON or multipart, as it came) handed to the twin's callback
+   * route as the interaction's answer. In the guild channel by default (member with
+   * `permissions`), or the DM with dm: true; messageId for a component on that message.
+   * Returns {id, token, channelId, response: {status, contentType, raw}, callback, message}.
+   */
+  async function deliverOverHttp({ url, type, data, dm = false, messageId, permissions = ALL_PERMISSIONS, timeout } = {}) {
+    const channel = dm ? ids.dmChannelId : ids.channelId
+    const id = generateSnowflake()
+    const interactionToken = `e2e-http-token-${id}`
+    await twin.prisma.interactionResponse.create({
+      data: { interactionId: id, interactionToken, applicationId: ids.applicationId, channelId: channel, type: 0, messageId: messageId ?? null, acknowledged: false },
+    })
+    const user = userPayload(await twin.prisma.user.findUniqueOrThrow({ where: { id: ids.userId } }))
+    const message = messageId ? await messageById(channel, messageId) : null
+    if (messageId && !message) throw new Error(`message ${messageId} not in channel ${channel}`)
+    const where = dm
+      ? { user, channel: { id: channel, type: 1, flags: 0 }, context: 1, authorizing_integration_owners: { 1: ids.userId } }
+      : {
+          guild_id: ids.guildId,
+          guild_locale: 'en-US',
+          member: { user, roles: [], joined_at: new Date(0).toISOString(), deaf: false, mute: false, flags: 0, pending: false, permissions: String(permissions) },
+          channel: { id: channel, type: 0, flags: 0, guild_id: ids.guildId },
+          context: 0,
+          authorizing_integration_owners: { 0: ids.guildId },
+        }
+    const payload = {
+      id, application_id: ids.applicationId, type, data: data ?? {}, channel_id: channel, ...where,
+      ...(message ? { message } : {}),
+      token: interactionToken, version: 1, app_permissions: ALL_PERMISSIONS, locale: 'en-US', entitlements: [],
+      attachment_size_limit: 26214400,
+    }
+    const body = JSON.stringify(payload)
+    const ts = String(Math.floor(Date.now() / 1000))
+    const signature = crypto.sign(null, Buffer.from(ts + body), httpKey.privateKey).toString('hex')
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Signature-Ed25519': signature, 'X-Signature-Timestamp': ts },
+      body,
+    })
+    const response = { status: r.status, contentType: r.headers.get('content-type'), raw: Buffer.from(await r.arrayBuffer()) }
+    if (r.status !== 200 || type === InteractionType.Ping) return { id, token: interactionToken, channelId: channel, response }
+    await fetch(`${apiBase}${API_PREFIX}/interactions/${id}/${interactionToken}/callback`, {
+      method: 'POST',
+      headers: { 'Content-Type': response.contentType },
+      body: response.raw,
+    })
+    const callback = await waitForCallback(id, { timeout })
+    const row = await twin.prisma.interactionResponse.findUnique({ where: { interactionId: id } })
+    return { id, token: interactionToken, channelId: channel, response, callback, message: await messageById(channel, row?.messageId) }
+  }
+
+  /** A stored attachment's file, fetched from its url as a client would: {status, contentType, bytes}. */
+  async function fetchAttachment(attachment) {
+    const r = await fetch(attachment.url)
+    return { status: r.status, contentType: r.headers.get('content-type'), bytes: Buffer.from(await r.arrayBuffer()) }
   }
 
   function waitForCallback(interactionId, { timeout = 10_000 } = {}) {
@@ -569,6 +775,8 @@ export async function startTwin(opts = {}) {
     clickButton,
     getCallback,
     callbacks,
+    deliverOverHttp,
+    fetchAttachment,
     waitForCallback,
     getMessages,
     waitForMessage,

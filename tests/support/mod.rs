@@ -14,10 +14,17 @@ use karabakh_core::reply::ButtonId;
 use karabakh_core::settings::{OnThisDay, PostTime, TimeZoneName};
 use karabakh_reactions::console;
 
-/// The core on the embedded dataset, built once per test binary.
+/// The core on the embedded dataset as the bot runs it (charts in its answers), without
+/// a public site, built once per test binary.
 pub fn core() -> Arc<Core> {
     static CORE: OnceLock<Arc<Core>> = OnceLock::new();
-    Arc::clone(CORE.get_or_init(|| Arc::new(Core::embedded().expect("the embedded dataset loads"))))
+    Arc::clone(CORE.get_or_init(|| Arc::new(core_with_site(None))))
+}
+
+/// The core as the bot runs it, with link buttons to a public site at `public_url`.
+pub fn core_with_site(public_url: Option<&str>) -> Core {
+    let data = karabakh_core::dataset::embedded().expect("the embedded dataset loads");
+    karabakh_reactions::startup::core(data, public_url)
 }
 
 pub fn ts(s: &str) -> Timestamp {

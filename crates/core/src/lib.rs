@@ -14,4 +14,5 @@ pub mod query;
 pub mod reply;
 pub mod schedule;
 pub mod settings;
+pub mod site;
 pub mod text;

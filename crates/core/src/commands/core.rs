@@ -8,7 +8,7 @@ use super::{Answered, Call, Context, Request, Response, Value};
 use crate::dataset::{Dataset, DatasetError};
 use crate::query::Index;
 use crate::reply::markdown::escape_user;
-use crate::reply::{Answer, ButtonId, Credit, Reply, limits};
+use crate::reply::{Answer, ButtonId, ChartText, Credit, Reply, limits};
 use crate::settings::Visibility;
 
 /// The bot's pure core: the dataset, its indexes, and the answer to every request.
@@ -18,10 +18,30 @@ pub struct Core {
     pub credit: Credit,
     /// Each statement's markdown, rendered once at start-up.
     pub(super) rendered: Vec<Rendered>,
+    pub(super) config: CoreConfig,
+}
+
+/// What the operator and the edges give the core at construction: configuration and
+/// a pure function, no I/O.
+#[derive(Debug, Clone, Default)]
+pub struct CoreConfig {
+    /// The public site's base URL (`https://host[/path]`, no trailing slash): each
+    /// answer then carries a link button to the page of what it shows. None: no
+    /// link buttons.
+    pub public_url: Option<String>,
+    /// Writes a chart's text alternative (the edge's drawing code knows what it
+    /// draws). None: answers carry no chart.
+    pub chart_text: Option<ChartText>,
 }
 
 impl Core {
+    /// The core without a site or charts: answers as text only.
     pub fn new(data: Dataset) -> Self {
+        Self::with_config(data, CoreConfig::default())
+    }
+
+    /// The core with the public site's address and the charts' text alternatives.
+    pub fn with_config(data: Dataset, config: CoreConfig) -> Self {
         let credit = Credit {
             source: format!("Wikipedia: {}", data.source.title),
             url: data.source.url.clone(),
@@ -32,11 +52,29 @@ impl Core {
         };
         let index = Index::new(data);
         let rendered = Rendered::all(&index);
+        let config = CoreConfig {
+            public_url: config
+                .public_url
+                .map(|u| u.trim().trim_end_matches('/').to_owned())
+                .filter(|u| !u.is_empty()),
+            ..config
+        };
         Self {
             index,
             credit,
             rendered,
+            config,
         }
+    }
+
+    /// The public site's base URL, if the operator set one.
+    pub fn public_url(&self) -> Option<&str> {
+        self.config.public_url.as_deref()
+    }
+
+    /// The full address of a site path ([`crate::site`]), if there is a public site.
+    pub fn site_url(&self, path: &str) -> Option<String> {
+        self.public_url().map(|base| format!("{base}{path}"))
     }
 
     /// The core on the dataset compiled into the binary.
@@ -200,6 +238,7 @@ impl Core {
         {
             answered.answer.private = true;
         }
+        self.attach(spec, call, &mut answered.answer);
         answered
     }
 

@@ -11,6 +11,7 @@
 //!   line typed at the console.
 
 mod about;
+mod attach;
 pub mod config;
 mod core;
 mod parse;
@@ -23,7 +24,7 @@ mod table;
 mod timeline;
 mod topic;
 
-pub use self::core::Core;
+pub use self::core::{Core, CoreConfig};
 pub use parse::{ParseError, Parsed, parse_line};
 pub use request::{
     Answered, Call, Context, Effect, Options, Request, RequestKind, Resolution, Response, Value,

@@ -154,6 +154,10 @@ pub fn fit(mut m: Message) -> Message {
         }
     }
     e.url = e.url.take().filter(|u| len(u) <= URL);
+    e.image = e.image.take().filter(|u| len(u) <= URL);
+    if e.image.is_none() {
+        m.chart = None;
+    }
     e.fields.truncate(FIELDS);
     for f in &mut e.fields {
         f.name = non_empty(truncate(&f.name, FIELD_NAME));

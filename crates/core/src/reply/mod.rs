@@ -6,10 +6,12 @@
 //! passes through [`markdown::escape`] or [`markdown::escape_user`] on its way in.
 
 mod button;
+mod chart;
 pub mod limits;
 pub mod markdown;
 
 pub use button::{ButtonId, Pager};
+pub use chart::{ChartSpec, ChartText, Figure};
 use limits::fit;
 
 /// What kind of answer it is: colours the embed.
@@ -73,7 +75,13 @@ pub struct Answer {
     /// The command's own buttons (e.g. confirm and cancel), after the page buttons on
     /// every page.
     pub actions: Vec<Button>,
+    /// A chart of what the answer shows, on the first page only: the embed's image and,
+    /// as its text alternative, the field [`CHART_FIELD`].
+    pub chart: Option<Figure>,
 }
+
+/// The name of the field that holds a chart's text alternative.
+pub const CHART_FIELD: &str = "Chart";
 
 /// The attribution every answer carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +118,9 @@ pub struct Message {
     pub buttons: Vec<Button>,
     pub page: usize,
     pub pages: usize,
+    /// The chart to attach (first pages only); the embed's `image` points at it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<Figure>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -120,6 +131,9 @@ pub struct Embed {
     pub description: String,
     pub fields: Vec<Field>,
     pub footer: String,
+    /// The image shown in the embed: `attachment://<file>` of the message's chart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 /// One autocomplete suggestion.
@@ -154,6 +168,7 @@ impl Answer {
             credit,
             empty: false,
             actions: Vec::new(),
+            chart: None,
         }
     }
 
@@ -241,8 +256,30 @@ impl Answer {
             + limits::len(&self.credit.source).min(limits::AUTHOR)
             + limits::len(&self.credit.licence)
             + 24; // " · page 999/999" and separators
-        let by_total = limits::EMBED_TOTAL.saturating_sub(fixed + limits::fields_len(&self.fields));
+        let by_total = limits::EMBED_TOTAL
+            .saturating_sub(fixed + limits::fields_len(&self.fields) + self.chart_field_room());
         limits::page_budget(intro).min(by_total)
+    }
+
+    /// Room kept for the chart's field: its name and the longest text it may hold, so
+    /// that no page's text ever pushes it out.
+    fn chart_field_room(&self) -> usize {
+        self.chart
+            .as_ref()
+            .map_or(0, |_| limits::len(CHART_FIELD) + limits::FIELD_VALUE)
+    }
+
+    /// The first page's fields: the answer's, then the chart's text alternative.
+    fn first_page_fields(&self) -> Vec<Field> {
+        let mut fields = self.fields.clone();
+        if let Some(chart) = &self.chart {
+            fields.push(Field {
+                name: CHART_FIELD.to_owned(),
+                value: chart.text.clone(),
+                inline: false,
+            });
+        }
+        fields
     }
 
     /// Page `n` (1-based; out of range is clamped) as a message within every limit.
@@ -315,11 +352,14 @@ impl Answer {
             author: Some((self.credit.source.clone(), self.credit.url.clone())),
             description,
             fields: if n == 1 {
-                self.fields.clone()
+                self.first_page_fields()
             } else {
                 Vec::new()
             },
             footer: self.footer(n, count),
+            image: (n == 1)
+                .then(|| self.chart.as_ref().map(Figure::image_url))
+                .flatten(),
         };
         fit(Message {
             private: self.private,
@@ -328,7 +368,26 @@ impl Answer {
             buttons,
             page: n,
             pages: count,
+            chart: if n == 1 { self.chart.clone() } else { None },
         })
+    }
+}
+
+impl Message {
+    /// The message without its chart: no image, no chart field (when the picture
+    /// cannot be attached).
+    pub fn drop_chart(&mut self) {
+        if self.chart.take().is_some() {
+            self.embed.image = None;
+            if let Some(i) = self
+                .embed
+                .fields
+                .iter()
+                .rposition(|f| f.name == CHART_FIELD)
+            {
+                self.embed.fields.remove(i);
+            }
+        }
     }
 }
 
