@@ -150,11 +150,20 @@ impl Core {
                 site::actor(&id)
             }
             "timeline" if answer.empty => site::DATES.to_owned(),
-            "timeline" => site::span(
-                &dates::parse_span(&shown()?, call.context.date_order())
+            "timeline" => {
+                let span = dates::parse_span(&shown()?, call.context.date_order())
                     .ok()?
-                    .span,
-            ),
+                    .span;
+                // A day with no entry of its own (only its month's) has no page.
+                let own_day = !span.is_single_day()
+                    || !self.index.statements_on(span.from, span.to).is_empty()
+                    || !self.index.events_in(span.from, span.to).is_empty();
+                if own_day {
+                    site::span(&span)
+                } else {
+                    site::DATES.to_owned()
+                }
+            }
             "search" => site::search(&call.text("query").or_else(shown)?),
             "topic" => match self.index.find_topic(&shown()?) {
                 Lookup::Found(i) => site::topic(&self.index.data.topics[i].id),
