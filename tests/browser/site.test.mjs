@@ -233,18 +233,26 @@ describe('the public site in Chromium', { skip, timeout: 600_000 }, () => {
       const statements = await page.$$eval('ol.results .statement-text', (els) => els.map((e) => e.textContent.trim()))
       // ask shows background summaries in a window; the site in full: compare statements, and titles.
       const askStatements = []
+      const askExcerpts = []
       for (const b of bodies) {
         for (const block of b.data.embeds[0].description.split('\n\n')) {
           const [head, quote] = block.split('\n> ')
           if (quote === undefined || head.startsWith('**Background**')) continue
-          askStatements.push(unmarkdown(quote.replace(/( \[\\\[\d+\\\]\]\([^)]*\))+$/, '')).trim())
+          const text = unmarkdown(quote.replace(/( \[\\\[\d+\\\]\]\([^)]*\))+$/, '')).trim()
+          // A quote from the reference list is shown as that, not as a statement.
+          if (head.startsWith('**Reference list**')) askExcerpts.push(text)
+          else askStatements.push(text)
         }
       }
       assert.deepEqual(statements, askStatements, query)
+      const excerpts = await page.$$eval('ol.results .excerpt-result blockquote', (els) => els.map((e) => e.textContent.trim()))
+      assert.deepEqual(excerpts, askExcerpts, query)
       const topics = await page.$$eval('ol.results .topic-result .meta a', (els) => els.map((e) => e.textContent.trim()))
-      const askTopics = bodies.flatMap((b) => [...b.data.embeds[0].description.matchAll(/\*\*Background\*\* · (.+)\n/g)].map((m) => unmarkdown(m[1])))
+      // A topic's title links to its own article: `[title](url)` in the reply.
+      const askTopics = bodies.flatMap((b) => [...b.data.embeds[0].description.matchAll(/\*\*Background\*\* · (.+)\n/g)]
+        .map((m) => unmarkdown(m[1].replace(/^\[(.*)\]\([^)]*\)$/, '$1'))))
       assert.deepEqual(topics, askTopics, query)
-      assert.equal(statements.length + topics.length, count)
+      assert.equal(statements.length + topics.length + excerpts.length, count)
     }
     await context.close()
   })

@@ -90,8 +90,8 @@ impl DateIndex {
         listed_months.retain(|m| months.contains(m));
         let mut on_this_day = BTreeSet::new();
         for d in &days {
-            let (statements, events) = ix.on_this_day(d.month(), d.day());
-            if !statements.is_empty() || !events.is_empty() {
+            let found = ix.on_this_day(d.month(), d.day());
+            if !found.is_empty() || !found.in_month.is_empty() {
                 on_this_day.insert((d.month(), d.day()));
             }
         }

@@ -227,6 +227,8 @@ struct Topics {
 struct TopicPage {
     layout: Layout,
     title: String,
+    /// The Wikipedia article the summary is the lead of: credited by title and link.
+    article_url: String,
     text: String,
     events: Vec<EventView>,
     command: String,
@@ -248,7 +250,15 @@ struct SearchPage {
 
 enum SearchResult {
     Statement(StatementView),
-    Topic { link: Link, text_html: String },
+    Topic {
+        link: Link,
+        text_html: String,
+    },
+    /// A quote left in the article's reference list: shown as that, with no page of
+    /// its own and no citation (the source does not say which reference it is from).
+    Excerpt {
+        text_html: String,
+    },
 }
 
 #[derive(Template)]
@@ -1081,23 +1091,14 @@ fn date_page(site: &Site, span: Span) -> DatePage {
             }),
         }
     }
-    let loose: Vec<StatementView> = if span.is_single_day() {
-        Vec::new()
-    } else {
-        ix.statements_in_months(span.from, span.to)
-            .into_iter()
-            .map(|si| site.statement(&p, si, &[]))
-            .collect()
-    };
-    let listed: Vec<usize> = on_days
+    // Statements dated only to a month or a year that holds the span: listed as the
+    // reply lists them (a day inside them shows them too), under their own heading.
+    let coarse = ix.statements_in_months(span.from, span.to);
+    let loose: Vec<StatementView> = coarse
         .iter()
-        .copied()
-        .chain(if span.is_single_day() {
-            Vec::new()
-        } else {
-            ix.statements_in_months(span.from, span.to)
-        })
+        .map(|&si| site.statement(&p, si, &[]))
         .collect();
+    let listed: Vec<usize> = on_days.iter().copied().chain(coarse).collect();
     let mentions: Vec<StatementView> = ix
         .mentioning(span.from, span.to)
         .into_iter()
@@ -1208,9 +1209,9 @@ fn on_this_day(site: &Site, m: i8, d: i8) -> DatePage {
     let ix = &site.core().index;
     let p = paths::on_this_day(m, d);
     let label = day_of_year(m, d);
-    let (statements, events) = ix.on_this_day(m, d);
+    let found = ix.on_this_day(m, d);
     let mut groups: Vec<Group> = Vec::new();
-    for &si in &statements {
+    for &si in &found.on_day {
         let s = &ix.data.statements[si];
         let when = s
             .date
@@ -1254,8 +1255,12 @@ fn on_this_day(site: &Site, m: i8, d: i8) -> DatePage {
         within: Vec::new(),
         chart: None,
         groups,
-        loose: Vec::new(),
-        events: event_views(site, &p, &events),
+        loose: found
+            .in_month
+            .iter()
+            .map(|&si| site.statement(&p, si, &[]))
+            .collect(),
+        events: event_views(site, &p, &found.events),
         mentions: Vec::new(),
         command: format!("/onthisday {label}"),
         previous: None,
@@ -1354,6 +1359,7 @@ fn topic(site: &Site, t: usize) -> TopicPage {
     TopicPage {
         layout: site.layout(&p, &topic.title, &format!("Background: {}", topic.title)),
         title: topic.title.clone(),
+        article_url: topic.url.clone(),
         text: topic.text.clone(),
         events: event_views(site, &p, &events),
         command: format!("/topic {}", topic.title),
@@ -1376,20 +1382,21 @@ fn search(site: &Site, query: &str) -> SearchPage {
     };
     let results = hits
         .iter()
-        .filter_map(|hit| match hit.doc {
-            DocRef::Statement(i) => Some(SearchResult::Statement(site.statement(p, i, &hit.marks))),
+        .map(|hit| match hit.doc {
+            DocRef::Statement(i) => SearchResult::Statement(site.statement(p, i, &hit.marks)),
             DocRef::Topic(i) => {
                 let t = &ix.data.topics[i];
-                Some(SearchResult::Topic {
+                SearchResult::Topic {
                     link: Link {
                         href: site.href(p, &paths::topic(&t.id)),
                         label: t.title.clone(),
                     },
                     text_html: html::marked(&t.text, &hit.marks),
-                })
+                }
             }
-            // Reference-list quotes: the bot shows them; the site has no page for them yet.
-            DocRef::Excerpt(_) => None,
+            DocRef::Excerpt(i) => SearchResult::Excerpt {
+                text_html: html::marked(&ix.data.excerpts[i].text, &hit.marks),
+            },
         })
         .collect();
     let heading = if q.is_empty() {

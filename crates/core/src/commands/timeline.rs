@@ -286,11 +286,14 @@ fn on_this_day(core: &Core, call: &Call) -> Answer {
     let label = markdown::day_of_year(month, day);
     let mut answer = core.new_answer(&format!("On this day: {label}"));
     answer.pager = Some(Pager::new("onthisday", format!("{month:02}-{day:02}")));
-    let (statements, events) = ix.on_this_day(month, day);
-    for &si in &statements {
+    let found = ix.on_this_day(month, day);
+    for &si in &found.on_day {
         core.push_statement(&mut answer, Some(REACTIONS), si, Who::All, None);
     }
-    for &(t, e) in &events {
+    for &si in &found.in_month {
+        core.push_statement(&mut answer, Some(WITHIN), si, Who::All, None);
+    }
+    for &(t, e) in &found.events {
         answer.block(Some(BACKGROUND), event_block(core, t, e));
     }
     let mut intro = String::new();
@@ -298,11 +301,14 @@ fn on_this_day(core: &Core, call: &Call) -> Answer {
         intro.push_str(&escape_user(note));
         intro.push('\n');
     }
-    if statements.is_empty() && events.is_empty() {
+    if found.is_empty() {
         answer.empty = true;
         intro.push_str(&format!(
-            "Nothing in the dataset happened on {label} in any year."
+            "Nothing in the dataset is dated to {label} in any year."
         ));
+        if !found.in_month.is_empty() {
+            intro.push_str(" Below: statements dated only to its month.");
+        }
         let (before, after) = ix.nearest_days_of_year(month, day);
         let near: Vec<String> = [(before, "before"), (after, "after")]
             .iter()

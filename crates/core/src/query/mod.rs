@@ -131,6 +131,25 @@ pub enum EntryPrecision {
     Year,
 }
 
+/// What the dataset records on a month and day of any year ([`Index::on_this_day`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayOfYear {
+    /// Statements dated to that day (alone, among several days, or in a range).
+    pub on_day: Vec<usize>,
+    /// Statements dated only to its month: shown, but they do not make the day one
+    /// with entries (the daily post does not repeat them every day of the month).
+    pub in_month: Vec<usize>,
+    /// Background events: `(topic, event)` pairs.
+    pub events: Vec<(usize, usize)>,
+}
+
+impl DayOfYear {
+    /// Nothing is dated to the day itself.
+    pub fn is_empty(&self) -> bool {
+        self.on_day.is_empty() && self.events.is_empty()
+    }
+}
+
 /// The dataset and the indexes every query uses.
 #[derive(Debug)]
 pub struct Index {
@@ -835,23 +854,28 @@ impl Index {
         (before, after)
     }
 
-    /// Statements and background events on a month and day of any year: statement
-    /// indexes and `(topic, event)` pairs, in date order.
-    pub fn on_this_day(&self, month: i8, day: i8) -> (Vec<usize>, Vec<(usize, usize)>) {
+    /// What the dataset records on a month and day of any year, in date order: the
+    /// statements dated to that day, those dated only to its month (they may or may not
+    /// be of that day), and the background events.
+    pub fn on_this_day(&self, month: i8, day: i8) -> DayOfYear {
         let same = |d: &Date| d.month() == month && d.day() == day;
-        let mut statements: Vec<usize> = self
+        let mut on_day: Vec<usize> = self
             .by_day
             .iter()
             .filter(|(d, _)| same(d))
             .flat_map(|(_, v)| v.iter().copied())
             .collect();
-        // Statements dated only to a month that holds this day.
-        statements.extend(self.by_month.iter().copied().filter(|&i| {
-            let w = &self.data.statements[i].date;
-            w.precision == Precision::Month && w.start.is_some_and(|d| d.month() == month)
-        }));
-        statements.sort_by_key(|&i| date_key(&self.data.statements[i]));
-        statements.dedup();
+        on_day.sort_by_key(|&i| date_key(&self.data.statements[i]));
+        on_day.dedup();
+        let in_month: Vec<usize> = self
+            .by_month
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let w = &self.data.statements[i].date;
+                w.precision == Precision::Month && w.start.is_some_and(|d| d.month() == month)
+            })
+            .collect();
         let mut events = Vec::new();
         for (ti, t) in self.data.topics.iter().enumerate() {
             for (ei, e) in t.events.iter().enumerate() {
@@ -861,7 +885,11 @@ impl Index {
             }
         }
         events.sort_by_key(|&(t, e)| self.data.topics[t].events[e].date.start);
-        (statements, events)
+        DayOfYear {
+            on_day,
+            in_month,
+            events,
+        }
     }
 
     /// The first and last days of dated statements, and of background events.
