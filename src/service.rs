@@ -100,6 +100,31 @@ impl Service {
     /// Handles one request, blocking on the store when there is one (call it from
     /// `spawn_blocking` in async code when [`Request::may_write`] says it writes).
     pub fn handle(&self, mut request: Request) -> Handled {
+        match self.load_settings(&mut request) {
+            Ok(()) => self.handle_loaded(request),
+            Err(failed) => *failed,
+        }
+    }
+
+    /// Puts the server's settings (and, for commands that show it, its audit trail)
+    /// into the request's context; when they cannot be read, the failure to answer
+    /// with.
+    pub fn load_settings(&self, request: &mut Request) -> Result<(), Box<Handled>> {
+        self.load(request).map_err(|e| {
+            let command = request.spec().map(|s| s.name);
+            tracing::error!(error = %e, command, "could not read the server's settings");
+            Box::new(Handled {
+                reply: self.core.failure(),
+                command,
+                kind: request.kind(),
+                resolution: Resolution::Failed,
+            })
+        })
+    }
+
+    /// Handles a request whose settings [`Service::load_settings`] has loaded: asks
+    /// the core and makes the requested change durable.
+    pub fn handle_loaded(&self, request: Request) -> Handled {
         let kind = request.kind();
         let command = request.spec().map(|s| s.name);
         let failed = |core: &Core| Handled {
@@ -108,10 +133,6 @@ impl Service {
             kind,
             resolution: Resolution::Failed,
         };
-        if let Err(e) = self.load(&mut request) {
-            tracing::error!(error = %e, command, "could not read the server's settings");
-            return failed(&self.core);
-        }
         let response = self.core.respond(&request);
         let now = request.context().now;
         if let Some(Effect::Apply {
@@ -141,8 +162,6 @@ impl Service {
         }
     }
 
-    /// Puts the server's settings (and, for commands that show it, its audit trail)
-    /// into the request's context.
     fn load(&self, request: &mut Request) -> Result<(), StoreError> {
         let (Some(store), Some(guild)) = (&self.store, request.context().guild_id) else {
             return Ok(());

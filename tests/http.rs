@@ -457,8 +457,16 @@ async fn a_chart_is_drawn_once_then_served_from_the_cache() {
     let (hits, misses) = f.service.charts.stats();
     let (_, _, second) = raw(&f, &payload).await;
     assert_eq!(first, second, "the same bytes");
-    assert_eq!(f.service.charts.stats(), (hits + 1, misses));
+    // The second is the kept answer: the chart is not even looked up.
+    assert_eq!(f.service.charts.stats(), (hits, misses));
+    assert_eq!(f.endpoint.written().stats(), (1, 1));
     assert_eq!(f.service.charts.len(), 1);
+    // The same chart in another answer (in a DM) comes from the chart cache.
+    let mut dm = fixture("command-dm.json");
+    dm["data"]["options"] = json!([{"name": "date", "type": 3, "value": "2020-11"}]);
+    let (_, _, third) = raw(&f, &dm).await;
+    assert_eq!(f.service.charts.stats(), (hits + 1, misses));
+    assert_eq!(first, third, "the same answer in a DM");
 }
 
 #[tokio::test]
@@ -944,4 +952,229 @@ fn the_binary_refuses_a_malformed_public_key() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("DISCORD_PUBLIC_KEY_FILE"), "{err}");
+}
+
+/// What the endpoint makes of a body (`interaction::from_json`, which reads only the
+/// fields the bot uses) is what serenity's parse and `interaction::request` make of
+/// it, as the gateway does: the same request, or a refusal of the same body.
+#[test]
+fn the_endpoint_reads_each_interaction_as_serenity_does() {
+    use karabakh_reactions::discord::interaction::Parsed;
+    let mut bodies: Vec<String> = [
+        "ping.json",
+        "command-guild.json",
+        "command-dm.json",
+        "autocomplete.json",
+        "button.json",
+    ]
+    .iter()
+    .map(|name| fixture(name).to_string())
+    .collect();
+    let lines = COMMANDS.iter().map(|s| s.example).chain([
+        "/timeline date:2020-10-16 to:2020-10-18",
+        "/reaction actor:United States private:true",
+        "/config onthisday channel:#history time:07:30 timezone:Asia/Baku",
+    ]);
+    for line in lines {
+        bodies.push(payload::from_line(line).to_string());
+    }
+    let guild = fixture("command-guild.json");
+    let mut variants: Vec<Json> = Vec::new();
+    // Ids as numbers; Manage Server; no permissions; no locale.
+    let mut v = guild.clone();
+    v["guild_id"] = json!(1_100_000_000_000_000_100u64);
+    v["member"]["user"]["id"] = json!(1_100_000_000_000_000_500u64);
+    v["member"]["permissions"] = json!("32");
+    variants.push(v);
+    let mut v = guild.clone();
+    v["member"].as_object_mut().unwrap().remove("permissions");
+    v["locale"] = json!("");
+    variants.push(v);
+    // Option types: integer, number, boolean, user, role, channel, mentionable,
+    // attachment, one Discord may add; values of the wrong type; a subcommand without
+    // options; a focused option without a value.
+    for options in [
+        json!([{"name": "page", "type": 4, "value": 3}]),
+        json!([{"name": "page", "type": 4, "value": -3}]),
+        json!([{"name": "x", "type": 10, "value": 2.5}]),
+        json!([{"name": "x", "type": 10, "value": 2}]),
+        json!([{"name": "private", "type": 5, "value": true}]),
+        json!([{"name": "u", "type": 6, "value": "1100000000000000500"}]),
+        json!([{"name": "r", "type": 8, "value": "1100000000000000600"}]),
+        json!([{"name": "c", "type": 7, "value": 1_100_000_000_000_000_200u64}]),
+        json!([{"name": "m", "type": 9, "value": "1100000000000000600"}]),
+        json!([{"name": "a", "type": 11, "value": "1100000000000000700"}]),
+        json!([{"name": "n", "type": 99, "value": "whatever"}]),
+        json!([{"name": "page", "type": 4, "value": "3"}]),
+        json!([{"name": "page", "type": 4, "value": 2.5}]),
+        json!([{"name": "private", "type": 5, "value": "yes"}]),
+        json!([{"name": "u", "type": 6, "value": "me"}]),
+        json!([{"name": "actor", "type": 3}]),
+        json!([{"name": "show", "type": 1}]),
+        json!([{"name": "show", "type": 1, "options": []}]),
+        json!([{"name": "actor", "type": 3, "value": "Tur", "focused": true}]),
+        json!([{"name": "page", "type": 4, "value": 3, "focused": true}]),
+    ] {
+        let mut v = guild.clone();
+        v["data"]["options"] = options.clone();
+        variants.push(v.clone());
+        v["type"] = json!(4);
+        variants.push(v);
+    }
+    // Fields Discord always sends, missing; a type the bot does not answer.
+    for field in ["token", "id", "application_id", "data", "locale", "member"] {
+        let mut v = guild.clone();
+        v.as_object_mut().unwrap().remove(field);
+        variants.push(v);
+    }
+    let mut v = fixture("button.json");
+    v["data"].as_object_mut().unwrap().remove("custom_id");
+    variants.push(v);
+    bodies.extend(variants.iter().map(Json::to_string));
+    // A string with escapes: JSON's own, and the `\u` form of a plain letter.
+    bodies.push(
+        guild
+            .to_string()
+            .replace("\"Turkey\"", "\"Tur\\u006bey \\\"\\u00e9\\\"\\n\""),
+    );
+
+    for body in &bodies {
+        let lean = interaction::from_json(body.as_bytes(), now());
+        let serenity = serde_json::from_str::<serenity::all::Interaction>(body);
+        match (&lean, &serenity) {
+            (Ok(Parsed::Ping), Ok(serenity::all::Interaction::Ping(_))) => {}
+            (Ok(Parsed::Request(request)), Ok(i)) => {
+                assert_eq!(
+                    Some(request),
+                    interaction::request(i, now()).as_ref(),
+                    "{body}"
+                );
+            }
+            (Ok(Parsed::Unanswered), Ok(i)) => {
+                assert_eq!(interaction::request(i, now()), None, "{body}");
+            }
+            // Serenity refuses a body without `locale`, which the lean read answers
+            // (with no locale); it answers one without `member` or `user` as from a
+            // made-up user (id 1), which the lean read refuses.
+            (Ok(_), Err(_)) | (Err(_), Ok(_))
+                if serde_json::from_str::<Json>(body).is_ok_and(|v| {
+                    v.get("locale").is_none()
+                        || (v.get("member").is_none() && v.get("user").is_none())
+                }) => {}
+            (Err(_), Err(_)) => {}
+            _ => panic!("{body}\nlean: {lean:?}\nserenity: {serenity:?}"),
+        }
+    }
+}
+
+/// Exactly the bytes `ask --json` prints (the whole JSON body, or the `payload_json`
+/// part of a multipart body), for answers with and without a chart, the first time
+/// (rendered) and the second (kept); the picture is the chart's.
+#[tokio::test]
+async fn the_endpoint_sends_the_bytes_ask_json_prints() {
+    let f = endpoint_fixture();
+    let dir = tempfile::tempdir().unwrap();
+    for line in [
+        "/reaction Turkey",
+        "/reaction Hungary",
+        "/timeline 2020-10",
+        "/timeline 10/11/2020",
+        "/search ceasefire",
+        "/about",
+        "/help",
+        "/reaction Turky",
+    ] {
+        let output = binary_in(&dir)
+            .args(["--locale", "en-GB", "ask", "--json", line])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{line}");
+        let printed = output.stdout.strip_suffix(b"\n").unwrap().to_vec();
+        let mut sent = Vec::new();
+        for _ in 0..2 {
+            let (status, content_type, bytes) = raw(&f, &payload::from_line(line)).await;
+            assert_eq!(status, StatusCode::OK, "{line}");
+            let json = if content_type == "application/json" {
+                bytes.clone()
+            } else {
+                let multipart = Multipart::parse(&content_type, &bytes);
+                multipart.check_discords_shape();
+                let json: Json =
+                    serde_json::from_slice(&multipart.part("payload_json").unwrap().body).unwrap();
+                let interaction = serde_json::from_value(payload::from_line(line)).unwrap();
+                let handled = f
+                    .service
+                    .handle(interaction::request(&interaction, now()).unwrap());
+                let karabakh_core::reply::Reply::Message(m) = &handled.reply else {
+                    panic!("{line}: a message")
+                };
+                let drawn = karabakh_site::charts::request(&m.chart.as_ref().unwrap().spec)
+                    .render()
+                    .unwrap();
+                assert_eq!(
+                    multipart.part("files[0]").unwrap().body,
+                    drawn.png,
+                    "{line}"
+                );
+                let _ = json;
+                multipart.part("payload_json").unwrap().body.clone()
+            };
+            assert_eq!(
+                String::from_utf8_lossy(&json),
+                String::from_utf8_lossy(&printed),
+                "{line}"
+            );
+            sent.push((content_type, bytes));
+        }
+        assert_eq!(sent[0], sent[1], "{line}: kept, the same bytes");
+    }
+    let (hits, misses) = f.endpoint.written().stats();
+    assert_eq!((hits, misses), (8, 8));
+}
+
+/// An answer dated "today" is not given again the next day, and a server's settings
+/// count: private replies for a server that chose them, from the first request on.
+#[tokio::test]
+async fn kept_answers_follow_the_day_and_the_servers_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn SettingsStore> =
+        Arc::new(SqliteStore::open(dir.path().join("settings.sqlite3")).unwrap());
+    let service = Service::new(Arc::new(support::core_with_site(None)), Some(store));
+    let clock = Arc::new(std::sync::Mutex::new(now()));
+    let at = Arc::clone(&clock);
+    let e = Arc::new(Endpoint::with_clock(
+        service.clone(),
+        endpoint::verifier(&public_hex()).unwrap(),
+        Arc::new(move || *at.lock().unwrap()),
+    ));
+    let send_at = |line: &str, when: Timestamp| {
+        *clock.lock().unwrap() = when;
+        let body = serde_json::to_vec(&payload::from_line(line)).unwrap();
+        let request = signed_at(&body, when.as_second());
+        let app = endpoint::app(Arc::clone(&e));
+        async move {
+            let response = app.oneshot(request).await.unwrap();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let start = text.find("{\"type\"").unwrap();
+            let end = text[start..].find("\r\n").map_or(text.len(), |i| start + i);
+            serde_json::from_str::<Json>(&text[start..end]).unwrap()
+        }
+    };
+    let today = send_at("/onthisday", now()).await;
+    let again = send_at("/onthisday", now()).await;
+    assert_eq!(today, again);
+    let tomorrow = send_at("/onthisday", "2026-11-26T00:00:01Z".parse().unwrap()).await;
+    assert_ne!(
+        today["data"]["embeds"][0]["title"],
+        tomorrow["data"]["embeds"][0]["title"]
+    );
+    let public = send_at("/reaction Hungary", now()).await;
+    assert_eq!(public["data"]["flags"], 0, "{public}");
+    // A moderator makes the server's replies private: the kept public answer is not
+    // given to the server any more.
+    let private = send_at("/config replies visibility:private", now()).await;
+    assert_eq!(private["type"], 4, "{private}");
+    let after = send_at("/reaction Hungary", now()).await;
+    assert_eq!(after["data"]["flags"], 64, "{after}");
 }

@@ -11,12 +11,15 @@
 //!    now (either way: replay protection, which serenity's verifier leaves to us),
 //!    and the signature over `timestamp ‖ body` is the application key's, else 401;
 //! 3. the body is JSON with a `type` the bot answers (1 PING, 2 command, 3 component,
-//!    4 autocomplete) in the shape serenity parses, else 400;
+//!    4 autocomplete) and the fields Discord sends, else 400;
 //! 4. PING gets `{"type":1}`; the rest become the core's request through
-//!    [`interaction::request`] and are answered by [`Service::handle`], the gateway's
-//!    path too (inline, or on the blocking pool for a request that writes). The reply
-//!    is rendered by [`render::http_body`]: JSON, or `multipart/form-data` with the
-//!    chart's picture (drawn on the blocking pool, or from the cache).
+//!    [`interaction::from_json`] (the request serenity's parse gives the gateway) and
+//!    are answered as [`Service::handle`] answers them, the gateway's path too (inline,
+//!    or on the blocking pool for a request that writes). The reply is rendered by
+//!    [`render::http_body`]: JSON, or `multipart/form-data` with the chart's picture
+//!    (drawn on the blocking pool, or from the cache). An answer that only reads is
+//!    kept by its answer key ([`written`]) and given again to the next request with
+//!    the same key: the same bytes, without asking the core or rendering again.
 //!
 //! `GET /healthz` answers once the dataset is loaded (it is, before the listener
 //! opens); `GET /metrics` is Prometheus text ([`Metrics`]). Logs name the method,
@@ -36,12 +39,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jiff::Timestamp;
-use serenity::all::Interaction;
 use serenity::interactions_endpoint::Verifier;
 
-use crate::discord::{interaction, render};
+use crate::discord::interaction::{self, Parsed, Unreadable};
+use crate::discord::{render, written};
 use crate::service::{Handled, Service};
 use karabakh_core::commands::{COMMANDS, Request, RequestKind, Resolution};
+use karabakh_core::reply::Reply;
 
 /// The path Discord POSTs to: the interactions endpoint URL is
 /// `https://<host>/interactions`.
@@ -93,6 +97,8 @@ pub struct Endpoint {
     verifier: Verifier,
     metrics: Metrics,
     clock: Clock,
+    /// The answers already written, by answer key.
+    written: written::Written,
 }
 
 impl Endpoint {
@@ -107,11 +113,17 @@ impl Endpoint {
             verifier,
             metrics: Metrics::default(),
             clock,
+            written: written::Written::default(),
         }
     }
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The answers kept to be given again.
+    pub fn written(&self) -> &written::Written {
+        &self.written
     }
 
     /// Checks a request's signature headers against its body; `Err` says why not.
@@ -249,8 +261,8 @@ impl Histogram {
 }
 
 impl Metrics {
-    fn handled(&self, h: &Handled) {
-        self.interactions[command_slot(h.command)][h.kind as usize][h.resolution as usize]
+    fn handled(&self, command: &str, kind: RequestKind, resolution: Resolution) {
+        self.interactions[command_slot(Some(command))][kind as usize][resolution as usize]
             .fetch_add(1, Ordering::Relaxed);
     }
 
@@ -477,99 +489,106 @@ async fn interactions(
         m.rejected(reason);
         return (StatusCode::UNAUTHORIZED, "invalid request signature\n").into_response();
     }
-    // One pass to learn the type (serde skips the other fields without building
-    // them, but still checks the whole body is JSON), then one typed pass straight
-    // from the bytes: half the cost of a `serde_json::Value` followed by serenity's
-    // `Interaction`, which itself rebuilds a map before the typed parse.
-    let kind = match serde_json::from_slice::<Peek>(&body) {
-        Ok(peek) => peek.kind,
-        Err(e) if e.is_data() => {
-            return bad(
-                m,
-                BadRequest::MalformedJson,
-                "the interaction has no numeric type",
-            );
-        }
-        Err(_) => return bad(m, BadRequest::MalformedJson, "the body is not JSON"),
-    };
-    let parsed = match kind {
-        1 => {
+    // One pass over the body, reading only what the bot uses (see
+    // `interaction::from_json`).
+    let request = match interaction::from_json(&body, now) {
+        Ok(Parsed::Request(request)) => request,
+        Ok(Parsed::Ping) => {
             m.pings.fetch_add(1, Ordering::Relaxed);
             let mut pong = json(Bytes::from_static(br#"{"type":1}"#));
             pong.extensions_mut().insert(Answered::Ping);
             return pong;
         }
-        2 => serde_json::from_slice(&body).map(Interaction::Command),
-        4 => serde_json::from_slice(&body).map(Interaction::Autocomplete),
-        3 => serde_json::from_slice(&body).map(Interaction::Component),
-        _ => {
+        Ok(Parsed::Unanswered) => {
             return bad(
                 m,
                 BadRequest::UnknownType,
-                "an interaction type this bot does not answer",
+                "an interaction this bot does not answer",
+            );
+        }
+        Err(Unreadable::NotJson) => {
+            return bad(
+                m,
+                BadRequest::MalformedJson,
+                "the body is not JSON with a numeric type",
+            );
+        }
+        Err(Unreadable::Malformed) => {
+            return bad(
+                m,
+                BadRequest::Unparsable,
+                "the interaction's fields are not as Discord sends them",
             );
         }
     };
-    let Ok(interaction) = parsed else {
-        return bad(
-            m,
-            BadRequest::Unparsable,
-            "the interaction's fields are not as Discord sends them",
-        );
-    };
-    let Some(request) = interaction::request(&interaction, now) else {
-        return bad(
-            m,
-            BadRequest::UnknownType,
-            "an interaction this bot does not answer",
-        );
-    };
-    let mut handled = answer(&endpoint, request).await;
-    m.handled(&handled);
-    let picture = endpoint.service.picture(&mut handled.reply).await;
-    let body = render::http_body(&handled.reply, picture.as_deref().map(|c| c.png.as_slice()));
-    let mut response = Response::new(Body::from(body.bytes));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&body.content_type).expect("a valid content type"),
-    );
+    let answer = answer(&endpoint, request).await;
+    m.handled(answer.command, answer.kind, answer.resolution);
+    let mut response = Response::new(Body::from(answer.body.clone()));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, answer.content_type.clone());
     response.extensions_mut().insert(Answered::Request {
-        command: handled.command_label(),
-        kind: handled.kind,
+        command: answer.command,
+        kind: answer.kind,
     });
     response
 }
 
-/// Asks the service. It reads the server's settings from the store, a local SQLite
-/// read of some 2 µs that runs inline (tokio's blocking pool would cost more in
-/// hand-offs than it saves). A request the core says may change settings writes and
-/// waits for the disk: that goes to the blocking pool, so the worker keeps answering
-/// others.
-async fn answer(endpoint: &Arc<Endpoint>, request: Request) -> Handled {
-    if endpoint.service.store.is_none() || !request.may_write() {
-        return endpoint.service.handle(request);
-    }
-    let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
-    let e = Arc::clone(endpoint);
-    match tokio::task::spawn_blocking(move || e.service.handle(request)).await {
-        Ok(handled) => handled,
-        Err(error) => {
-            tracing::error!(%error, "answering an interaction failed");
-            Handled {
-                reply: endpoint.service.core.failure(),
-                command,
-                kind,
-                resolution: Resolution::Failed,
+/// The answer to a request, written. A request that may change settings is handled
+/// on the blocking pool (it writes, and waits for the disk), so the worker keeps
+/// answering others. The rest read the server's settings inline (a local read of a
+/// few µs: tokio's blocking pool would cost more in hand-offs than it saves); then
+/// an answer already written for the same answer key is given again, or the core
+/// answers and the answer is written (and kept).
+async fn answer(endpoint: &Arc<Endpoint>, mut request: Request) -> Arc<written::Answer> {
+    let service = &endpoint.service;
+    if service.store.is_some() && request.may_write() {
+        let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
+        let e = Arc::clone(endpoint);
+        let handled = match tokio::task::spawn_blocking(move || e.service.handle(request)).await {
+            Ok(handled) => handled,
+            Err(error) => {
+                tracing::error!(%error, "answering an interaction failed");
+                Handled {
+                    reply: service.core.failure(),
+                    command,
+                    kind,
+                    resolution: Resolution::Failed,
+                }
             }
-        }
+        };
+        return write(service, handled).await.0;
     }
+    if let Err(failed) = service.load_settings(&mut request) {
+        return write(service, *failed).await.0;
+    }
+    let key = request.answer_key();
+    if let Some(kept) = key.as_ref().and_then(|k| endpoint.written.get(k)) {
+        return kept;
+    }
+    let (answer, whole) = write(service, service.handle_loaded(request)).await;
+    if let (Some(key), true) = (key, whole) {
+        endpoint.written.insert(key, Arc::clone(&answer));
+    }
+    answer
 }
 
-/// The one field read before the typed parse.
-#[derive(serde::Deserialize)]
-struct Peek {
-    #[serde(rename = "type")]
-    kind: u64,
+/// Renders a handled request as the HTTP body Discord receives, with its chart's
+/// picture (from the cache, or drawn on the blocking pool). `false` with it when the
+/// picture could not be drawn and the answer went without it: not an answer to keep.
+async fn write(service: &Service, mut handled: Handled) -> (Arc<written::Answer>, bool) {
+    let charted =
+        matches!(&handled.reply, Reply::Message(m) | Reply::Update(m) if m.chart.is_some());
+    let picture = service.picture(&mut handled.reply).await;
+    let body = render::http_body(&handled.reply, picture.as_deref().map(|c| c.png.as_slice()));
+    let answer = written::Answer {
+        body: Bytes::from(body.bytes),
+        content_type: HeaderValue::from_str(&body.content_type).expect("a valid content type"),
+        command: handled.command_label(),
+        kind: handled.kind,
+        resolution: handled.resolution,
+    };
+    (Arc::new(answer), !charted || picture.is_some())
 }
 
 fn json(body: Bytes) -> Response {

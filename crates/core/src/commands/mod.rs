@@ -27,7 +27,8 @@ mod topic;
 pub use self::core::{Core, CoreConfig};
 pub use parse::{ParseError, Parsed, parse_line};
 pub use request::{
-    Answered, Call, Context, Effect, Options, Request, RequestKind, Resolution, Response, Value,
+    AnswerKey, Answered, Call, Context, Effect, Options, Request, RequestKind, Resolution,
+    Response, Value,
 };
 pub use statement::Who;
 pub use table::{

@@ -6,15 +6,15 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use super::table::{ADMINISTRATOR, CommandSpec, MANAGE_GUILD, spec};
+use super::table::{ADMINISTRATOR, CommandSpec, MANAGE_GUILD, Permission, spec};
 use crate::reply::{Answer, ButtonId, Reply, Tone};
-use crate::settings::{AuditEntry, Change, GuildSettings};
+use crate::settings::{AuditEntry, Change, GuildSettings, Visibility};
 
 /// A command's options, as typed: `(name, value)` pairs.
 pub type Options = Vec<(String, Value)>;
 
 /// An option's value as it arrived.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Value {
     Text(String),
     Integer(i64),
@@ -195,6 +195,61 @@ impl Request {
         }
     }
 
+    /// Everything the core's answer to this request depends on, as one value: two
+    /// requests with equal keys get the same reply from the same core, so a transport
+    /// may keep an answer it has already written and give it again. That is the
+    /// command (or button) and its options, the asker's locale (how a numeric date
+    /// reads), whether it comes from a server and from someone who can manage it, the
+    /// server's visibility setting, and today's date where the server keeps its time
+    /// (an answer dated "today" changes at its midnight). Not the asker, the server's
+    /// id, the time of day or the rest of the settings: no answer here reads them.
+    ///
+    /// `None` for the moderators' commands (and their buttons): their answers show
+    /// the settings, the audit trail and the time, and may change them.
+    pub fn answer_key(&self) -> Option<AnswerKey> {
+        if self
+            .spec()
+            .is_some_and(|s| s.permission == Permission::ManageServer || s.needs_audit)
+            || self.may_write()
+        {
+            return None;
+        }
+        let context = self.context();
+        let (command, subcommand, options, page, focused, button) = match self {
+            Self::Command(call) => (
+                Some(call.command.clone()),
+                call.subcommand.clone(),
+                call.options.clone(),
+                call.page,
+                None,
+                None,
+            ),
+            Self::Autocomplete { call, focused } => (
+                Some(call.command.clone()),
+                call.subcommand.clone(),
+                call.options.clone(),
+                call.page,
+                Some(focused.clone()),
+                None,
+            ),
+            Self::Button { id, .. } => (None, None, Options::new(), 0, None, Some(id.clone())),
+        };
+        Some(AnswerKey {
+            kind: self.kind(),
+            command,
+            subcommand,
+            options,
+            page,
+            focused,
+            button,
+            locale: context.locale.clone(),
+            in_server: context.guild_id.is_some(),
+            can_manage: context.can_manage(),
+            private: context.settings.visibility == Visibility::Private,
+            today: context.today(),
+        })
+    }
+
     /// Whether answering may change the server's settings: the subcommands and
     /// buttons the table marks as writing. The rest only read.
     pub fn may_write(&self) -> bool {
@@ -215,6 +270,23 @@ impl Request {
             },
         }
     }
+}
+
+/// What an answer depends on: see [`Request::answer_key`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AnswerKey {
+    kind: RequestKind,
+    command: Option<String>,
+    subcommand: Option<String>,
+    options: Options,
+    page: usize,
+    focused: Option<String>,
+    button: Option<Option<ButtonId>>,
+    locale: Option<String>,
+    in_server: bool,
+    can_manage: bool,
+    private: bool,
+    today: Date,
 }
 
 /// A change the transport makes durable before it sends the reply.
@@ -337,5 +409,134 @@ mod tests {
         assert_eq!(click("config:reset:cancel").spec().unwrap().name, "config");
         assert!(click("page:nope:x:1").spec().is_none());
         assert_eq!(click("page:nope:x:1").kind(), RequestKind::Button);
+    }
+
+    /// Requests alike in their answer keys but not in what the key leaves out (the
+    /// asker, the server's id, the time of day, the other settings, the audit trail)
+    /// get the same reply, for every command of the table and their buttons and
+    /// suggestions; the keys tell apart what the answers do depend on.
+    #[test]
+    fn requests_with_equal_answer_keys_get_equal_replies() {
+        use crate::commands::{COMMANDS, Core, CoreConfig, parse_line};
+        use crate::settings::tests::otd;
+        use crate::settings::{LastChange, Paused, Setting};
+
+        let core = Core::with_config(
+            crate::dataset::embedded().unwrap(),
+            CoreConfig {
+                public_url: Some("https://example.org/kr".to_owned()),
+                chart_text: None,
+            },
+        );
+        let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+        let context = |now: &str, guild: Option<u64>, user: u64, permissions: Option<u64>| {
+            let mut c = Context::new(at(now));
+            c.guild_id = guild;
+            c.user_id = Some(user);
+            c.permissions = permissions;
+            c
+        };
+        let mut contexts = vec![
+            context("2026-11-25T00:00:01Z", Some(1), 10, Some(0)),
+            context("2026-11-25T23:59:59Z", Some(2), 11, Some(1 << 10)),
+            context("2026-11-26T12:00:00Z", Some(1), 10, Some(0)),
+            context("2026-11-25T12:00:00Z", None, 12, None),
+            context("2026-11-25T18:00:00Z", None, 13, None),
+            context("2026-11-25T12:00:00Z", Some(3), 14, Some(MANAGE_GUILD)),
+            context("2026-11-25T13:00:00Z", Some(4), 15, Some(ADMINISTRATOR)),
+        ];
+        let mut en_us = contexts[0].clone();
+        en_us.locale = Some("en-US".to_owned());
+        let mut en_gb = contexts[1].clone();
+        en_gb.locale = Some("en-GB".to_owned());
+        // A server with a daily post (in Tokyo, where 23:59 UTC is already the 26th),
+        // paused, with changes and an audit trail; one that keeps its replies private.
+        let mut busy = contexts[1].clone();
+        busy.settings.onthisday = Some(otd("07:30", "Asia/Tokyo"));
+        busy.settings.paused = Some(Paused {
+            reason: "the channel is gone".to_owned(),
+            at: at("2026-11-01T00:00:00Z"),
+        });
+        busy.settings.onthisday_changed = Some(LastChange {
+            user_id: 9,
+            at: at("2026-10-01T00:00:00Z"),
+        });
+        busy.audit = vec![AuditEntry {
+            guild_id: 2,
+            setting: Setting::OnThisDay,
+            old_value: "off".to_owned(),
+            new_value: "07:30 Asia/Tokyo".to_owned(),
+            user_id: Some(9),
+            at: at("2026-10-01T00:00:00Z"),
+        }];
+        let mut utc_daily = contexts[0].clone();
+        utc_daily.settings.onthisday = Some(otd("09:00", "UTC"));
+        let mut private = contexts[2].clone();
+        private.settings.visibility = Visibility::Private;
+        contexts.extend([en_us, en_gb, busy, utc_daily, private]);
+
+        let mut lines: Vec<&str> = COMMANDS.iter().map(|s| s.example).collect();
+        lines.extend([
+            "/reaction Turkey",
+            "/timeline 10/11/2020",
+            "/timeline today",
+            "/onthisday",
+            "/config show",
+        ]);
+        let mut requests: Vec<Box<dyn Fn(Context) -> Request>> = Vec::new();
+        for line in lines {
+            let Ok(parsed) = parse_line(line) else {
+                continue;
+            };
+            let make = move |c: Context| {
+                let mut call = Call::new(parsed.command.name, parsed.options.clone(), c);
+                call.subcommand = parsed.subcommand.map(str::to_owned);
+                Request::Command(call)
+            };
+            requests.push(Box::new(make));
+        }
+        for id in [
+            "page:reaction:turkey:2",
+            "page:timeline:2020-10:2",
+            "config:reset:confirm",
+        ] {
+            requests.push(Box::new(move |context| Request::Button {
+                id: ButtonId::parse(id),
+                context,
+            }));
+        }
+        requests.push(Box::new(|c| Request::Autocomplete {
+            call: Call::new(
+                "reaction",
+                vec![("actor".into(), Value::Text("Tur".into()))],
+                c,
+            ),
+            focused: "actor".into(),
+        }));
+
+        let (mut same, mut apart) = (0, 0);
+        for make in &requests {
+            for (i, a) in contexts.iter().enumerate() {
+                for b in &contexts[i + 1..] {
+                    let (ra, rb) = (make(a.clone()), make(b.clone()));
+                    let (Some(ka), Some(kb)) = (ra.answer_key(), rb.answer_key()) else {
+                        assert!(ra.answer_key().is_none() && rb.answer_key().is_none());
+                        assert!(ra.spec().unwrap().name == "config", "{ra:?}");
+                        continue;
+                    };
+                    let (reply_a, reply_b) = (core.respond(&ra).reply, core.respond(&rb).reply);
+                    if ka == kb {
+                        same += 1;
+                        assert_eq!(reply_a, reply_b, "{ka:?}");
+                    } else {
+                        apart += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            same > 50 && apart > 100,
+            "{same} pairs alike, {apart} apart"
+        );
     }
 }
