@@ -183,9 +183,15 @@ fn ask(core: &Core, args: &AskArgs, locale: Option<&str>) -> Result<ExitCode, St
     let first = core.respond(&request).reply;
     let replies: Vec<Reply> = match (&request, &first, args.all_pages) {
         (Request::Command(call), Reply::Message(m), true) if m.pages > 1 => {
-            let answer = core.answer(call).answer;
+            // Each page as its button asks for it: an answer may write only the page
+            // it was asked for.
+            let page = |n: usize| {
+                let mut call = call.clone();
+                call.page = n;
+                Reply::Update(core.answer(&call).answer.page(n))
+            };
             std::iter::once(first.clone())
-                .chain((2..=m.pages).map(|n| Reply::Update(answer.page(n))))
+                .chain((2..=m.pages).map(page))
                 .collect()
         }
         _ => vec![first],
