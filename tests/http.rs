@@ -332,6 +332,30 @@ async fn a_command_in_a_dm_is_answered_without_a_server() {
     );
 }
 
+/// A payload carrying more than the bot registers (Discord's client would not send
+/// it; anyone with the URL can): a 5,000-character `/search` query is answered with a
+/// private "Too long" that keeps its advice, and is not echoed.
+#[tokio::test]
+async fn an_option_longer_than_registered_gets_a_private_polite_answer() {
+    let f = endpoint_fixture();
+    let query = "drone ".repeat(834)[..5000].to_owned();
+    let mut interaction = fixture("command-guild.json");
+    interaction["data"]["name"] = json!("search");
+    interaction["data"]["options"] = json!([{"name": "query", "type": 3, "value": query}]);
+    let body = answer(&f, &interaction).await;
+    assert_eq!(body["type"], 4);
+    assert_eq!(body["data"]["flags"], 64, "private: {body}");
+    let embed = &body["data"]["embeds"][0];
+    assert_eq!(embed["title"], "Too long");
+    let description = embed["description"].as_str().unwrap();
+    assert!(description.contains("5,000 characters") && description.contains("at most 80"));
+    assert!(
+        description.contains("For example: /search"),
+        "{description}"
+    );
+    assert!(!description.contains("drone drone"));
+}
+
 #[tokio::test]
 async fn autocomplete_suggests_turkey_for_tur() {
     let f = endpoint_fixture();
