@@ -14,6 +14,7 @@ pub mod discord;
 pub mod metrics;
 pub mod operator;
 pub mod scheduler;
+pub mod server;
 pub mod service;
 pub mod startup;
 pub mod web;

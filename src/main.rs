@@ -140,6 +140,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Schedule) => {
+            let loaded = startup::load_config(cli.config.as_deref())?;
+            let config = &loaded.config;
+            let token = config.secrets.token().map_err(|e| {
+                format!("schedule sends the daily posts through Discord's REST API and needs the bot token ({e})")
+            })?;
+            rest::check_token_shape(token.expose())?;
+            startup::init_logging(&config.log.level);
+            let service = startup::service(cli.data.as_deref(), config)?;
+            block_on(schedule(service, config, token))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Serve { listen }) => {
             let loaded = startup::load_config(cli.config.as_deref())?;
             let config = &loaded.config;
@@ -257,6 +269,36 @@ fn block_on<T>(future: impl std::future::Future<Output = Result<T, String>>) -> 
     result
 }
 
+/// `schedule`: the daily posts' scheduler alone, until SIGINT or SIGTERM.
+async fn schedule(
+    service: karabakh_reactions::service::Service,
+    config: &karabakh_reactions::operator::Config,
+    token: &karabakh_reactions::operator::Secret,
+) -> Result<(), String> {
+    let stop = gateway::shutdown_signal()?;
+    let http = rest::client(&config.discord.api_base, token)?;
+    let Some(posts) = startup::start_scheduler(&service, config, std::sync::Arc::new(http)) else {
+        return Err("the scheduler has no settings database to read the posts from".to_owned());
+    };
+    let admin = admin::start(
+        config.admin.listen,
+        startup::admin("schedule", &service).metrics(
+            std::sync::Arc::clone(&posts.metrics) as std::sync::Arc<dyn metrics::MetricSet>
+        ),
+    )
+    .await?;
+    // One plain line whatever the log level: scripts and tests read it.
+    eprintln!("karabakh-reactions: sending the daily posts");
+    let signal = stop.await;
+    tracing::info!(signal, "shutting down: finishing the posts in flight");
+    posts.stop(gateway::SHUTDOWN_GRACE).await;
+    if let Some(admin) = admin {
+        admin.stop().await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
 /// `serve`: the HTTP interactions endpoint on `addr` until SIGINT or SIGTERM.
 async fn serve(
     service: karabakh_reactions::service::Service,
@@ -266,14 +308,25 @@ async fn serve(
     token: Option<&karabakh_reactions::operator::Secret>,
 ) -> Result<(), String> {
     let stop = gateway::shutdown_signal()?;
+    // The daily posts go out from here too when the bot has a token to send them with.
+    let scheduler = token.and_then(
+        |token| match rest::client(&config.discord.api_base, token) {
+            Ok(http) => startup::spawn_scheduler(&service, config, std::sync::Arc::new(http)),
+            Err(e) => {
+                tracing::error!(error = %e, "the daily posts are off");
+                None
+            }
+        },
+    );
     let state = std::sync::Arc::new(endpoint::Endpoint::new(service.clone(), verifier));
-    let admin = admin::start(
-        config.admin.listen,
-        startup::admin("serve", &service).metrics(
-            std::sync::Arc::clone(state.metrics()) as std::sync::Arc<dyn metrics::MetricSet>
-        ),
-    )
-    .await?;
+    let mut view = startup::admin("serve", &service)
+        .metrics(std::sync::Arc::clone(state.metrics()) as std::sync::Arc<dyn metrics::MetricSet>);
+    if let Some(posts) = &scheduler {
+        view = view.metrics(
+            std::sync::Arc::clone(&posts.metrics) as std::sync::Arc<dyn metrics::MetricSet>
+        );
+    }
+    let admin = admin::start(config.admin.listen, view).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -286,16 +339,6 @@ async fn serve(
         endpoint::PATH
     );
     tracing::info!(addr = %bound, path = endpoint::PATH, "serving the interactions endpoint");
-    // The daily posts go out from here too when the bot has a token to send them with.
-    let scheduler = token.and_then(
-        |token| match rest::client(&config.discord.api_base, token) {
-            Ok(http) => startup::spawn_scheduler(&service, config, std::sync::Arc::new(http)),
-            Err(e) => {
-                tracing::error!(error = %e, "the daily posts are off");
-                None
-            }
-        },
-    );
     let site = std::sync::Arc::new(karabakh_site::Site::new(
         std::sync::Arc::clone(&service.core),
         std::sync::Arc::clone(&service.charts),

@@ -14,6 +14,14 @@
 //! Discord before a crash; Discord's nonce check lasts only minutes, so the channel's
 //! recent messages are searched for the bot's post first ([`find_earlier_post`]).
 //!
+//! On time and within Discord's limits: the loop ([`spawn`]) sleeps until the soonest
+//! post due, exactly, and is woken at once by a `/config` change made in its own
+//! process ([`Service::schedule_changed`](crate::service::Service)); the poll only
+//! bounds how late a change made by another process is seen. Posts due together go
+//! out [`DEFAULT_CONCURRENCY`] at a time, every request to Discord paced by one
+//! [`RateLimiter`] (under Discord's global 50 requests/s, and held for every post
+//! after a bot-wide 429).
+//!
 //! The store is synchronous SQLite: each call runs on tokio's blocking pool
 //! (`spawn_blocking`), so a slow disk never stalls the gateway's tasks.
 
@@ -22,21 +30,74 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use futures::StreamExt as _;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use karabakh_core::commands::Core;
 use karabakh_core::reply::{Answer, Message};
 use karabakh_core::schedule::{
-    BACKOFF, ChannelMessage, Decision, RECENT_MESSAGES, UNAUTHORIZED_WAIT, answer_for, decide,
-    find_earlier_post, local_date, refusal_reason, sleep_for,
+    BACKOFF, ChannelMessage, Decision, PostMarker, RECENT_MESSAGES, UNAUTHORIZED_WAIT, answer_for,
+    decide, find_earlier_post, local_date, refusal_reason, sleep_for,
 };
 use karabakh_store::{Claim, PostClaim, Schedule, SettingsStore, StoreError};
 
+use crate::metrics::{PostCount, SchedulerMetrics};
+
 /// How many due schedules are read from the store at a time.
 pub const BATCH: usize = 100;
+
+/// How many posts are in flight at once by default: enough to keep
+/// [`DEFAULT_REQUESTS_PER_SECOND`] going when Discord takes a few hundred
+/// milliseconds to answer each.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// The most requests a second the scheduler of one process sends to Discord by
+/// default (`schedule.requests_per_second`): under Discord's global limit of 50 a
+/// second per bot, with room for the rest of the bot's requests. Several scheduler
+/// processes share that limit: their rates together must stay under 50.
+pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 40;
+
+/// Paces requests to Discord: at most `per_second` a second, evenly spaced (so no
+/// one-second window holds more, however the requests bunch up), and, after a
+/// bot-wide 429, none until Discord's wait is over. One per process, shared by every
+/// post in flight.
+#[derive(Debug)]
+pub struct RateLimiter {
+    interval: Duration,
+    /// The earliest instant the next request may go.
+    next: Mutex<tokio::time::Instant>,
+}
+
+impl RateLimiter {
+    /// `per_second` requests a second (at least 1).
+    pub fn per_second(per_second: u32) -> Self {
+        Self {
+            interval: Duration::from_secs(1) / per_second.max(1),
+            next: Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    /// Waits for this request's turn.
+    pub async fn acquire(&self) {
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+            let slot = (*next).max(tokio::time::Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+
+    /// Holds every request not yet sent for `wait` (a bot-wide 429).
+    pub fn hold(&self, wait: Duration) {
+        let until = tokio::time::Instant::now() + wait;
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        *next = (*next).max(until);
+    }
+}
 
 /// Why a request to Discord failed, as far as the scheduler cares.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -121,6 +182,23 @@ pub enum PostOutcome {
     StoreFailed,
 }
 
+impl PostOutcome {
+    /// How `kr_daily_posts_total{outcome}` counts it (nothing for a post no longer
+    /// scheduled).
+    pub fn count(&self) -> Option<PostCount> {
+        Some(match self {
+            PostOutcome::Posted { .. } => PostCount::Sent,
+            PostOutcome::AlreadyPosted { .. }
+            | PostOutcome::SkippedMissed
+            | PostOutcome::SkippedEmpty => PostCount::Skipped,
+            PostOutcome::Postponed { .. } | PostOutcome::Retrying { .. } => PostCount::Retried,
+            PostOutcome::GaveUp | PostOutcome::StoreFailed => PostCount::Failed,
+            PostOutcome::Paused { .. } => PostCount::Paused,
+            PostOutcome::NotScheduled => return None,
+        })
+    }
+}
+
 /// What one tick did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickReport {
@@ -182,10 +260,16 @@ pub struct Scheduler<P> {
     pub store: Arc<dyn SettingsStore>,
     pub core: Arc<Core>,
     pub poster: P,
+    /// How many posts are in flight at once.
+    concurrency: usize,
+    /// Every request to Discord waits for its turn here.
+    limiter: RateLimiter,
     /// Failures (5xx, network) per server and date in this process: the store's
     /// attempt count also counts tries put off by 429s, which are not failures. A
     /// restart starts the count again (so at most [`BACKOFF`]'s length more tries).
     failures: Mutex<HashMap<(u64, Date), u32>>,
+    /// What became of the posts, for the admin address.
+    metrics: Arc<SchedulerMetrics>,
 }
 
 impl<P: Poster> Scheduler<P> {
@@ -194,8 +278,29 @@ impl<P: Poster> Scheduler<P> {
             store,
             core,
             poster,
+            concurrency: DEFAULT_CONCURRENCY,
+            limiter: RateLimiter::per_second(DEFAULT_REQUESTS_PER_SECOND),
             failures: Mutex::new(HashMap::new()),
+            metrics: Arc::new(SchedulerMetrics::default()),
         }
+    }
+
+    /// Counts the posts' outcomes in `metrics` (shown on the admin address).
+    pub fn with_metrics(mut self, metrics: Arc<SchedulerMetrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// At most `n` posts in flight at once (at least 1: one after another).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// At most `per_second` requests a second to Discord from this scheduler.
+    pub fn with_requests_per_second(mut self, per_second: u32) -> Self {
+        self.limiter = RateLimiter::per_second(per_second);
+        self
     }
 
     /// Runs a store call on the blocking pool.
@@ -217,16 +322,19 @@ impl<P: Poster> Scheduler<P> {
             .map_err(|e| e.to_string())
     }
 
-    /// Handles every schedule due at `now`, in batches of [`BATCH`]. Never fails:
-    /// what goes wrong is logged and in the report, and the next tick tries again.
+    /// Handles every schedule due at `now`, in batches of [`BATCH`], each batch's
+    /// posts concurrently (at most the scheduler's concurrency in flight; the report
+    /// keeps the store's order). Never fails: what goes wrong is logged and in the
+    /// report, and the next tick tries again.
     pub async fn tick(&self, now: Timestamp) -> TickReport {
         let mut report = TickReport::default();
         // A schedule comes back with a later date once handled (a missed day skipped
         // leads to today's post, due at once); one the store failed to move comes
         // back with the same date and waits for the next tick.
         let mut seen: HashSet<(u64, Date)> = HashSet::new();
-        let mut halt: Option<Halt> = None;
+        let halt: Mutex<Option<Halt>> = Mutex::new(None);
         let mut days: HashMap<Date, Answer> = HashMap::new();
+        self.metrics.tick();
         loop {
             let due = match self.store(move |s| s.due_schedules(now, BATCH)).await {
                 Ok(due) => due,
@@ -242,15 +350,38 @@ impl<P: Poster> Scheduler<P> {
             if fresh.is_empty() {
                 break;
             }
-            for schedule in fresh {
+            // Every server due for the same local date gets the same answer: rendered
+            // once a tick, not once a server.
+            for schedule in &fresh {
                 let date = schedule.next_run.date;
-                // Every server due for the same local date gets the same answer:
-                // rendered once a tick, not once a server.
-                let answer = days
-                    .entry(date)
+                days.entry(date)
                     .or_insert_with(|| answer_for(&self.core, date, schedule.guild_id, now));
-                let outcome = self.handle(&schedule, answer, now, &mut halt).await;
-                report.outcomes.push((schedule.guild_id, date, outcome));
+            }
+            let days = &days;
+            let halt = &halt;
+            // The futures made first, then run: a closure in the stream would trip
+            // the compiler's check that the tick's future is `Send`.
+            let posts: Vec<_> = fresh
+                .iter()
+                .map(|schedule| self.handle(schedule, &days[&schedule.next_run.date], now, halt))
+                .collect();
+            let outcomes: Vec<PostOutcome> = futures::stream::iter(posts)
+                .buffered(self.concurrency)
+                .collect()
+                .await;
+            for (schedule, outcome) in fresh.iter().zip(outcomes) {
+                match outcome.count() {
+                    Some(PostCount::Sent) => {
+                        let late = Timestamp::now().duration_since(schedule.next_run.at);
+                        self.metrics
+                            .sent(Duration::try_from(late).unwrap_or(Duration::ZERO));
+                    }
+                    Some(count) => self.metrics.post(count),
+                    None => {}
+                }
+                report
+                    .outcomes
+                    .push((schedule.guild_id, schedule.next_run.date, outcome));
             }
         }
         report
@@ -262,7 +393,7 @@ impl<P: Poster> Scheduler<P> {
         s: &Schedule,
         answer: &Answer,
         now: Timestamp,
-        halt: &mut Option<Halt>,
+        halt: &Mutex<Option<Halt>>,
     ) -> PostOutcome {
         let guild = s.guild_id;
         let date = s.next_run.date;
@@ -284,7 +415,7 @@ impl<P: Poster> Scheduler<P> {
                 return self.skip(guild, date, now, PostOutcome::SkippedEmpty).await;
             }
         }
-        if let Some(h) = *halt {
+        if let Some(h) = halted(halt) {
             return self.halted(guild, date, now, h).await;
         }
         let claim = match self.store(move |st| st.claim_post(guild, date, now)).await {
@@ -314,6 +445,11 @@ impl<P: Poster> Scheduler<P> {
                 return self.record(guild, date, id, now, true).await;
             }
             Ok(None) => {
+                self.limiter.acquire().await;
+                // A 429 or a 401 may have come while this post waited its turn.
+                if let Some(h) = halted(halt) {
+                    return self.halted(guild, date, now, h).await;
+                }
                 self.poster
                     .create_message(claim.channel_id, &message, &claim.nonce)
                     .await
@@ -336,17 +472,19 @@ impl<P: Poster> Scheduler<P> {
         if claim.attempt <= 1 {
             return Ok(None);
         }
+        self.limiter.acquire().await;
         let me = self.poster.bot_user_id().await?;
+        self.limiter.acquire().await;
         let recent = self
             .poster
             .recent_messages(claim.channel_id, RECENT_MESSAGES)
             .await?;
-        Ok(find_earlier_post(
-            &recent,
-            me,
-            claim.first_claimed_at,
-            &message.embed.title,
-        ))
+        let marker = PostMarker {
+            bot_id: me,
+            nonce: &claim.nonce,
+            title: &message.embed.title,
+        };
+        Ok(find_earlier_post(&recent, &marker, claim.first_claimed_at))
     }
 
     async fn record(
@@ -432,7 +570,7 @@ impl<P: Poster> Scheduler<P> {
         claim: &PostClaim,
         now: Timestamp,
         error: PostError,
-        halt: &mut Option<Halt>,
+        halt: &Mutex<Option<Halt>>,
     ) -> PostOutcome {
         let guild = s.guild_id;
         let date = s.next_run.date;
@@ -447,7 +585,8 @@ impl<P: Poster> Scheduler<P> {
                     "Discord asked to wait before posting"
                 );
                 if global {
-                    *halt = Some(Halt::Global { until });
+                    self.limiter.hold(retry_after);
+                    set_halt(halt, Halt::Global { until });
                 }
                 self.postpone(guild, date, until, PostOutcome::Postponed { until })
                     .await
@@ -457,7 +596,7 @@ impl<P: Poster> Scheduler<P> {
                     "Discord rejected the bot's token (401) while posting the daily messages: \
                      check DISCORD_TOKEN; the posts wait and are tried again"
                 );
-                *halt = Some(Halt::Unauthorized);
+                set_halt(halt, Halt::Unauthorized);
                 let until = later(now, UNAUTHORIZED_WAIT);
                 self.postpone(guild, date, until, PostOutcome::Postponed { until })
                     .await
@@ -533,13 +672,31 @@ impl<P: Poster> Scheduler<P> {
     }
 }
 
+/// The clock the loop reads: the real one ([`Timestamp::now`]) but in tests, which
+/// may set it ahead to reach a due minute sooner (its sleeps are real).
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
 /// Runs `scheduler` until `shutdown` turns true (or its sender is dropped): a tick
-/// with the real clock, then a sleep until the next post due or `poll`, whichever
-/// is sooner (a change made by another process is seen within `poll`).
+/// with the real clock, then a sleep until the soonest post due (exactly) or `poll`,
+/// whichever is sooner, cut short by `wake` (a change to the schedules made in this
+/// process: [`Service::schedule_changed`](crate::service::Service)). `poll` bounds how
+/// late a change made by another process is seen.
 pub fn spawn<P: Poster + 'static>(
     scheduler: Arc<Scheduler<P>>,
     poll: Duration,
+    wake: Arc<Notify>,
+    shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    spawn_with_clock(scheduler, poll, wake, shutdown, Arc::new(Timestamp::now))
+}
+
+/// [`spawn`] on another clock.
+pub fn spawn_with_clock<P: Poster + 'static>(
+    scheduler: Arc<Scheduler<P>>,
+    poll: Duration,
+    wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
+    clock: Clock,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         tracing::info!(
@@ -553,13 +710,15 @@ pub fn spawn<P: Poster + 'static>(
             // Its own task, so that a panic in one tick (a bug) is logged and the next
             // tick still comes; what it had claimed and not recorded is retried then.
             let ticking = Arc::clone(&scheduler);
-            match tokio::spawn(async move { ticking.tick(Timestamp::now()).await }).await {
+            let now = clock();
+            match tokio::spawn(async move { ticking.tick(now).await }).await {
                 Ok(report) if !report.outcomes.is_empty() => {
                     tracing::debug!(handled = report.outcomes.len(), "scheduler tick");
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "a scheduler tick failed; going on"),
             }
+            // Read after the tick: what it did, and any change made meanwhile, counts.
             let next = match scheduler.next_due_at().await {
                 Ok(next) => next,
                 Err(e) => {
@@ -567,9 +726,13 @@ pub fn spawn<P: Poster + 'static>(
                     None
                 }
             };
-            let sleep = sleep_for(next, Timestamp::now(), poll);
+            let sleep = sleep_for(next, clock(), poll);
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
+                // A change made during the tick left a permit: the loop looks again at once.
+                _ = wake.notified() => {
+                    tracing::debug!("a schedule changed; looking for posts due again");
+                }
                 changed = shutdown.changed() => {
                     if changed.is_err() {
                         break;
@@ -579,6 +742,18 @@ pub fn spawn<P: Poster + 'static>(
         }
         tracing::info!("the daily posts' scheduler stopped");
     })
+}
+
+/// What stops the rest of the tick, if anything has.
+fn halted(halt: &Mutex<Option<Halt>>) -> Option<Halt> {
+    *halt.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The first halt of a tick is kept.
+fn set_halt(halt: &Mutex<Option<Halt>>, h: Halt) {
+    halt.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_or_insert(h);
 }
 
 fn later(now: Timestamp, wait: Duration) -> Timestamp {
