@@ -44,6 +44,8 @@ use karabakh_core::schedule::{
 };
 use karabakh_store::{Claim, PostClaim, Schedule, SettingsStore, StoreError};
 
+use crate::metrics::{PostCount, SchedulerMetrics};
+
 /// How many due schedules are read from the store at a time.
 pub const BATCH: usize = 100;
 
@@ -180,6 +182,23 @@ pub enum PostOutcome {
     StoreFailed,
 }
 
+impl PostOutcome {
+    /// How `kr_daily_posts_total{outcome}` counts it (nothing for a post no longer
+    /// scheduled).
+    pub fn count(&self) -> Option<PostCount> {
+        Some(match self {
+            PostOutcome::Posted { .. } => PostCount::Sent,
+            PostOutcome::AlreadyPosted { .. }
+            | PostOutcome::SkippedMissed
+            | PostOutcome::SkippedEmpty => PostCount::Skipped,
+            PostOutcome::Postponed { .. } | PostOutcome::Retrying { .. } => PostCount::Retried,
+            PostOutcome::GaveUp | PostOutcome::StoreFailed => PostCount::Failed,
+            PostOutcome::Paused { .. } => PostCount::Paused,
+            PostOutcome::NotScheduled => return None,
+        })
+    }
+}
+
 /// What one tick did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickReport {
@@ -249,6 +268,8 @@ pub struct Scheduler<P> {
     /// attempt count also counts tries put off by 429s, which are not failures. A
     /// restart starts the count again (so at most [`BACKOFF`]'s length more tries).
     failures: Mutex<HashMap<(u64, Date), u32>>,
+    /// What became of the posts, for the admin address.
+    metrics: Arc<SchedulerMetrics>,
 }
 
 impl<P: Poster> Scheduler<P> {
@@ -260,7 +281,14 @@ impl<P: Poster> Scheduler<P> {
             concurrency: DEFAULT_CONCURRENCY,
             limiter: RateLimiter::per_second(DEFAULT_REQUESTS_PER_SECOND),
             failures: Mutex::new(HashMap::new()),
+            metrics: Arc::new(SchedulerMetrics::default()),
         }
+    }
+
+    /// Counts the posts' outcomes in `metrics` (shown on the admin address).
+    pub fn with_metrics(mut self, metrics: Arc<SchedulerMetrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// At most `n` posts in flight at once (at least 1: one after another).
@@ -306,6 +334,7 @@ impl<P: Poster> Scheduler<P> {
         let mut seen: HashSet<(u64, Date)> = HashSet::new();
         let halt: Mutex<Option<Halt>> = Mutex::new(None);
         let mut days: HashMap<Date, Answer> = HashMap::new();
+        self.metrics.tick();
         loop {
             let due = match self.store(move |s| s.due_schedules(now, BATCH)).await {
                 Ok(due) => due,
@@ -341,6 +370,15 @@ impl<P: Poster> Scheduler<P> {
                 .collect()
                 .await;
             for (schedule, outcome) in fresh.iter().zip(outcomes) {
+                match outcome.count() {
+                    Some(PostCount::Sent) => {
+                        let late = Timestamp::now().duration_since(schedule.next_run.at);
+                        self.metrics
+                            .sent(Duration::try_from(late).unwrap_or(Duration::ZERO));
+                    }
+                    Some(count) => self.metrics.post(count),
+                    None => {}
+                }
                 report
                     .outcomes
                     .push((schedule.guild_id, schedule.next_run.date, outcome));

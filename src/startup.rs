@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::admin::Admin;
 use crate::discord::rest;
+use crate::metrics::SchedulerMetrics;
 use crate::operator::{self, Config, Loaded};
 use crate::service::Service;
 use karabakh_core::commands::{Core, CoreConfig};
@@ -104,6 +105,8 @@ pub fn admin(role: &'static str, service: &Service) -> Admin {
 
 /// The daily posts' scheduler, running: [`DailyPosts::stop`] ends it.
 pub struct DailyPosts {
+    /// What became of the posts: add it to the role's admin view.
+    pub metrics: Arc<SchedulerMetrics>,
     stop: tokio::sync::watch::Sender<bool>,
     handle: tokio::task::JoinHandle<()>,
 }
@@ -152,11 +155,14 @@ pub fn start_scheduler(
         return None;
     };
     let poster = rest::ChannelPoster::new(http, &config.discord.api_base);
+    let metrics = Arc::new(SchedulerMetrics::default());
     let scheduler = Scheduler::new(store, Arc::clone(&service.core), poster)
-        .with_requests_per_second(config.schedule.requests_per_second);
+        .with_requests_per_second(config.schedule.requests_per_second)
+        .with_metrics(Arc::clone(&metrics));
     let poll = std::time::Duration::from_secs(config.schedule.poll_seconds.max(1));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     Some(DailyPosts {
+        metrics,
         stop,
         handle: scheduler::spawn(
             Arc::new(scheduler),

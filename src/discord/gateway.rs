@@ -328,6 +328,9 @@ pub async fn run(
         tracing::info!("the daily posts are sent by the process that runs shard 0");
         None
     };
+    if let (Some(admin), Some(posts)) = (&admin, &scheduler) {
+        admin.add_metrics(Arc::clone(&posts.metrics) as Arc<dyn MetricSet>);
+    }
     let result = tokio::select! {
         result = started => match result {
             Ok(()) => {
