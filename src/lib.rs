@@ -12,6 +12,7 @@ pub mod console;
 pub mod discord;
 pub mod operator;
 pub mod scheduler;
+pub mod server;
 pub mod service;
 pub mod startup;
 pub mod web;

@@ -143,6 +143,21 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Schedule) => {
+            let loaded = startup::load_config(cli.config.as_deref())?;
+            let config = &loaded.config;
+            let token = config.secrets.token().map_err(|e| {
+                format!("schedule sends the daily posts through Discord's REST API and needs the bot token ({e})")
+            })?;
+            rest::check_token_shape(token.expose())?;
+            startup::init_logging(&config.log.level);
+            let data = cli.data.as_deref();
+            block_on(async {
+                let service = startup::service(data, config).await?;
+                schedule(service, config, token).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Serve { listen }) => {
             let loaded = startup::load_config(cli.config.as_deref())?;
             let config = &loaded.config;
@@ -189,9 +204,15 @@ fn ask(core: &Core, args: &AskArgs, locale: Option<&str>) -> Result<ExitCode, St
     let first = core.respond(&request).reply;
     let replies: Vec<Reply> = match (&request, &first, args.all_pages) {
         (Request::Command(call), Reply::Message(m), true) if m.pages > 1 => {
-            let answer = core.answer(call).answer;
+            // Each page as its button asks for it: an answer may write only the page
+            // it was asked for.
+            let page = |n: usize| {
+                let mut call = call.clone();
+                call.page = n;
+                Reply::Update(core.answer(&call).answer.page(n))
+            };
             std::iter::once(first.clone())
-                .chain((2..=m.pages).map(|n| Reply::Update(answer.page(n))))
+                .chain((2..=m.pages).map(page))
                 .collect()
         }
         _ => vec![first],
@@ -255,6 +276,26 @@ fn block_on<T>(future: impl std::future::Future<Output = Result<T, String>>) -> 
     let result = runtime.block_on(future);
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     result
+}
+
+/// `schedule`: the daily posts' scheduler alone, until SIGINT or SIGTERM.
+async fn schedule(
+    service: karabakh_reactions::service::Service,
+    config: &karabakh_reactions::operator::Config,
+    token: &karabakh_reactions::operator::Secret,
+) -> Result<(), String> {
+    let stop = gateway::shutdown_signal()?;
+    let http = rest::client(&config.discord.api_base, token)?;
+    let Some(posts) = startup::start_scheduler(&service, config, std::sync::Arc::new(http)) else {
+        return Err("the scheduler has no settings database to read the posts from".to_owned());
+    };
+    // One plain line whatever the log level: scripts and tests read it.
+    eprintln!("karabakh-reactions: sending the daily posts");
+    let signal = stop.await;
+    tracing::info!(signal, "shutting down: finishing the posts in flight");
+    posts.stop(gateway::SHUTDOWN_GRACE).await;
+    tracing::info!("stopped");
+    Ok(())
 }
 
 /// `serve`: the HTTP interactions endpoint on `addr` until SIGINT or SIGTERM.

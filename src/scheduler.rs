@@ -11,10 +11,18 @@
 //! Exactly once, whichever processes run a scheduler: each due post is leased to one
 //! of them in the store (durably, with an expiry and a fence) before it is sent, sent
 //! with the lease's nonce and `enforce_nonce`, and recorded with the message's id
-//! after; a record under a lease that was lost is refused. A lease that is not the
+//! after; a write under a lease that was lost is refused. A lease that is not the
 //! first ([`Lease::attempt`] > 1) may have reached Discord before a crash; Discord's
 //! nonce check lasts only minutes, so the channel's recent messages are searched for
 //! the bot's post first ([`find_earlier_post`]).
+//!
+//! On time and within Discord's limits: the loop ([`spawn`]) sleeps until the soonest
+//! post due, exactly, and is woken at once by a `/config` change made in its own
+//! process ([`Service::schedule_changed`](crate::service::Service)); the poll only
+//! bounds how late a change made by another process is seen. Posts due together go
+//! out [`DEFAULT_CONCURRENCY`] at a time, every request to Discord paced by one
+//! [`RateLimiter`] (under Discord's global 50 requests/s, and held for every post
+//! after a bot-wide 429).
 //!
 //! The store is async ([`Store`]): no call blocks the gateway's tasks.
 
@@ -23,16 +31,17 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use futures::StreamExt as _;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use karabakh_core::commands::Core;
 use karabakh_core::reply::{Answer, Message};
 use karabakh_core::schedule::{
-    BACKOFF, ChannelMessage, Decision, RECENT_MESSAGES, UNAUTHORIZED_WAIT, answer_for, decide,
-    find_earlier_post, local_date, refusal_reason, sleep_for,
+    BACKOFF, ChannelMessage, Decision, PostMarker, RECENT_MESSAGES, UNAUTHORIZED_WAIT, answer_for,
+    decide, find_earlier_post, local_date, refusal_reason, sleep_for,
 };
 use karabakh_store::{Lease, Store, StoreError};
 
@@ -42,6 +51,56 @@ pub const BATCH: usize = 100;
 /// How long a lease lasts: a post its holder neither records nor releases by then
 /// (the process died) is taken over by another scheduler.
 pub const LEASE_FOR: Duration = Duration::from_secs(60);
+
+/// How many posts are in flight at once by default: enough to keep
+/// [`DEFAULT_REQUESTS_PER_SECOND`] going when Discord takes a few hundred
+/// milliseconds to answer each.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// The most requests a second the scheduler of one process sends to Discord by
+/// default (`schedule.requests_per_second`): under Discord's global limit of 50 a
+/// second per bot, with room for the rest of the bot's requests. Several scheduler
+/// processes share that limit: their rates together must stay under 50.
+pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 40;
+
+/// Paces requests to Discord: at most `per_second` a second, evenly spaced (so no
+/// one-second window holds more, however the requests bunch up), and, after a
+/// bot-wide 429, none until Discord's wait is over. One per process, shared by every
+/// post in flight.
+#[derive(Debug)]
+pub struct RateLimiter {
+    interval: Duration,
+    /// The earliest instant the next request may go.
+    next: Mutex<tokio::time::Instant>,
+}
+
+impl RateLimiter {
+    /// `per_second` requests a second (at least 1).
+    pub fn per_second(per_second: u32) -> Self {
+        Self {
+            interval: Duration::from_secs(1) / per_second.max(1),
+            next: Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    /// Waits for this request's turn.
+    pub async fn acquire(&self) {
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+            let slot = (*next).max(tokio::time::Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+
+    /// Holds every request not yet sent for `wait` (a bot-wide 429).
+    pub fn hold(&self, wait: Duration) {
+        let until = tokio::time::Instant::now() + wait;
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        *next = (*next).max(until);
+    }
+}
 
 /// Why a request to Discord failed, as far as the scheduler cares.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -174,6 +233,10 @@ pub struct Scheduler<P> {
     pub poster: P,
     /// This scheduler's name on its leases: unique per process and scheduler.
     pub owner: String,
+    /// How many posts are in flight at once.
+    concurrency: usize,
+    /// Every request to Discord waits for its turn here.
+    limiter: RateLimiter,
     /// Failures (5xx, network) per server and date in this process: the store's
     /// attempt count also counts tries put off by 429s, which are not failures. A
     /// restart starts the count again (so at most [`BACKOFF`]'s length more tries).
@@ -190,6 +253,8 @@ impl<P: Poster> Scheduler<P> {
             core,
             poster,
             owner: owner_name(),
+            concurrency: DEFAULT_CONCURRENCY,
+            limiter: RateLimiter::per_second(DEFAULT_REQUESTS_PER_SECOND),
             failures: Mutex::new(HashMap::new()),
             held: Mutex::new(HashMap::new()),
         }
@@ -211,20 +276,34 @@ impl<P: Poster> Scheduler<P> {
         }
     }
 
+    /// At most `n` posts in flight at once (at least 1: one after another).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// At most `per_second` requests a second to Discord from this scheduler.
+    pub fn with_requests_per_second(mut self, per_second: u32) -> Self {
+        self.limiter = RateLimiter::per_second(per_second);
+        self
+    }
+
     /// When the next post is due, if any.
     pub async fn next_due_at(&self) -> Result<Option<Timestamp>, String> {
         self.store.next_due_at().await.map_err(|e| e.to_string())
     }
 
-    /// Handles every schedule due at `now`, in batches of [`BATCH`]. Never fails:
-    /// what goes wrong is logged and in the report, and the next tick tries again.
+    /// Handles every schedule due at `now`, in batches of [`BATCH`], each batch's
+    /// posts concurrently (at most the scheduler's concurrency in flight; the report
+    /// keeps the store's order). Never fails: what goes wrong is logged and in the
+    /// report, and the next tick tries again.
     pub async fn tick(&self, now: Timestamp) -> TickReport {
         let mut report = TickReport::default();
         // A schedule comes back with a later date once handled (a missed day skipped
         // leads to today's post, due at once); one the store failed to move comes
         // back with the same date and waits for the next tick.
         let mut seen: HashSet<(u64, Date)> = HashSet::new();
-        let mut halt: Option<Halt> = None;
+        let halt: Mutex<Option<Halt>> = Mutex::new(None);
         let mut days: HashMap<Date, Answer> = HashMap::new();
         loop {
             let due = match self
@@ -241,8 +320,8 @@ impl<P: Poster> Scheduler<P> {
             let (fresh, again): (Vec<Lease>, Vec<Lease>) = due
                 .into_iter()
                 .partition(|l| seen.insert((l.guild_id, l.date)));
-            // Put off to "now" in this tick (a 429 with no wait): released, and the
-            // next tick takes them.
+            // Put off to "now" within this tick (a 429 with no wait): released, and
+            // the next tick takes them.
             for lease in again {
                 if let Err(e) = self.store.retry_at(&lease, now).await {
                     tracing::error!(guild = lease.guild_id, error = %e, "could not release a post");
@@ -255,19 +334,28 @@ impl<P: Poster> Scheduler<P> {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .extend(fresh.iter().map(|l| ((l.guild_id, l.date), l.clone())));
-            for lease in fresh {
-                let date = lease.date;
-                // Every server due for the same local date gets the same answer:
-                // rendered once a tick, not once a server.
-                let answer = days
-                    .entry(date)
-                    .or_insert_with(|| answer_for(&self.core, date, lease.guild_id, now));
-                let outcome = self.handle(&lease, answer, now, &mut halt).await;
-                self.held
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&(lease.guild_id, date));
-                report.outcomes.push((lease.guild_id, date, outcome));
+            // Every server due for the same local date gets the same answer: rendered
+            // once a tick, not once a server.
+            for lease in &fresh {
+                days.entry(lease.date)
+                    .or_insert_with(|| answer_for(&self.core, lease.date, lease.guild_id, now));
+            }
+            let days = &days;
+            let halt = &halt;
+            // The futures made first, then run: a closure in the stream would trip
+            // the compiler's check that the tick's future is `Send`.
+            let posts: Vec<_> = fresh
+                .iter()
+                .map(|lease| self.handle(lease, &days[&lease.date], now, halt))
+                .collect();
+            let outcomes: Vec<PostOutcome> = futures::stream::iter(posts)
+                .buffered(self.concurrency)
+                .collect()
+                .await;
+            let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            for (lease, outcome) in fresh.iter().zip(outcomes) {
+                held.remove(&(lease.guild_id, lease.date));
+                report.outcomes.push((lease.guild_id, lease.date, outcome));
             }
         }
         report
@@ -279,7 +367,7 @@ impl<P: Poster> Scheduler<P> {
         lease: &Lease,
         answer: &Answer,
         now: Timestamp,
-        halt: &mut Option<Halt>,
+        halt: &Mutex<Option<Halt>>,
     ) -> PostOutcome {
         let guild = lease.guild_id;
         let date = lease.date;
@@ -302,7 +390,7 @@ impl<P: Poster> Scheduler<P> {
                 return self.skip(lease, now, PostOutcome::SkippedEmpty).await;
             }
         }
-        if let Some(h) = *halt {
+        if let Some(h) = halted(halt) {
             return self.halted(lease, now, h).await;
         }
         let message = answer.page(1);
@@ -315,6 +403,11 @@ impl<P: Poster> Scheduler<P> {
                 return self.record(lease, id, now, true).await;
             }
             Ok(None) => {
+                self.limiter.acquire().await;
+                // A 429 or a 401 may have come while this post waited its turn.
+                if let Some(h) = halted(halt) {
+                    return self.halted(lease, now, h).await;
+                }
                 self.poster
                     .create_message(lease.channel_id, &message, &lease.nonce)
                     .await
@@ -337,17 +430,19 @@ impl<P: Poster> Scheduler<P> {
         if lease.attempt <= 1 {
             return Ok(None);
         }
+        self.limiter.acquire().await;
         let me = self.poster.bot_user_id().await?;
+        self.limiter.acquire().await;
         let recent = self
             .poster
             .recent_messages(lease.channel_id, RECENT_MESSAGES)
             .await?;
-        Ok(find_earlier_post(
-            &recent,
-            me,
-            lease.first_leased_at,
-            &message.embed.title,
-        ))
+        let marker = PostMarker {
+            bot_id: me,
+            nonce: &lease.nonce,
+            title: &message.embed.title,
+        };
+        Ok(find_earlier_post(&recent, &marker, lease.first_leased_at))
     }
 
     async fn record(
@@ -426,7 +521,7 @@ impl<P: Poster> Scheduler<P> {
         lease: &Lease,
         now: Timestamp,
         error: PostError,
-        halt: &mut Option<Halt>,
+        halt: &Mutex<Option<Halt>>,
     ) -> PostOutcome {
         let guild = lease.guild_id;
         let date = lease.date;
@@ -441,7 +536,8 @@ impl<P: Poster> Scheduler<P> {
                     "Discord asked to wait before posting"
                 );
                 if global {
-                    *halt = Some(Halt::Global { until });
+                    self.limiter.hold(retry_after);
+                    set_halt(halt, Halt::Global { until });
                 }
                 self.postpone(lease, until, PostOutcome::Postponed { until })
                     .await
@@ -451,7 +547,7 @@ impl<P: Poster> Scheduler<P> {
                     "Discord rejected the bot's token (401) while posting the daily messages: \
                      check DISCORD_TOKEN; the posts wait and are tried again"
                 );
-                *halt = Some(Halt::Unauthorized);
+                set_halt(halt, Halt::Unauthorized);
                 let until = later(now, UNAUTHORIZED_WAIT);
                 self.postpone(lease, until, PostOutcome::Postponed { until })
                     .await
@@ -519,13 +615,31 @@ impl<P: Poster> Scheduler<P> {
     }
 }
 
+/// The clock the loop reads: the real one ([`Timestamp::now`]) but in tests, which
+/// may set it ahead to reach a due minute sooner (its sleeps are real).
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
 /// Runs `scheduler` until `shutdown` turns true (or its sender is dropped): a tick
-/// with the real clock, then a sleep until the next post due or `poll`, whichever
-/// is sooner (a change made by another process is seen within `poll`).
+/// with the real clock, then a sleep until the soonest post due (exactly) or `poll`,
+/// whichever is sooner, cut short by `wake` (a change to the schedules made in this
+/// process: [`Service::schedule_changed`](crate::service::Service)). `poll` bounds how
+/// late a change made by another process is seen.
 pub fn spawn<P: Poster + 'static>(
     scheduler: Arc<Scheduler<P>>,
     poll: Duration,
+    wake: Arc<Notify>,
+    shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    spawn_with_clock(scheduler, poll, wake, shutdown, Arc::new(Timestamp::now))
+}
+
+/// [`spawn`] on another clock.
+pub fn spawn_with_clock<P: Poster + 'static>(
+    scheduler: Arc<Scheduler<P>>,
+    poll: Duration,
+    wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
+    clock: Clock,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         tracing::info!(
@@ -539,16 +653,18 @@ pub fn spawn<P: Poster + 'static>(
             // Its own task, so that a panic in one tick (a bug) is logged and the next
             // tick still comes; what it had claimed and not recorded is retried then.
             let ticking = Arc::clone(&scheduler);
-            match tokio::spawn(async move { ticking.tick(Timestamp::now()).await }).await {
+            let now = clock();
+            match tokio::spawn(async move { ticking.tick(now).await }).await {
                 Ok(report) if !report.outcomes.is_empty() => {
                     tracing::debug!(handled = report.outcomes.len(), "scheduler tick");
                 }
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "a scheduler tick failed; going on");
-                    scheduler.release_held(Timestamp::now()).await;
+                    scheduler.release_held(clock()).await;
                 }
             }
+            // Read after the tick: what it did, and any change made meanwhile, counts.
             let next = match scheduler.next_due_at().await {
                 Ok(next) => next,
                 Err(e) => {
@@ -556,9 +672,13 @@ pub fn spawn<P: Poster + 'static>(
                     None
                 }
             };
-            let sleep = sleep_for(next, Timestamp::now(), poll);
+            let sleep = sleep_for(next, clock(), poll);
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
+                // A change made during the tick left a permit: the loop looks again at once.
+                _ = wake.notified() => {
+                    tracing::debug!("a schedule changed; looking for posts due again");
+                }
                 changed = shutdown.changed() => {
                     if changed.is_err() {
                         break;
@@ -568,6 +688,18 @@ pub fn spawn<P: Poster + 'static>(
         }
         tracing::info!("the daily posts' scheduler stopped");
     })
+}
+
+/// What stops the rest of the tick, if anything has.
+fn halted(halt: &Mutex<Option<Halt>>) -> Option<Halt> {
+    *halt.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The first halt of a tick is kept.
+fn set_halt(halt: &Mutex<Option<Halt>>, h: Halt) {
+    halt.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_or_insert(h);
 }
 
 fn later(now: Timestamp, wait: Duration) -> Timestamp {

@@ -102,11 +102,26 @@ impl DailyPosts {
 
 /// Starts the daily posts' scheduler on `service`'s store, posting through `http`: the
 /// bot's one REST client ([`rest::client`] for `config.discord.api_base`; the gateway
-/// passes its own, so that both share serenity's rate limiter). `None` (logged) when
-/// the bot has no database. Call it in one process only (the gateway's first shard,
-/// or the HTTP endpoint): the nonce keeps a second one from double-posting, but not
-/// from wasting requests.
+/// passes its own, so that both share serenity's rate limiter), when
+/// `schedule.enabled` says this process posts. `None` (logged) when it does not, or
+/// the bot has no database.
 pub fn spawn_scheduler(
+    service: &Service,
+    config: &Config,
+    http: Arc<serenity::http::Http>,
+) -> Option<DailyPosts> {
+    if !config.schedule.enabled {
+        tracing::info!(
+            "schedule.enabled is false: this process sends no daily posts (a `schedule` process does)"
+        );
+        return None;
+    }
+    start_scheduler(service, config, http)
+}
+
+/// The scheduler role itself, whatever `schedule.enabled` says (the `schedule`
+/// subcommand runs nothing else). `None` (logged) when the bot has no database.
+pub fn start_scheduler(
     service: &Service,
     config: &Config,
     http: Arc<serenity::http::Http>,
@@ -118,11 +133,17 @@ pub fn spawn_scheduler(
         return None;
     };
     let poster = rest::ChannelPoster::new(http, &config.discord.api_base);
-    let scheduler = Arc::new(Scheduler::new(store, Arc::clone(&service.core), poster));
+    let scheduler = Scheduler::new(store, Arc::clone(&service.core), poster)
+        .with_requests_per_second(config.schedule.requests_per_second);
     let poll = std::time::Duration::from_secs(config.schedule.poll_seconds.max(1));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     Some(DailyPosts {
         stop,
-        handle: scheduler::spawn(scheduler, poll, stopped),
+        handle: scheduler::spawn(
+            Arc::new(scheduler),
+            poll,
+            Arc::clone(&service.schedule_changed),
+            stopped,
+        ),
     })
 }

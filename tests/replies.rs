@@ -130,3 +130,61 @@ fn the_envelope_is_discords_interaction_response() {
     assert_eq!(choices["data"]["choices"][0]["name"], list[0].name);
     assert_eq!(choices["data"]["choices"][0]["value"], list[0].value);
 }
+
+/// A broad search writes only the page asked for; turned page by page, through its
+/// buttons as Discord sends them, it shows every result once and never a blank block.
+#[test]
+fn a_broad_search_turned_page_by_page_shows_every_result_once() {
+    use karabakh_core::reply::{Button, Message};
+    let first = match core().respond(&command("/search USA protests")).reply {
+        Reply::Message(m) => m,
+        other => panic!("not a message: {other:?}"),
+    };
+    let results: usize = first
+        .embed
+        .description
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        first.pages >= 3,
+        "a search that spans pages: {}",
+        first.pages
+    );
+    let next = |m: &Message| {
+        m.buttons.iter().find_map(|b| match b {
+            Button::Action {
+                label,
+                id,
+                disabled: false,
+                ..
+            } if label.starts_with("Next") => Some(id.to_string()),
+            _ => None,
+        })
+    };
+    let mut pages = vec![first];
+    while let Some(id) = next(pages.last().unwrap()) {
+        match core().respond(&button(&id)).reply {
+            Reply::Update(m) => pages.push(m),
+            other => panic!("not an update: {other:?}"),
+        }
+    }
+    assert_eq!(pages.len(), pages[0].pages);
+    let mut quotes = Vec::new();
+    for (n, page) in pages.iter().enumerate() {
+        assert_eq!(page.page, n + 1);
+        let body = page.embed.description.split_once("\n\n").unwrap().1;
+        for block in body.split("\n\n") {
+            let quote = block.split_once("\n> ").map_or("", |(_, q)| q);
+            assert!(quote.trim().len() > 20, "page {}: {block:?}", n + 1);
+            quotes.push(block.to_owned());
+        }
+    }
+    let mut unique = quotes.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), quotes.len(), "a result shown twice");
+    assert_eq!(quotes.len(), results, "every result shown");
+}

@@ -19,7 +19,9 @@ use karabakh_core::settings::{Change, OnThisDay, Setting, post_nonce};
 use karabakh_reactions::discord::render;
 use karabakh_reactions::discord::rest::{self, ChannelPoster};
 use karabakh_reactions::operator::{self, Config};
-use karabakh_reactions::scheduler::{PostError, PostOutcome, Poster, Scheduler, TickReport};
+use karabakh_reactions::scheduler::{
+    DEFAULT_CONCURRENCY, PostError, PostOutcome, Poster, Scheduler, TickReport,
+};
 use karabakh_store::{SqliteStore, Store};
 use serde_json::json;
 use support::fake_discord::{self, FakeDiscord, Scripted};
@@ -63,6 +65,15 @@ impl Bench {
             store,
             scheduler,
         }
+    }
+
+    /// Posts one after another, as a test of what follows a 429 or a 401 needs: with
+    /// several in flight, those sent before the refusal came back are not held.
+    fn sequential(mut self) -> Self {
+        let store: Arc<dyn Store> = Arc::clone(&self.store) as _;
+        self.scheduler =
+            Arc::new(Scheduler::new(store, core(), poster(&self.fake)).with_concurrency(1));
+        self
     }
 
     /// As after a restart: a new store handle on the same file, a new scheduler.
@@ -618,7 +629,7 @@ async fn a_429_is_waited_out_and_not_counted_as_a_failure() {
 
 #[tokio::test]
 async fn a_global_429_holds_every_post_of_the_tick() {
-    let b = Bench::new().await;
+    let b = Bench::new().await.sequential();
     b.set(1, otd(31, "08:00", "UTC"), "2020-10-08T00:00:00Z")
         .await;
     b.set(2, otd(32, "08:00", "UTC"), "2020-10-08T00:00:00Z")
@@ -641,7 +652,7 @@ async fn a_global_429_holds_every_post_of_the_tick() {
 /// bot's: the rest of the tick waits rather than risk more refused requests.
 #[tokio::test]
 async fn a_429_of_unknown_scope_holds_the_rest_of_the_tick_too() {
-    let b = Bench::new().await;
+    let b = Bench::new().await.sequential();
     b.set(1, otd(31, "08:00", "UTC"), "2020-10-08T00:00:00Z")
         .await;
     b.set(2, otd(32, "08:00", "UTC"), "2020-10-08T00:00:00Z")
@@ -722,7 +733,7 @@ async fn after_the_last_retry_the_day_is_given_up() {
 
 #[tokio::test]
 async fn a_rejected_token_puts_posts_off_and_pauses_nobody() {
-    let b = Bench::new().await;
+    let b = Bench::new().await.sequential();
     b.set(1, otd(51, "08:00", "UTC"), "2020-10-08T00:00:00Z")
         .await;
     b.set(2, otd(52, "08:00", "UTC"), "2020-10-08T00:00:00Z")
@@ -802,8 +813,9 @@ async fn run_loop_until_posted<P: Poster + 'static>(
     day: Date,
 ) {
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let wake = Arc::new(tokio::sync::Notify::new());
     let handle =
-        karabakh_reactions::scheduler::spawn(scheduler, Duration::from_secs(3600), stopped);
+        karabakh_reactions::scheduler::spawn(scheduler, Duration::from_secs(3600), wake, stopped);
     for _ in 0..200 {
         if b.store.was_posted(1, day).await.unwrap() {
             break;
@@ -936,4 +948,239 @@ async fn the_serve_binary_sends_the_daily_post_through_the_rest_api() {
     assert_eq!(create.headers["authorization"], format!("Bot {TOKEN}"));
     assert!(!log.contains(TOKEN), "the token is never logged: {log}");
     assert!(!log.contains("panicked"), "{log}");
+}
+
+/// The history's look for the post a crash may have sent takes only the bot's own
+/// scheduled post: not its reply to `/onthisday` with the same title, not a follow-up
+/// made through an interaction's webhook, not another bot's or a member's message.
+#[tokio::test]
+async fn the_look_for_an_earlier_post_ignores_replies_and_other_authors() {
+    let mut b = Bench::new().await;
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z")
+        .await;
+    // Claimed, then the process dies after a 500: nothing reached the channel.
+    b.fake.script(11, [Scripted::ServerError]);
+    crash_once(&b, "2020-10-09T08:00:00Z").await;
+    assert!(b.fake.messages(11).is_empty());
+    b.fake.set_now(ts("2020-10-09T08:01:00Z"));
+    let embeds = json!([{"title": "On this day: 9 October", "description": "…"}]);
+    let bot = fake_discord::BOT_ID;
+    b.fake.post_as(
+        11,
+        bot,
+        json!({"type": 20, "embeds": embeds,
+               "interaction_metadata": {"id": "5", "type": 2, "user": {"id": "77"}}}),
+    );
+    b.fake
+        .post_as(11, bot, json!({"webhook_id": "6", "embeds": embeds}));
+    b.fake.post_as(11, 555, json!({"embeds": embeds}));
+    b.fake.forget_nonces();
+    b.restart();
+    let report = b.tick("2020-10-09T08:05:00Z").await;
+    assert_eq!(posted(&report), 1, "{report:?}");
+    assert_eq!(b.fake.creates().len(), 2, "the 500, then the post");
+    let nonce = post_nonce(1, date(2020, 10, 9));
+    let posts: Vec<_> = b
+        .fake
+        .messages(11)
+        .into_iter()
+        .filter(|m| m.nonce.as_deref() == Some(nonce.as_str()))
+        .collect();
+    assert_eq!(posts.len(), 1);
+    assert!(b.store.was_posted(1, date(2020, 10, 9)).await.unwrap());
+}
+
+/// Posts due at the same minute go out several at a time, never faster than
+/// Discord's global limit: the fake refuses any request beyond 50 in a second (and
+/// takes 100 ms to answer each create, so that posts in flight together are seen).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_due_together_go_out_concurrently_within_discords_rate_limit() {
+    let b = Bench::new().await;
+    b.fake.limit_rate(50);
+    b.fake.set_latency(Duration::from_millis(100));
+    let servers: u64 = 120;
+    for guild in 1..=servers {
+        let mut o = otd(10_000 + guild, "08:00", "UTC");
+        o.post_empty_days = true;
+        b.set(guild, o, "2020-10-08T00:00:00Z").await;
+    }
+    let report = b.tick("2020-10-08T08:00:00Z").await;
+    assert_eq!(posted(&report), servers as usize, "{report:?}");
+    assert_eq!(b.fake.rate_limited(), 0, "no request beyond the rate");
+    let in_flight = b.fake.max_in_flight();
+    assert!(
+        (2..=DEFAULT_CONCURRENCY).contains(&in_flight),
+        "{in_flight} in flight at most"
+    );
+    let creates = b.fake.creates();
+    assert_eq!(creates.len(), servers as usize, "one request a post");
+    let mut nonces: Vec<_> = creates
+        .iter()
+        .map(|c| {
+            c.body.as_ref().unwrap()["nonce"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), servers as usize, "one nonce a post");
+    for guild in 1..=servers {
+        assert_eq!(b.fake.messages(10_000 + guild).len(), 1, "server {guild}");
+    }
+    // In the order the store gave them, as before.
+    let order: Vec<u64> = report.outcomes.iter().map(|(g, _, _)| *g).collect();
+    assert_eq!(order, (1..=servers).collect::<Vec<_>>());
+}
+
+/// `/config onthisday` through the service, with the loop sleeping its longest poll
+/// (an hour): the change wakes it at once, `/config show` names the minute set, and
+/// the post arrives at that minute (within the 5 s of it), not at the next
+/// poll. The loop's clock is set three seconds before the minute; its sleeps are real.
+#[tokio::test]
+async fn a_post_set_through_config_goes_out_at_its_minute_whatever_the_poll() {
+    use karabakh_reactions::discord::interaction;
+    use karabakh_reactions::scheduler::{Clock, spawn_with_clock};
+    use karabakh_reactions::service::Service;
+    use support::payload::{self, GUILD, MANAGE_SERVER};
+
+    let b = Bench::new().await;
+    let service = Service::new(core(), Some(Arc::clone(&b.store) as Arc<dyn Store>));
+    let due = ts("2026-11-25T09:00:00Z");
+    let offset = (due - jiff::SignedDuration::from_secs(3)).duration_since(Timestamp::now());
+    let clock: Clock = Arc::new(move || Timestamp::now() + offset);
+    b.fake.set_now(due);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = spawn_with_clock(
+        Arc::clone(&b.scheduler),
+        Duration::from_secs(3600),
+        Arc::clone(&service.schedule_changed),
+        stopped,
+        Arc::clone(&clock),
+    );
+    // It has looked, found nothing due, and sleeps for the hour.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let config = async |sub: &str, options: serde_json::Value| {
+        let asked = payload::config(GUILD, MODERATOR, MANAGE_SERVER, sub, options);
+        let request = interaction::request(&asked, clock()).expect("answered");
+        let handled = service.handle(request).await;
+        serde_json::from_str::<serde_json::Value>(&render::body(&handled.reply)).unwrap()
+    };
+    let mut options = payload::onthisday(81, "09:00", "UTC");
+    options
+        .as_array_mut()
+        .unwrap()
+        .push(payload::boolean("empty-days", true));
+    let set = config("onthisday", options).await;
+    assert_eq!(set["type"], 4, "{set}");
+    let shown = config("show", json!([])).await;
+    let text = shown["data"]["embeds"][0]["description"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("Next post: <t:{}:F>.", due.as_second())),
+        "{text}"
+    );
+
+    // A bound on a failure (10 s), not a measured time.
+    for _ in 0..200 {
+        if !b.fake.messages(81).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    let creates = b.fake.creates();
+    assert_eq!(
+        creates.len(),
+        1,
+        "sent once, while the loop's poll is an hour"
+    );
+    let arrived = creates[0].received + offset;
+    let late = arrived.duration_since(due);
+    assert!(
+        late >= jiff::SignedDuration::ZERO && late <= jiff::SignedDuration::from_secs(5),
+        "due {due}, arrived {arrived} by the loop's clock ({late:?} after)"
+    );
+    assert!(b.store.was_posted(GUILD, date(2026, 11, 25)).await.unwrap());
+}
+
+/// Runs the bot's binary with `args` on the bench's database and the fake Discord,
+/// its post due now, until `done` says so (checked every 50 ms, at most 20 s: a bound
+/// on a failure, not a measured time), then SIGTERM; its exit code and log.
+#[cfg(unix)]
+async fn run_binary(
+    b: &Bench,
+    args: &[&str],
+    env: &[(&str, &str)],
+    done: impl Fn(&Bench) -> bool,
+) -> (Option<i32>, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let public_key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]).verifying_key();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_karabakh-reactions"));
+    command
+        .env_clear()
+        .current_dir(b._dir.path())
+        .env("KR_DATABASE", &b.path)
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("DISCORD_API_BASE", b.fake.base())
+        .env("DISCORD_PUBLIC_KEY", hex::encode(public_key.to_bytes()))
+        .env("KR_LOG", "info")
+        .envs(env.iter().copied())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    let mut child = command.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    for _ in 0..400 {
+        if done(b) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: sends a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    (status.code(), reader.join().unwrap().join("\n"))
+}
+
+/// The scheduler as a role: `serve` with `KR_SCHEDULE_ENABLED=false` answers
+/// interactions and sends no post; `karabakh-reactions schedule` sends it, alone.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_schedule_subcommand_posts_and_serve_can_leave_the_posts_to_it() {
+    let b = Bench::new().await;
+    let day = due_now(&b, 74).await;
+    let serve = ["serve", "--listen", "127.0.0.1:0"];
+    let off = [("KR_SCHEDULE_ENABLED", "false")];
+    // Given a second and a half: with the scheduler on, the post due goes out at once.
+    let started = std::time::Instant::now();
+    let (code, log) = run_binary(&b, &serve, &off, |_| {
+        started.elapsed() > Duration::from_millis(1500)
+    })
+    .await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("schedule.enabled is false"), "{log}");
+    assert!(b.fake.requests().is_empty(), "{log}");
+
+    let (code, log) =
+        run_binary(&b, &["schedule"], &off, |b| !b.fake.messages(74).is_empty()).await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("sending the daily posts"), "{log}");
+    assert_eq!(b.fake.messages(74).len(), 1, "{log}");
+    assert!(b.store.was_posted(1, day).await.unwrap(), "{log}");
+    assert!(!log.contains(TOKEN), "the token is never logged: {log}");
 }

@@ -388,15 +388,14 @@ pub async fn serve(
 }
 
 /// Serves `router` (the endpoint's [`app`], with whatever else shares its listener,
-/// such as the public site) until `shutdown` completes.
+/// such as the public site) until `shutdown` completes, within the server's default
+/// [`Limits`](crate::server::Limits): timeouts, bounds and load shedding.
 pub async fn serve_router(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::server::serve(listener, router, crate::server::Limits::default(), shutdown).await
 }
 
 /// What a response answered, for the request log: a PING, or a request of the core.

@@ -73,14 +73,27 @@ fn run(core: &Core, call: &Call) -> Answer {
         hits.len(),
         plural(hits.len(), "result", "results")
     ));
-    for hit in &hits {
+    // A broad search matches dozens of statements: they are laid out by length, and
+    // only those on the page asked for are written (below).
+    let mut deferred: Vec<(usize, usize, usize)> = Vec::new();
+    let marked_statement = |i: usize, marks: &[Range<usize>]| {
+        let s = &ix.data.statements[i];
+        // Marks add "__" on each side of a word; escaping is unchanged.
+        let len = core.statement_text(i).1 + 4 * marks.len();
+        (marked(&s.text, marks, 0..s.text.len()), len)
+    };
+    for (h, hit) in hits.iter().enumerate() {
         match hit.doc {
             DocRef::Statement(i) => {
-                let s = &ix.data.statements[i];
-                let text = marked(&s.text, &hit.marks, 0..s.text.len());
-                // Marks add "__" on each side of a word; escaping is unchanged.
-                let len = core.statement_text(i).1 + 4 * hit.marks.len();
-                core.push_statement(&mut answer, None, i, Who::All, Some((text, len)));
+                let len =
+                    core.statement_block_len(i, core.statement_text(i).1 + 4 * hit.marks.len());
+                if answer.fits_whole(None, len) {
+                    answer.block_deferred(None, len);
+                    deferred.push((answer.blocks.len() - 1, i, h));
+                } else {
+                    let marked = marked_statement(i, &hit.marks);
+                    core.push_statement(&mut answer, None, i, Who::All, Some(marked));
+                }
             }
             DocRef::Topic(i) => {
                 let t = &ix.data.topics[i];
@@ -108,6 +121,14 @@ fn run(core: &Core, call: &Call) -> Answer {
                     ),
                 );
             }
+        }
+    }
+    for block in answer.blocks_on_page(call.page) {
+        if let Ok(d) = deferred.binary_search_by_key(&block, |&(b, _, _)| b) {
+            let (_, i, h) = deferred[d];
+            let (text, _) =
+                core.statement_block(i, Who::All, Some(marked_statement(i, &hits[h].marks)));
+            answer.fill(block, text);
         }
     }
     answer

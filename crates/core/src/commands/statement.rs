@@ -70,6 +70,31 @@ impl Core {
         who: Who,
         marked: Option<(String, usize)>,
     ) {
+        let (text, len) = self.statement_block(si, who, marked);
+        answer.block_sized(section, text, len);
+    }
+
+    /// The length of statement `si`'s block as [`push_statement`](Self::push_statement)
+    /// writes it with [`Who::All`], its quote being `text_len` units long: known without
+    /// writing it.
+    pub fn statement_block_len(&self, si: usize, text_len: usize) -> usize {
+        let r = &self.rendered[si];
+        let names = if r.speakers.is_empty() {
+            0
+        } else {
+            3 + r.speakers_len
+        };
+        r.date_len + 3 + text_len + 1 + r.cites_len + names
+    }
+
+    /// Statement `si`'s block and its length, as [`push_statement`](Self::push_statement)
+    /// adds it.
+    pub fn statement_block(
+        &self,
+        si: usize,
+        who: Who,
+        marked: Option<(String, usize)>,
+    ) -> (String, usize) {
         let r = &self.rendered[si];
         let (text, text_len) = match &marked {
             Some((t, len)) => (t.as_str(), *len),
@@ -101,7 +126,7 @@ impl Core {
         out.push_str(text);
         out.push(' ');
         out.push_str(&r.cites);
-        answer.block_sized(section, out, len);
+        (out, len)
     }
 
     /// A statement's escaped text and its length, as rendered at start-up.

@@ -193,6 +193,48 @@ impl Answer {
         self.blocks.push(Block { section, text, len });
     }
 
+    /// A block whose text is written only if it lands on the page shown: commands whose
+    /// answers run to many pages lay them all out by length, then write the blocks of
+    /// [`blocks_on_page`](Self::blocks_on_page) with [`fill`](Self::fill). Such an
+    /// answer shows that page only. The block must fit on a page whole
+    /// ([`fits_whole`](Self::fits_whole)), since cutting it would need its text.
+    pub fn block_deferred(&mut self, section: Option<&'static str>, len: usize) {
+        debug_assert!(len > 0 && self.fits_whole(section, len));
+        self.blocks.push(Block {
+            section,
+            text: String::new(),
+            len,
+        });
+    }
+
+    /// Whether a block of `len` units in `section` goes on a page without being cut,
+    /// given the title, intro and fields set so far.
+    pub fn fits_whole(&self, section: Option<&'static str>, len: usize) -> bool {
+        len <= self.budget().saturating_sub(section_cost(section) + 2)
+    }
+
+    /// The blocks with a piece on page `n` (1-based, clamped as [`page`](Self::page)
+    /// clamps it), in order.
+    pub fn blocks_on_page(&self, n: usize) -> Vec<usize> {
+        let pages = self.pages(self.budget());
+        let n = n.clamp(1, pages.len());
+        let mut blocks: Vec<usize> = pages[n - 1].iter().map(Piece::block).collect();
+        blocks.dedup();
+        blocks
+    }
+
+    /// Writes the text of a block added with [`block_deferred`](Self::block_deferred).
+    pub fn fill(&mut self, block: usize, text: String) {
+        let b = &mut self.blocks[block];
+        debug_assert!(b.text.is_empty(), "block {block} is filled already");
+        debug_assert_eq!(
+            b.len,
+            limits::len(&text),
+            "a deferred block's length is wrong"
+        );
+        b.text = text;
+    }
+
     /// The pieces of each page. Blocks are packed in order; a block larger than a
     /// page is cut between words into pieces that each fit.
     fn pages(&self, budget: usize) -> Vec<Vec<Piece>> {
@@ -317,6 +359,10 @@ impl Answer {
                 description.push_str("\n\n");
             }
             section = this;
+            debug_assert!(
+                !matches!(piece, Piece::Whole(b) if self.blocks[*b].text.is_empty() && self.blocks[*b].len > 0),
+                "page {n} shows a deferred block that was never filled"
+            );
             description.push_str(match piece {
                 Piece::Whole(b) => &self.blocks[*b].text,
                 Piece::Part(_, text) => text,
