@@ -30,7 +30,7 @@ use http_body_util::BodyExt;
 use karabakh_reactions::discord::endpoint::{self, Endpoint};
 use karabakh_reactions::service::Service;
 use karabakh_reactions::{startup, web};
-use karabakh_store::{SettingsStore, SqliteStore};
+use karabakh_store::{SqliteStore, Store};
 use serde_json::json;
 use tower::ServiceExt;
 
@@ -102,8 +102,7 @@ fn main() {
     startup::init_logging(&std::env::var("KR_LOG").unwrap_or_else(|_| "info".to_owned()));
 
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn SettingsStore> =
-        Arc::new(SqliteStore::open(dir.path().join("s.sqlite3")).unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("s.sqlite3")).unwrap());
     let data = karabakh_core::dataset::embedded().unwrap();
     let service = Service::new(Arc::new(startup::core(data, None)), Some(store));
     let site = Arc::new(karabakh_site::Site::new(

@@ -69,6 +69,10 @@ pub enum Command {
         #[command(subcommand)]
         command: SiteCommand,
     },
+    /// Send the daily "on this day" posts and nothing else, until SIGINT or SIGTERM
+    /// (needs DISCORD_TOKEN). Any number of these (and of `serve` and gateway
+    /// processes with schedule.enabled) may run on one database.
+    Schedule,
     /// Answer interactions over HTTP (Discord's interactions endpoint URL), and serve
     /// the public site on the same address.
     Serve {

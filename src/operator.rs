@@ -30,26 +30,39 @@ pub const DEFAULT_API_BASE: &str = "https://discord.com";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_LOG_LEVEL: &str = "info";
 pub const DEFAULT_POLL_SECONDS: u64 = 60;
+/// The scheduler's requests a second to Discord when none is configured.
+pub const DEFAULT_REQUESTS_PER_SECOND: u32 = crate::scheduler::DEFAULT_REQUESTS_PER_SECOND;
+/// Discord's global limit: no process may be set to send more.
+pub const MAX_REQUESTS_PER_SECOND: u32 = 50;
 
 /// Every key the file may hold, as `section.key`.
 pub const KEYS: &[&str] = &[
+    "admin.listen",
     "database.path",
     "discord.api_base",
     "discord.dev_guild",
     "http.listen",
     "log.level",
+    "schedule.enabled",
     "schedule.poll_seconds",
+    "schedule.requests_per_second",
     "site.public_url",
 ];
 
 /// The environment variable that overrides each key.
 pub const ENV_VARS: &[(&str, &str)] = &[
+    ("KR_ADMIN_LISTEN", "admin.listen"),
     ("KR_DATABASE", "database.path"),
     ("DISCORD_API_BASE", "discord.api_base"),
     ("KR_DEV_GUILD", "discord.dev_guild"),
     ("KR_LISTEN", "http.listen"),
     ("KR_LOG", "log.level"),
+    ("KR_SCHEDULE_ENABLED", "schedule.enabled"),
     ("KR_SCHEDULE_POLL_SECONDS", "schedule.poll_seconds"),
+    (
+        "KR_SCHEDULE_REQUESTS_PER_SECOND",
+        "schedule.requests_per_second",
+    ),
     ("KR_PUBLIC_URL", "site.public_url"),
 ];
 
@@ -63,6 +76,7 @@ pub const SECRET_VARS: &[(&str, &str)] = &[
 /// The whole configuration, every layer applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    pub admin: AdminConfig,
     pub database: DatabaseConfig,
     pub discord: DiscordConfig,
     pub http: HttpConfig,
@@ -70,6 +84,14 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub site: SiteConfig,
     pub secrets: Secrets,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AdminConfig {
+    /// `admin.listen`: the operator's address for `/healthz` and `/metrics` of every
+    /// role (`serve`, gateway, scheduler), as IP:PORT, e.g. `127.0.0.1:9100`. Unset
+    /// (the default): no admin server. Port 0 picks a free port (printed at start).
+    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,10 +125,20 @@ pub struct LogConfig {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleConfig {
+    /// `schedule.enabled`: whether `serve` and the gateway send the daily posts too
+    /// (when they have the bot token). Default true. Off in replicas that should only
+    /// answer interactions when schedulers run apart (`karabakh-reactions schedule`,
+    /// which runs the scheduler whatever this says).
+    pub enabled: bool,
     /// `schedule.poll_seconds`: the longest the scheduler sleeps before looking for
-    /// posts due again (1–3600). It wakes for the next post due in any case; this
-    /// bounds how late it notices a change made by another process.
+    /// posts due again (1–3600). It wakes for the next post due in any case, and at
+    /// once for a change made in its own process; this bounds how late it notices a
+    /// change made by another process.
     pub poll_seconds: u64,
+    /// `schedule.requests_per_second`: the most requests a second this process's
+    /// scheduler sends to Discord (1–50). Discord allows a bot 50 a second in all:
+    /// with several scheduler processes, keep their sum under that.
+    pub requests_per_second: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -121,6 +153,7 @@ pub struct SiteConfig {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            admin: AdminConfig::default(),
             database: DatabaseConfig {
                 path: PathBuf::from(DEFAULT_DATABASE),
             },
@@ -135,7 +168,9 @@ impl Default for Config {
                 level: DEFAULT_LOG_LEVEL.to_owned(),
             },
             schedule: ScheduleConfig {
+                enabled: true,
                 poll_seconds: DEFAULT_POLL_SECONDS,
+                requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
             },
             site: SiteConfig::default(),
             secrets: Secrets::default(),
@@ -281,12 +316,19 @@ pub fn resolve(
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
+    admin: Option<FileAdmin>,
     database: Option<FileDatabase>,
     discord: Option<FileDiscord>,
     http: Option<FileHttp>,
     log: Option<FileLog>,
     schedule: Option<FileSchedule>,
     site: Option<FileSite>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct FileAdmin {
+    listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -317,7 +359,9 @@ struct FileLog {
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct FileSchedule {
+    enabled: Option<bool>,
     poll_seconds: Option<u64>,
+    requests_per_second: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -346,6 +390,9 @@ fn apply_file(config: &mut Config, origin: &str, text: &str) -> Result<(), Confi
         .map_err(|e| refuse(Some(&e.path().to_string()), e.inner().message().to_owned()))?;
 
     let bad = |key: &'static str| move |reason: String| refuse(Some(key), reason);
+    if let Some(v) = raw.admin.and_then(|a| a.listen) {
+        config.admin.listen = Some(check_listen(&v).map_err(bad("admin.listen"))?);
+    }
     if let Some(v) = raw.database.and_then(|d| d.path) {
         config.database.path = check_path(&v).map_err(bad("database.path"))?;
     }
@@ -363,8 +410,17 @@ fn apply_file(config: &mut Config, origin: &str, text: &str) -> Result<(), Confi
     if let Some(v) = raw.log.and_then(|l| l.level) {
         config.log.level = check_level(&v).map_err(bad("log.level"))?;
     }
-    if let Some(v) = raw.schedule.and_then(|s| s.poll_seconds) {
-        config.schedule.poll_seconds = check_poll(v).map_err(bad("schedule.poll_seconds"))?;
+    if let Some(s) = raw.schedule {
+        if let Some(v) = s.enabled {
+            config.schedule.enabled = v;
+        }
+        if let Some(v) = s.poll_seconds {
+            config.schedule.poll_seconds = check_poll(v).map_err(bad("schedule.poll_seconds"))?;
+        }
+        if let Some(v) = s.requests_per_second {
+            config.schedule.requests_per_second =
+                check_rate(v).map_err(bad("schedule.requests_per_second"))?;
+        }
     }
     if let Some(v) = raw.site.and_then(|s| s.public_url) {
         config.site.public_url = Some(check_public_url(&v).map_err(bad("site.public_url"))?);
@@ -426,6 +482,9 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
             reason,
         }
     };
+    if let Some(v) = var(env, "KR_ADMIN_LISTEN") {
+        config.admin.listen = Some(check_listen(&v).map_err(bad("KR_ADMIN_LISTEN"))?);
+    }
     if let Some(v) = var(env, "KR_DATABASE") {
         config.database.path = check_path(&v).map_err(bad("KR_DATABASE"))?;
     }
@@ -442,9 +501,16 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
     if let Some(v) = var(env, "KR_LOG") {
         config.log.level = check_level(&v).map_err(bad("KR_LOG"))?;
     }
+    if let Some(v) = var(env, "KR_SCHEDULE_ENABLED") {
+        config.schedule.enabled = parse_bool(&v).map_err(bad("KR_SCHEDULE_ENABLED"))?;
+    }
     if let Some(v) = var(env, "KR_SCHEDULE_POLL_SECONDS") {
         let n = parse_number(&v).and_then(check_poll);
         config.schedule.poll_seconds = n.map_err(bad("KR_SCHEDULE_POLL_SECONDS"))?;
+    }
+    if let Some(v) = var(env, "KR_SCHEDULE_REQUESTS_PER_SECOND") {
+        let n = parse_number(&v).and_then(check_rate);
+        config.schedule.requests_per_second = n.map_err(bad("KR_SCHEDULE_REQUESTS_PER_SECOND"))?;
     }
     if let Some(v) = var(env, "KR_PUBLIC_URL") {
         config.site.public_url = Some(check_public_url(&v).map_err(bad("KR_PUBLIC_URL"))?);
@@ -642,6 +708,25 @@ fn check_level(v: &str) -> Result<String, String> {
         })
 }
 
+/// `true`/`false` as TOML writes them (also `1`/`0`, `yes`/`no`, `on`/`off`).
+fn parse_bool(v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(format!("`{v}` is neither true nor false")),
+    }
+}
+
+fn check_rate(n: u64) -> Result<u32, String> {
+    match u32::try_from(n) {
+        Ok(n @ 1..=MAX_REQUESTS_PER_SECOND) => Ok(n),
+        _ => Err(format!(
+            "must be from 1 to {MAX_REQUESTS_PER_SECOND} requests a second (Discord's limit \
+             for a whole bot), not {n}"
+        )),
+    }
+}
+
 fn check_poll(n: u64) -> Result<u64, String> {
     if (1..=3600).contains(&n) {
         Ok(n)
@@ -658,6 +743,9 @@ mod tests {
     #[test]
     fn the_key_list_matches_the_file_shape() {
         let full = FileConfig {
+            admin: Some(FileAdmin {
+                listen: Some("x".into()),
+            }),
             database: Some(FileDatabase {
                 path: Some("x".into()),
             }),
@@ -672,7 +760,9 @@ mod tests {
                 level: Some("x".into()),
             }),
             schedule: Some(FileSchedule {
+                enabled: Some(true),
                 poll_seconds: Some(1),
+                requests_per_second: Some(1),
             }),
             site: Some(FileSite {
                 public_url: Some("x".into()),
@@ -735,6 +825,24 @@ mod tests {
             assert!(check_public_url(bad).is_err(), "{bad}");
         }
         assert!(check_public_url(&format!("https://e.org/{}", "a".repeat(400))).is_err());
+    }
+
+    #[test]
+    fn the_scheduler_role_and_its_rate_are_checked() {
+        for (v, b) in [
+            ("true", true),
+            (" FALSE ", false),
+            ("1", true),
+            ("off", false),
+        ] {
+            assert_eq!(parse_bool(v), Ok(b), "{v}");
+        }
+        assert!(parse_bool("maybe").is_err());
+        assert_eq!(check_rate(50), Ok(50));
+        assert_eq!(check_rate(1), Ok(1));
+        assert!(check_rate(0).is_err());
+        assert!(check_rate(51).unwrap_err().contains("Discord's limit"));
+        assert!(check_rate(u64::MAX).is_err());
     }
 
     #[test]

@@ -5,12 +5,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::admin::Admin;
 use crate::discord::rest;
+use crate::metrics::SchedulerMetrics;
 use crate::operator::{self, Config, Loaded};
 use crate::service::Service;
 use karabakh_core::commands::{Core, CoreConfig};
 use karabakh_core::dataset::{self, Dataset};
-use karabakh_store::{SettingsStore, SqliteStore};
+use karabakh_store::{SqliteStore, Store};
 
 /// Reads the configuration: defaults, then the file (`--config PATH`, or
 /// `config/bot.toml` if it exists), then the environment.
@@ -44,11 +46,16 @@ pub fn load_dataset(path: Option<&Path>) -> Result<Dataset, String> {
 }
 
 /// Opens (or creates, and migrates) the settings database the config names.
-pub fn open_store(config: &Config) -> Result<Arc<dyn SettingsStore>, String> {
-    let store = SqliteStore::open(&config.database.path).map_err(|e| e.to_string())?;
-    let schema = store.schema_version().map_err(|e| e.to_string())?;
-    tracing::info!(path = %config.database.path.display(), schema, "settings database ready");
-    Ok(Arc::new(store))
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
+    let path = config.database.path.clone();
+    let store: Arc<dyn Store> = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+        .await
+        .map_err(|e| format!("opening the database failed: {e}"))?
+        .map(Arc::new)
+        .map_err(|e| e.to_string())?;
+    let schema = store.schema_version().await.map_err(|e| e.to_string())?;
+    tracing::info!(database = %store.describe(), schema, "settings database ready");
+    Ok(store)
 }
 
 /// The core as every transport runs it: charts in its answers (their text
@@ -65,18 +72,48 @@ pub fn core(data: Dataset, public_url: Option<&str>) -> Core {
 }
 
 /// The core on the chosen dataset and the store: what the transports serve.
-pub fn service(data: Option<&Path>, config: &Config) -> Result<Service, String> {
+pub async fn service(data: Option<&Path>, config: &Config) -> Result<Service, String> {
     let core = core(load_dataset(data)?, config.site.public_url.as_deref());
     tracing::info!(
         version = %core.data().version,
         statements = core.data().statements.len(),
         "dataset loaded"
     );
-    Ok(Service::new(Arc::new(core), Some(open_store(config)?)))
+    Ok(Service::new(
+        Arc::new(core),
+        Some(open_store(config).await?),
+    ))
+}
+
+/// The admin view every role with the service starts from: the checks that the
+/// dataset is loaded and that the settings store answers (a cheap read, on the
+/// blocking pool). A role adds its own checks and metric sets, then calls
+/// [`admin::start`].
+pub fn admin(role: &'static str, service: &Service) -> Admin {
+    let data = service.core.data();
+    let dataset = serde_json::json!({
+        "version": data.version.to_string(),
+        "statements": data.statements.len(),
+    });
+    let admin = Admin::new(role).check("dataset", move || std::future::ready(Ok(dataset.clone())));
+    let Some(store) = service.store.clone() else {
+        return admin;
+    };
+    admin.check("store", move || {
+        let store = Arc::clone(&store);
+        async move {
+            match store.next_due_at().await {
+                Ok(_) => Ok(serde_json::Value::Null),
+                Err(e) => Err(format!("the settings store did not answer: {e}")),
+            }
+        }
+    })
 }
 
 /// The daily posts' scheduler, running: [`DailyPosts::stop`] ends it.
 pub struct DailyPosts {
+    /// What became of the posts: add it to the role's admin view.
+    pub metrics: Arc<SchedulerMetrics>,
     stop: tokio::sync::watch::Sender<bool>,
     handle: tokio::task::JoinHandle<()>,
 }
@@ -94,11 +131,26 @@ impl DailyPosts {
 
 /// Starts the daily posts' scheduler on `service`'s store, posting through `http`: the
 /// bot's one REST client ([`rest::client`] for `config.discord.api_base`; the gateway
-/// passes its own, so that both share serenity's rate limiter). `None` (logged) when
-/// the bot has no database. Call it in one process only (the gateway's first shard,
-/// or the HTTP endpoint): the nonce keeps a second one from double-posting, but not
-/// from wasting requests.
+/// passes its own, so that both share serenity's rate limiter), when
+/// `schedule.enabled` says this process posts. `None` (logged) when it does not, or
+/// the bot has no database.
 pub fn spawn_scheduler(
+    service: &Service,
+    config: &Config,
+    http: Arc<serenity::http::Http>,
+) -> Option<DailyPosts> {
+    if !config.schedule.enabled {
+        tracing::info!(
+            "schedule.enabled is false: this process sends no daily posts (a `schedule` process does)"
+        );
+        return None;
+    }
+    start_scheduler(service, config, http)
+}
+
+/// The scheduler role itself, whatever `schedule.enabled` says (the `schedule`
+/// subcommand runs nothing else). `None` (logged) when the bot has no database.
+pub fn start_scheduler(
     service: &Service,
     config: &Config,
     http: Arc<serenity::http::Http>,
@@ -110,11 +162,20 @@ pub fn spawn_scheduler(
         return None;
     };
     let poster = rest::ChannelPoster::new(http, &config.discord.api_base);
-    let scheduler = Arc::new(Scheduler::new(store, Arc::clone(&service.core), poster));
+    let metrics = Arc::new(SchedulerMetrics::default());
+    let scheduler = Scheduler::new(store, Arc::clone(&service.core), poster)
+        .with_requests_per_second(config.schedule.requests_per_second)
+        .with_metrics(Arc::clone(&metrics));
     let poll = std::time::Duration::from_secs(config.schedule.poll_seconds.max(1));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     Some(DailyPosts {
+        metrics,
         stop,
-        handle: scheduler::spawn(scheduler, poll, stopped),
+        handle: scheduler::spawn(
+            Arc::new(scheduler),
+            poll,
+            Arc::clone(&service.schedule_changed),
+            stopped,
+        ),
     })
 }

@@ -284,6 +284,17 @@ struct Listed {
     timestamp: jiff::Timestamp,
     #[serde(default)]
     embeds: Vec<Titled>,
+    #[serde(rename = "type", default)]
+    kind: u8,
+    /// A string or a number, when shown.
+    #[serde(default)]
+    nonce: Option<serde_json::Value>,
+    #[serde(default)]
+    interaction_metadata: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    interaction: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    webhook_id: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(serde::Deserialize)]
@@ -299,11 +310,21 @@ struct Titled {
 /// The parts of a channel's message the scheduler reads, if it has them.
 fn channel_message(v: serde_json::Value) -> Option<ChannelMessage> {
     let m: Listed = serde_json::from_value(v).ok()?;
+    let nonce = match m.nonce {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
     Some(ChannelMessage {
         id: m.id.get(),
         author_id: m.author.id.get(),
         timestamp: m.timestamp,
         embed_title: m.embeds.into_iter().next().and_then(|e| e.title),
+        kind: m.kind,
+        from_interaction: m.interaction_metadata.is_some()
+            || m.interaction.is_some()
+            || m.webhook_id.is_some(),
+        nonce,
     })
 }
 
@@ -606,6 +627,23 @@ mod tests {
         assert_eq!(m.author_id, 42);
         assert_eq!(m.timestamp, "2024-09-27T08:00:01.123Z".parse().unwrap());
         assert_eq!(m.embed_title.as_deref(), Some("On this day: 27 September"));
+        assert_eq!((m.kind, m.from_interaction, m.nonce), (0, false, None));
+        // A reply to a slash command, as Discord lists it; a nonce as a number.
+        let mut reply = message.clone();
+        reply["type"] = json!(20);
+        reply["interaction_metadata"] = json!({"id": "9", "type": 2, "user": {"id": "7"}});
+        reply["nonce"] = json!(1234);
+        let r = channel_message(reply).unwrap();
+        assert_eq!(
+            (r.kind, r.from_interaction, r.nonce.as_deref()),
+            (20, true, Some("1234"))
+        );
+        let mut hooked = message.clone();
+        hooked["webhook_id"] = json!("8");
+        hooked["nonce"] = json!("otd0123");
+        let h = channel_message(hooked).unwrap();
+        assert!(h.from_interaction);
+        assert_eq!(h.nonce.as_deref(), Some("otd0123"));
         // A component serenity 0.12.5 does not know fails its `Message`, not this.
         let mut newer = message;
         newer["components"] = json!([{"type": 1, "components": [{"type": 99}]}]);

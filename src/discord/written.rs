@@ -26,7 +26,8 @@ pub const DEFAULT_BUDGET: usize = 4 * 1024 * 1024;
 pub struct Answer {
     pub body: Bytes,
     pub content_type: HeaderValue,
-    pub command: &'static str,
+    /// The command by its name in the table (`None`: a name the table does not have).
+    pub command: Option<&'static str>,
     pub kind: RequestKind,
     pub resolution: Resolution,
 }
@@ -158,7 +159,7 @@ mod tests {
         Arc::new(Answer {
             body: Bytes::from(vec![b'x'; len]),
             content_type: HeaderValue::from_static("application/json"),
-            command: "search",
+            command: Some("search"),
             kind: RequestKind::Command,
             resolution: Resolution::Answered,
         })

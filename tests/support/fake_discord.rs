@@ -6,6 +6,11 @@
 //! first message and makes no new one. Its clock is set by the test, so message
 //! timestamps follow the injected clock.
 //!
+//! Like Discord, it can hold the bot to a global rate ([`FakeDiscord::limit_rate`]:
+//! a request beyond it in any one-second window gets a global 429, counted), and
+//! take its time to answer a create ([`FakeDiscord::set_latency`]), so that posts sent
+//! concurrently are seen in flight together ([`FakeDiscord::max_in_flight`]).
+//!
 //! It checks what Discord would: `Authorization: Bot …` on every call (401 without),
 //! and a create's body ([`check_create`]: a JSON message with an embed in Discord's
 //! limits, buttons in action rows, and, as the bot's posts must have, mentions
@@ -17,6 +22,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -37,6 +43,8 @@ pub struct Recorded {
     pub path: String,
     pub headers: HashMap<String, String>,
     pub body: Option<Value>,
+    /// When it arrived, by the real clock.
+    pub received: Timestamp,
 }
 
 impl Recorded {
@@ -162,6 +170,14 @@ struct Inner {
     scripted: HashMap<u64, VecDeque<Scripted>>,
     next_id: u64,
     now: Timestamp,
+    /// The most requests in any one second, if limited.
+    rate: Option<usize>,
+    /// When the requests inside the rate were answered, the last second's.
+    window: VecDeque<Instant>,
+    rate_limited: usize,
+    latency: Duration,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 #[derive(Clone)]
@@ -180,6 +196,12 @@ impl FakeDiscord {
             scripted: HashMap::new(),
             next_id: 1_000_000_000_000_000_000,
             now: Timestamp::UNIX_EPOCH,
+            rate: None,
+            window: VecDeque::new(),
+            rate_limited: 0,
+            latency: Duration::ZERO,
+            in_flight: 0,
+            max_in_flight: 0,
         }));
         let app = Router::new()
             .fallback(handle)
@@ -251,6 +273,27 @@ impl FakeDiscord {
         });
     }
 
+    /// At most `per_second` requests in any one second, as Discord's global limit:
+    /// one more gets a global 429 (and is counted in [`Self::rate_limited`]).
+    pub fn limit_rate(&self, per_second: usize) {
+        self.lock().rate = Some(per_second);
+    }
+
+    /// How many requests were refused for the rate.
+    pub fn rate_limited(&self) -> usize {
+        self.lock().rate_limited
+    }
+
+    /// Each create is answered this long after it arrives.
+    pub fn set_latency(&self, latency: Duration) {
+        self.lock().latency = latency;
+    }
+
+    /// The most creates that were in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.lock().max_in_flight
+    }
+
     /// Discord remembers nonces for a few minutes only: this is that window passing.
     pub fn forget_nonces(&self) {
         self.lock().nonces.clear();
@@ -288,6 +331,31 @@ fn error(status: StatusCode, code: u64, message: &str) -> Response {
         .into_response()
 }
 
+/// A 429 as Discord answers it.
+fn rate_limited(retry_after: f64, global: bool) -> Response {
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            ("content-type", "application/json".to_owned()),
+            ("retry-after", retry_after.ceil().to_string()),
+            (
+                "x-ratelimit-scope",
+                if global { "global" } else { "user" }.to_owned(),
+            ),
+        ],
+        json!({"message": "You are being rate limited.",
+               "retry_after": retry_after, "global": global, "code": 0})
+        .to_string(),
+    )
+        .into_response();
+    if global {
+        response
+            .headers_mut()
+            .insert("x-ratelimit-global", "true".parse().unwrap());
+    }
+    response
+}
+
 fn ok(value: Value) -> Response {
     (
         StatusCode::OK,
@@ -308,13 +376,51 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, request: Request) -> Res
         .await
         .unwrap_or_default();
     let body: Option<Value> = serde_json::from_slice(&bytes).ok();
+    let received = Timestamp::now();
+    let creating = method == Method::POST;
+    let record = |inner: &mut Inner| {
+        inner.requests.push(Recorded {
+            method: method.to_string(),
+            path: path.clone(),
+            headers: headers.clone(),
+            body: body.clone(),
+            received,
+        });
+    };
+    let latency = {
+        let mut inner = inner.lock().unwrap();
+        // The rate counts requests as they arrive, as Discord's does.
+        if let Some(rate) = inner.rate {
+            let now = Instant::now();
+            while inner
+                .window
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+            {
+                inner.window.pop_front();
+            }
+            if inner.window.len() >= rate {
+                inner.rate_limited += 1;
+                record(&mut inner);
+                let wait = Duration::from_secs(1) - now.duration_since(inner.window[0]);
+                return rate_limited(wait.as_secs_f64(), true);
+            }
+            inner.window.push_back(now);
+        }
+        if creating {
+            inner.in_flight += 1;
+            inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
+        }
+        inner.latency
+    };
+    if creating && !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let mut inner = inner.lock().unwrap();
-    inner.requests.push(Recorded {
-        method: method.to_string(),
-        path: path.clone(),
-        headers: headers.clone(),
-        body: body.clone(),
-    });
+    if creating {
+        inner.in_flight -= 1;
+    }
+    record(&mut inner);
     if !headers
         .get("authorization")
         .and_then(|a| a.strip_prefix("Bot "))
@@ -358,29 +464,7 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, request: Request) -> Res
                     Scripted::RateLimited {
                         retry_after,
                         global,
-                    } => {
-                        let mut response = (
-                            StatusCode::TOO_MANY_REQUESTS,
-                            [
-                                ("content-type", "application/json".to_owned()),
-                                ("retry-after", retry_after.ceil().to_string()),
-                                (
-                                    "x-ratelimit-scope",
-                                    if global { "global" } else { "user" }.to_owned(),
-                                ),
-                            ],
-                            json!({"message": "You are being rate limited.",
-                                   "retry_after": retry_after, "global": global, "code": 0})
-                            .to_string(),
-                        )
-                            .into_response();
-                        if global {
-                            response
-                                .headers_mut()
-                                .insert("x-ratelimit-global", "true".parse().unwrap());
-                        }
-                        response
-                    }
+                    } => rate_limited(retry_after, global),
                     Scripted::ServerError => {
                         (StatusCode::INTERNAL_SERVER_ERROR, Body::empty()).into_response()
                     }

@@ -30,8 +30,9 @@ pub const UNAUTHORIZED_WAIT: Duration = Duration::from_secs(300);
 /// A 429 without a readable `retry_after` waits this long.
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 
-/// The shortest sleep of the loop, so that a schedule stuck in the past (the store
-/// failing to move it) cannot make it spin.
+/// How long the loop waits before looking again at a post that is still due right
+/// after a tick (the store failed to move it on): it must not spin. A post due
+/// later is waited for exactly, however soon: this is no minimum for those.
 pub const MIN_SLEEP: Duration = Duration::from_millis(500);
 
 /// How much earlier than its claim a message may be stamped and still count as the
@@ -96,6 +97,11 @@ pub fn answer_for(core: &Core, date: Date, guild_id: u64, now: Timestamp) -> Ans
     core.answer(&call_for(date, guild_id, now)).answer
 }
 
+/// Discord's message type of an ordinary message (`DEFAULT`), which the daily post
+/// is; a reply to a slash command is type 20 (`CHAT_INPUT_COMMAND`), one to a button
+/// 19 (`REPLY`), and so on.
+pub const DEFAULT_MESSAGE_TYPE: u8 = 0;
+
 /// A message as `GET /channels/{id}/messages` shows it, the parts the scheduler reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelMessage {
@@ -103,24 +109,55 @@ pub struct ChannelMessage {
     pub author_id: u64,
     pub timestamp: Timestamp,
     pub embed_title: Option<String>,
+    /// Discord's message type ([`DEFAULT_MESSAGE_TYPE`] for the daily post).
+    pub kind: u8,
+    /// Made in answer to an interaction (it carries `interaction_metadata`,
+    /// `interaction` or a `webhook_id`): a reply or follow-up, never the daily post.
+    pub from_interaction: bool,
+    /// The message's `nonce`, when Discord shows it (it does in the answer to a create
+    /// and in gateway events; a channel's history may leave it out).
+    pub nonce: Option<String>,
 }
 
-/// Among a channel's recent messages, the bot's (`bot_id`) post titled `title`
-/// made since `claimed_at` (less [`CLOCK_SLACK`]): the same day's post a year ago has
-/// the same title but is far older.
+/// What identifies the daily post of a server for a date among a channel's messages:
+/// its author (the bot), its nonce ([`crate::settings::post_nonce`]) and its title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostMarker<'a> {
+    pub bot_id: u64,
+    pub nonce: &'a str,
+    pub title: &'a str,
+}
+
+impl PostMarker<'_> {
+    /// Whether `m` is this daily post: the bot's own ordinary message (not a reply to
+    /// an interaction, not another bot's or a member's message) that carries this
+    /// post's nonce, or, when Discord does not show the nonce, this post's exact title.
+    pub fn matches(&self, m: &ChannelMessage) -> bool {
+        let the_bots_own_post =
+            m.author_id == self.bot_id && m.kind == DEFAULT_MESSAGE_TYPE && !m.from_interaction;
+        the_bots_own_post
+            && match &m.nonce {
+                Some(nonce) => nonce == self.nonce,
+                None => m.embed_title.as_deref() == Some(self.title),
+            }
+    }
+}
+
+/// Among a channel's recent messages, the daily post `marker` describes, made since
+/// `claimed_at` (less [`CLOCK_SLACK`]): the same day's post a year ago has the same
+/// title but is far older.
 pub fn find_earlier_post(
     recent: &[ChannelMessage],
-    bot_id: u64,
+    marker: &PostMarker<'_>,
     claimed_at: Timestamp,
-    title: &str,
 ) -> Option<u64> {
     let since = claimed_at
         .checked_sub(CLOCK_SLACK)
         .unwrap_or(Timestamp::MIN);
     recent
         .iter()
-        .filter(|m| m.author_id == bot_id && m.timestamp >= since)
-        .find(|m| m.embed_title.as_deref() == Some(title))
+        .filter(|m| m.timestamp >= since)
+        .find(|m| marker.matches(m))
         .map(|m| m.id)
 }
 
@@ -146,13 +183,19 @@ pub fn refusal_reason(channel_id: u64, status: u16, code: u64, message: &str) ->
     format!("Discord refused the post to <#{channel_id}>: {what} ({status}, code {code}). {advice}")
 }
 
-/// How long the loop sleeps: until `next` (if any), at most `poll`, at least
-/// [`MIN_SLEEP`].
+/// How long the loop sleeps after a tick at `now`: until `next`, the soonest post
+/// due, exactly (a post is sent at its due instant, not at the next poll), but no
+/// longer than `poll`, which bounds how late a change made by another process is
+/// noticed. A post still due (`next` at or before `now`: the tick could not move it
+/// on) is looked at again after [`MIN_SLEEP`], so the loop cannot spin.
 pub fn sleep_for(next: Option<Timestamp>, now: Timestamp, poll: Duration) -> Duration {
-    let until_next = next.map_or(poll, |next| {
-        Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO)
-    });
-    until_next.min(poll).max(MIN_SLEEP)
+    match next {
+        None => poll,
+        Some(next) if next <= now => MIN_SLEEP.min(poll),
+        Some(next) => Duration::try_from(next.duration_since(now))
+            .unwrap_or(poll)
+            .min(poll),
+    }
 }
 
 #[cfg(test)]
@@ -206,15 +249,27 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_earlier_post_is_the_bots_with_the_title_since_the_claim() {
-        let m = |id, author, at: &str, title: Option<&str>| ChannelMessage {
+    fn message(id: u64, author: u64, at: &str, title: Option<&str>) -> ChannelMessage {
+        ChannelMessage {
             id,
             author_id: author,
             timestamp: ts(at),
             embed_title: title.map(str::to_owned),
-        };
+            kind: DEFAULT_MESSAGE_TYPE,
+            from_interaction: false,
+            nonce: None,
+        }
+    }
+
+    #[test]
+    fn the_earlier_post_is_the_bots_with_the_title_since_the_claim() {
+        let m = message;
         let title = "On this day: 27 September";
+        let marker = PostMarker {
+            bot_id: 5,
+            nonce: "otd00000000000000aa",
+            title,
+        };
         let claimed = ts("2024-09-27T08:00:00Z");
         let recent = vec![
             m(1, 99, "2024-09-27T08:00:01Z", Some(title)), // someone else's
@@ -226,10 +281,48 @@ mod tests {
             ),
             m(3, 5, "2023-09-27T08:00:01Z", Some(title)), // a year ago
         ];
-        assert_eq!(find_earlier_post(&recent, 5, claimed, title), None);
+        assert_eq!(find_earlier_post(&recent, &marker, claimed), None);
         let mut with = recent.clone();
         with.push(m(4, 5, "2024-09-27T07:59:30Z", Some(title))); // within the slack
-        assert_eq!(find_earlier_post(&with, 5, claimed, title), Some(4));
+        assert_eq!(find_earlier_post(&with, &marker, claimed), Some(4));
+    }
+
+    #[test]
+    fn replies_to_commands_and_other_posts_are_not_taken_for_the_daily_post() {
+        let title = "On this day: 27 September";
+        let marker = PostMarker {
+            bot_id: 5,
+            nonce: "otd00000000000000aa",
+            title,
+        };
+        let claimed = ts("2024-09-27T08:00:00Z");
+        let at = "2024-09-27T08:00:01Z";
+        // The bot's answer to `/onthisday 09-27`: same author, same title.
+        let mut reply = message(1, 5, at, Some(title));
+        reply.kind = 20;
+        reply.from_interaction = true;
+        // A follow-up: an ordinary type, but made through the interaction's webhook.
+        let mut follow_up = message(2, 5, at, Some(title));
+        follow_up.from_interaction = true;
+        // The bot's post of the same title with another post's nonce (another server's
+        // schedule for the same channel).
+        let mut other_nonce = message(3, 5, at, Some(title));
+        other_nonce.nonce = Some("otd00000000000000bb".to_owned());
+        // Another bot's message with the same title.
+        let other_bot = message(4, 6, at, Some(title));
+        let recent = vec![reply, follow_up, other_nonce, other_bot];
+        assert_eq!(find_earlier_post(&recent, &marker, claimed), None);
+
+        // The post itself is known by its nonce when Discord shows it, whatever its title.
+        let mut by_nonce = message(7, 5, at, Some("a title the bot no longer uses"));
+        by_nonce.nonce = Some(marker.nonce.to_owned());
+        let mut with = recent.clone();
+        with.push(by_nonce);
+        assert_eq!(find_earlier_post(&with, &marker, claimed), Some(7));
+        // Without a nonce shown, by its exact title.
+        let mut with = recent;
+        with.push(message(8, 5, at, Some(title)));
+        assert_eq!(find_earlier_post(&with, &marker, claimed), Some(8));
     }
 
     #[test]
@@ -250,7 +343,7 @@ mod tests {
     }
 
     #[test]
-    fn the_loop_sleeps_until_the_next_post_within_bounds() {
+    fn the_loop_sleeps_until_the_next_post_exactly_within_the_poll() {
         let now = ts("2024-01-01T00:00:00Z");
         let poll = Duration::from_secs(60);
         assert_eq!(sleep_for(None, now, poll), poll);
@@ -258,11 +351,25 @@ mod tests {
             sleep_for(Some(ts("2024-01-01T00:00:10Z")), now, poll),
             Duration::from_secs(10)
         );
+        // However soon: a post 40 ms away is waited for 40 ms, not MIN_SLEEP.
+        assert_eq!(
+            sleep_for(Some(ts("2024-01-01T00:00:00.04Z")), now, poll),
+            Duration::from_millis(40)
+        );
         assert_eq!(sleep_for(Some(ts("2024-01-02T00:00:00Z")), now, poll), poll);
+        // With the longest poll allowed, the post due in a minute is still waited for
+        // exactly.
+        let hour = Duration::from_secs(3600);
+        assert_eq!(
+            sleep_for(Some(ts("2024-01-01T00:01:00Z")), now, hour),
+            Duration::from_secs(60)
+        );
+        // A post still due after the tick: looked at again shortly, no spinning.
         assert_eq!(
             sleep_for(Some(ts("2023-12-31T00:00:00Z")), now, poll),
             MIN_SLEEP
         );
+        assert_eq!(sleep_for(Some(now), now, poll), MIN_SLEEP);
     }
 
     #[test]
