@@ -16,6 +16,7 @@ use karabakh_reactions::{admin, console, metrics, startup, web};
 const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
+    few_malloc_arenas();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -23,6 +24,19 @@ fn main() -> ExitCode {
             eprintln!("karabakh-reactions: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// glibc's allocator gives each thread that allocates its own arena, up to eight per
+/// core, and an arena keeps the memory it has held: under load, the async workers
+/// and the blocking pool's threads (the store's reads, the charts) grew the resident
+/// memory by some 20 MiB over idle. Two arenas serve two workers; the rest share.
+fn few_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: a tuning call glibc documents as safe at any time; made before any
+    // thread is started.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 
