@@ -22,7 +22,7 @@ use karabakh_core::settings::Change;
 use karabakh_reactions::discord::rest::{self, ChannelPoster};
 use karabakh_reactions::operator;
 use karabakh_reactions::scheduler::Scheduler;
-use karabakh_store::{SettingsStore, SqliteStore};
+use karabakh_store::{SqliteStore, Store};
 
 const POSTS: u64 = 1_000;
 const DUE: &str = "2020-10-09T08:00:00Z";
@@ -60,13 +60,14 @@ async fn burst(rate: u32) {
         Some(base) => tempfile::tempdir_in(base).unwrap(),
         None => tempfile::tempdir().unwrap(),
     };
-    let store = Arc::new(SqliteStore::open(&dir.path().join("burst.sqlite3")).unwrap());
+    let store = Arc::new(SqliteStore::open(dir.path().join("burst.sqlite3")).unwrap());
     let set_at = support::ts("2020-10-09T00:00:00Z");
     for guild in 1..=POSTS {
         let mut o = support::otd(1_000_000 + guild, "08:00", "UTC");
         o.post_empty_days = true;
         store
-            .apply(guild, &Change::SetOnThisDay(o), 7, set_at)
+            .apply(guild, Change::SetOnThisDay(o), 7, set_at)
+            .await
             .unwrap();
     }
     let scheduler = Scheduler::new(store, support::core(), poster).with_requests_per_second(rate);

@@ -49,9 +49,7 @@ impl Bot {
         if let Some(path) = std::env::var_os("PATH") {
             command.env("PATH", path);
         }
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut child = command.spawn().unwrap_or_else(|e| panic!("{name}: {e}"));
         let stderr = child.stderr.take().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let lines = Arc::clone(&log);
@@ -77,13 +75,7 @@ impl Bot {
     pub fn wait_for(&mut self, needle: &str, limit: Duration) -> String {
         let started = Instant::now();
         loop {
-            if let Some(line) = self
-                .log
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|l| l.contains(needle))
-            {
+            if let Some(line) = self.log.lock().unwrap().iter().find(|l| l.contains(needle)) {
                 return line.clone();
             }
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -120,7 +112,12 @@ impl Bot {
     /// Sends `signal`.
     pub fn signal(&self, signal: i32) {
         // SAFETY: kill(2) on the child this test started.
-        assert_eq!(unsafe { libc::kill(self.pid(), signal) }, 0, "{}", self.name);
+        assert_eq!(
+            unsafe { libc::kill(self.pid(), signal) },
+            0,
+            "{}",
+            self.name
+        );
     }
 
     /// SIGKILL: the process dies at once, whatever it was doing.
@@ -154,7 +151,10 @@ pub async fn interact(client: &reqwest::Client, addr: &str, interaction: &Json) 
     message.extend_from_slice(&body);
     let signature = hex::encode(key().sign(&message).to_bytes());
     let response = client
-        .post(format!("http://{addr}{}", karabakh_reactions::discord::endpoint::PATH))
+        .post(format!(
+            "http://{addr}{}",
+            karabakh_reactions::discord::endpoint::PATH
+        ))
         .header("X-Signature-Ed25519", signature)
         .header("X-Signature-Timestamp", timestamp)
         .header("Content-Type", "application/json")
@@ -164,5 +164,8 @@ pub async fn interact(client: &reqwest::Client, addr: &str, interaction: &Json) 
         .unwrap_or_else(|e| panic!("{addr}: {e}"));
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Json::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Json::String(text)),
+    )
 }
