@@ -11,7 +11,7 @@
 //! Exactly once, whichever processes run a scheduler: each due post is leased to one
 //! of them in the store (durably, with an expiry and a fence) before it is sent, sent
 //! with the lease's nonce and `enforce_nonce`, and recorded with the message's id
-//! after; a record under a lease that was lost is refused. A lease that is not the
+//! after; a write under a lease that was lost is refused. A lease that is not the
 //! first ([`Lease::attempt`] > 1) may have reached Discord before a crash; Discord's
 //! nonce check lasts only minutes, so the channel's recent messages are searched for
 //! the bot's post first ([`find_earlier_post`]).
@@ -45,6 +45,8 @@ use karabakh_core::schedule::{
     decide, find_earlier_post, lease_batch, lease_covers, local_date, refusal_reason, sleep_for,
 };
 use karabakh_store::{Lease, Store, StoreError};
+
+use crate::metrics::{LeaseEvent, PostCount, SchedulerMetrics};
 
 /// How many due schedules are leased from the store at a time.
 pub const BATCH: usize = 100;
@@ -191,6 +193,25 @@ pub enum PostOutcome {
     StoreFailed,
 }
 
+impl PostOutcome {
+    /// How `kr_daily_posts_total{outcome}` counts it (nothing for a post no longer
+    /// scheduled).
+    pub fn count(&self) -> Option<PostCount> {
+        Some(match self {
+            PostOutcome::Posted { .. } => PostCount::Sent,
+            PostOutcome::AlreadyPosted { .. }
+            | PostOutcome::SkippedMissed
+            | PostOutcome::SkippedEmpty => PostCount::Skipped,
+            PostOutcome::Postponed { .. }
+            | PostOutcome::Retrying { .. }
+            | PostOutcome::Released => PostCount::Retried,
+            PostOutcome::GaveUp | PostOutcome::StoreFailed => PostCount::Failed,
+            PostOutcome::Paused { .. } => PostCount::Paused,
+            PostOutcome::LeaseLost => return None,
+        })
+    }
+}
+
 /// What one tick did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickReport {
@@ -248,6 +269,8 @@ pub struct Scheduler<P> {
     /// attempt count also counts tries put off by 429s, which are not failures. A
     /// restart starts the count again (so at most [`BACKOFF`]'s length more tries).
     failures: Mutex<HashMap<(u64, Date), u32>>,
+    /// What became of the posts, for the admin address.
+    metrics: Arc<SchedulerMetrics>,
     /// The leases taken and not yet handled: released if a tick panics, so that its
     /// posts are tried again at once rather than after the lease runs out.
     held: Mutex<HashMap<(u64, Date), Lease>>,
@@ -264,21 +287,9 @@ impl<P: Poster> Scheduler<P> {
             limiter: RateLimiter::per_second(DEFAULT_REQUESTS_PER_SECOND),
             lease_limit: lease_batch(DEFAULT_REQUESTS_PER_SECOND, BATCH),
             failures: Mutex::new(HashMap::new()),
+            metrics: Arc::new(SchedulerMetrics::default()),
             held: Mutex::new(HashMap::new()),
         }
-    }
-
-    /// At most `n` posts in flight at once (at least 1: one after another).
-    pub fn with_concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-
-    /// At most `per_second` requests a second to Discord from this scheduler.
-    pub fn with_requests_per_second(mut self, per_second: u32) -> Self {
-        self.limiter = RateLimiter::per_second(per_second);
-        self.lease_limit = lease_batch(per_second, BATCH);
-        self
     }
 
     /// Releases the leases a panicked tick left held: due again at `now`.
@@ -295,6 +306,25 @@ impl<P: Poster> Scheduler<P> {
                 tracing::warn!(guild = lease.guild_id, error = %e, "could not release a post");
             }
         }
+    }
+
+    /// Counts the posts' outcomes in `metrics` (shown on the admin address).
+    pub fn with_metrics(mut self, metrics: Arc<SchedulerMetrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// At most `n` posts in flight at once (at least 1: one after another).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// At most `per_second` requests a second to Discord from this scheduler.
+    pub fn with_requests_per_second(mut self, per_second: u32) -> Self {
+        self.limiter = RateLimiter::per_second(per_second);
+        self.lease_limit = lease_batch(per_second, BATCH);
+        self
     }
 
     /// When the next post is due, if any.
@@ -317,6 +347,7 @@ impl<P: Poster> Scheduler<P> {
         // `now` is the tick's instant; the real time it took is added to it when a
         // lease's time left is checked.
         let started = tokio::time::Instant::now();
+        self.metrics.tick();
         loop {
             let due = match self
                 .store
@@ -332,8 +363,8 @@ impl<P: Poster> Scheduler<P> {
             let (fresh, again): (Vec<Lease>, Vec<Lease>) = due
                 .into_iter()
                 .partition(|l| seen.insert((l.guild_id, l.date)));
-            // Put off to "now" in this tick (a 429 with no wait): released, and the
-            // next tick takes them.
+            // Put off to "now" within this tick (a 429 with no wait): released, and
+            // the next tick takes them.
             for lease in again {
                 if let Err(e) = self.store.retry_at(&lease, now).await {
                     tracing::error!(guild = lease.guild_id, error = %e, "could not release a post");
@@ -342,6 +373,7 @@ impl<P: Poster> Scheduler<P> {
             if fresh.is_empty() {
                 break;
             }
+            self.metrics.leases(LeaseEvent::Taken, fresh.len() as u64);
             self.held
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -367,6 +399,19 @@ impl<P: Poster> Scheduler<P> {
             let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
             for (lease, outcome) in fresh.iter().zip(outcomes) {
                 held.remove(&(lease.guild_id, lease.date));
+                match outcome.count() {
+                    Some(PostCount::Sent) => {
+                        let due = lease.onthisday.run_on(lease.date).map_or(now, |run| run.at);
+                        let late = Timestamp::now().duration_since(due);
+                        self.metrics
+                            .sent(Duration::try_from(late).unwrap_or(Duration::ZERO));
+                    }
+                    Some(count) => self.metrics.post(count),
+                    None if outcome == PostOutcome::LeaseLost => {
+                        self.metrics.leases(LeaseEvent::Lost, 1)
+                    }
+                    None => {}
+                }
                 report.outcomes.push((lease.guild_id, lease.date, outcome));
             }
         }
