@@ -142,9 +142,20 @@ impl Drop for Bot {
     }
 }
 
+/// [`try_interact`], failing the test if the request cannot be sent.
+pub async fn interact(client: &reqwest::Client, addr: &str, interaction: &Json) -> (u16, Json) {
+    try_interact(client, addr, interaction)
+        .await
+        .unwrap_or_else(|e| panic!("{addr}: {e}"))
+}
+
 /// Sends `interaction` to the interactions endpoint at `addr`, signed now, and
 /// returns Discord's view of the answer: the status and the JSON body.
-pub async fn interact(client: &reqwest::Client, addr: &str, interaction: &Json) -> (u16, Json) {
+pub async fn try_interact(
+    client: &reqwest::Client,
+    addr: &str,
+    interaction: &Json,
+) -> Result<(u16, Json), reqwest::Error> {
     let body = serde_json::to_vec(interaction).unwrap();
     let timestamp = jiff::Timestamp::now().as_second().to_string();
     let mut message = timestamp.as_bytes().to_vec();
@@ -160,12 +171,11 @@ pub async fn interact(client: &reqwest::Client, addr: &str, interaction: &Json) 
         .header("Content-Type", "application/json")
         .body(body)
         .send()
-        .await
-        .unwrap_or_else(|e| panic!("{addr}: {e}"));
+        .await?;
     let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
+    let text = response.text().await?;
+    Ok((
         status,
         serde_json::from_str(&text).unwrap_or(Json::String(text)),
-    )
+    ))
 }
