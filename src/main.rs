@@ -10,7 +10,7 @@ use karabakh_reactions::cli::{AskArgs, Cli, Command, SiteCommand};
 use karabakh_reactions::discord::gateway::{self, Sharding};
 use karabakh_reactions::discord::register::{self, Scope};
 use karabakh_reactions::discord::{endpoint, render, rest};
-use karabakh_reactions::{console, startup, web};
+use karabakh_reactions::{admin, console, metrics, startup, web};
 
 /// Exit code for a command line the bot cannot run (an unknown command or option).
 const USAGE: u8 = 2;
@@ -289,11 +289,21 @@ async fn schedule(
     let Some(posts) = startup::start_scheduler(&service, config, std::sync::Arc::new(http)) else {
         return Err("the scheduler has no settings database to read the posts from".to_owned());
     };
+    let admin = admin::start(
+        config.admin.listen,
+        startup::admin("schedule", &service).metrics(
+            std::sync::Arc::clone(&posts.metrics) as std::sync::Arc<dyn metrics::MetricSet>
+        ),
+    )
+    .await?;
     // One plain line whatever the log level: scripts and tests read it.
     eprintln!("karabakh-reactions: sending the daily posts");
     let signal = stop.await;
     tracing::info!(signal, "shutting down: finishing the posts in flight");
     posts.stop(gateway::SHUTDOWN_GRACE).await;
+    if let Some(admin) = admin {
+        admin.stop().await;
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -307,6 +317,25 @@ async fn serve(
     token: Option<&karabakh_reactions::operator::Secret>,
 ) -> Result<(), String> {
     let stop = gateway::shutdown_signal()?;
+    // The daily posts go out from here too when the bot has a token to send them with.
+    let scheduler = token.and_then(
+        |token| match rest::client(&config.discord.api_base, token) {
+            Ok(http) => startup::spawn_scheduler(&service, config, std::sync::Arc::new(http)),
+            Err(e) => {
+                tracing::error!(error = %e, "the daily posts are off");
+                None
+            }
+        },
+    );
+    let state = std::sync::Arc::new(endpoint::Endpoint::new(service.clone(), verifier));
+    let mut view = startup::admin("serve", &service)
+        .metrics(std::sync::Arc::clone(state.metrics()) as std::sync::Arc<dyn metrics::MetricSet>);
+    if let Some(posts) = &scheduler {
+        view = view.metrics(
+            std::sync::Arc::clone(&posts.metrics) as std::sync::Arc<dyn metrics::MetricSet>
+        );
+    }
+    let admin = admin::start(config.admin.listen, view).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -319,16 +348,6 @@ async fn serve(
         endpoint::PATH
     );
     tracing::info!(addr = %bound, path = endpoint::PATH, "serving the interactions endpoint");
-    // The daily posts go out from here too when the bot has a token to send them with.
-    let scheduler = token.and_then(
-        |token| match rest::client(&config.discord.api_base, token) {
-            Ok(http) => startup::spawn_scheduler(&service, config, std::sync::Arc::new(http)),
-            Err(e) => {
-                tracing::error!(error = %e, "the daily posts are off");
-                None
-            }
-        },
-    );
     let site = std::sync::Arc::new(karabakh_site::Site::new(
         std::sync::Arc::clone(&service.core),
         std::sync::Arc::clone(&service.charts),
@@ -337,7 +356,6 @@ async fn serve(
             live: true,
         },
     ));
-    let state = std::sync::Arc::new(endpoint::Endpoint::new(service, verifier));
     let router = endpoint::app(state).merge(web::router(site));
     let served = endpoint::serve_router(listener, router, async move {
         let signal = stop.await;
@@ -346,6 +364,9 @@ async fn serve(
     .await;
     if let Some(posts) = scheduler {
         posts.stop(gateway::SHUTDOWN_GRACE).await;
+    }
+    if let Some(admin) = admin {
+        admin.stop().await;
     }
     served.map_err(|e| format!("the HTTP server stopped: {e}"))?;
     tracing::info!("stopped");

@@ -45,6 +45,8 @@ use karabakh_core::schedule::{
 };
 use karabakh_store::{Lease, Store, StoreError};
 
+use crate::metrics::{LeaseEvent, PostCount, SchedulerMetrics};
+
 /// How many due schedules are leased from the store at a time.
 pub const BATCH: usize = 100;
 
@@ -186,6 +188,23 @@ pub enum PostOutcome {
     StoreFailed,
 }
 
+impl PostOutcome {
+    /// How `kr_daily_posts_total{outcome}` counts it (nothing for a post no longer
+    /// scheduled).
+    pub fn count(&self) -> Option<PostCount> {
+        Some(match self {
+            PostOutcome::Posted { .. } => PostCount::Sent,
+            PostOutcome::AlreadyPosted { .. }
+            | PostOutcome::SkippedMissed
+            | PostOutcome::SkippedEmpty => PostCount::Skipped,
+            PostOutcome::Postponed { .. } | PostOutcome::Retrying { .. } => PostCount::Retried,
+            PostOutcome::GaveUp | PostOutcome::StoreFailed => PostCount::Failed,
+            PostOutcome::Paused { .. } => PostCount::Paused,
+            PostOutcome::LeaseLost => return None,
+        })
+    }
+}
+
 /// What one tick did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickReport {
@@ -241,6 +260,8 @@ pub struct Scheduler<P> {
     /// attempt count also counts tries put off by 429s, which are not failures. A
     /// restart starts the count again (so at most [`BACKOFF`]'s length more tries).
     failures: Mutex<HashMap<(u64, Date), u32>>,
+    /// What became of the posts, for the admin address.
+    metrics: Arc<SchedulerMetrics>,
     /// The leases taken and not yet handled: released if a tick panics, so that its
     /// posts are tried again at once rather than after the lease runs out.
     held: Mutex<HashMap<(u64, Date), Lease>>,
@@ -256,6 +277,7 @@ impl<P: Poster> Scheduler<P> {
             concurrency: DEFAULT_CONCURRENCY,
             limiter: RateLimiter::per_second(DEFAULT_REQUESTS_PER_SECOND),
             failures: Mutex::new(HashMap::new()),
+            metrics: Arc::new(SchedulerMetrics::default()),
             held: Mutex::new(HashMap::new()),
         }
     }
@@ -274,6 +296,12 @@ impl<P: Poster> Scheduler<P> {
                 tracing::warn!(guild = lease.guild_id, error = %e, "could not release a post");
             }
         }
+    }
+
+    /// Counts the posts' outcomes in `metrics` (shown on the admin address).
+    pub fn with_metrics(mut self, metrics: Arc<SchedulerMetrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// At most `n` posts in flight at once (at least 1: one after another).
@@ -305,6 +333,7 @@ impl<P: Poster> Scheduler<P> {
         let mut seen: HashSet<(u64, Date)> = HashSet::new();
         let halt: Mutex<Option<Halt>> = Mutex::new(None);
         let mut days: HashMap<Date, Answer> = HashMap::new();
+        self.metrics.tick();
         loop {
             let due = match self
                 .store
@@ -330,6 +359,7 @@ impl<P: Poster> Scheduler<P> {
             if fresh.is_empty() {
                 break;
             }
+            self.metrics.leases(LeaseEvent::Taken, fresh.len() as u64);
             self.held
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -355,6 +385,19 @@ impl<P: Poster> Scheduler<P> {
             let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
             for (lease, outcome) in fresh.iter().zip(outcomes) {
                 held.remove(&(lease.guild_id, lease.date));
+                match outcome.count() {
+                    Some(PostCount::Sent) => {
+                        let due = lease.onthisday.run_on(lease.date).map_or(now, |run| run.at);
+                        let late = Timestamp::now().duration_since(due);
+                        self.metrics
+                            .sent(Duration::try_from(late).unwrap_or(Duration::ZERO));
+                    }
+                    Some(count) => self.metrics.post(count),
+                    None if outcome == PostOutcome::LeaseLost => {
+                        self.metrics.leases(LeaseEvent::Lost, 1)
+                    }
+                    None => {}
+                }
                 report.outcomes.push((lease.guild_id, lease.date, outcome));
             }
         }

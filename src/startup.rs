@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::admin::Admin;
 use crate::discord::rest;
+use crate::metrics::SchedulerMetrics;
 use crate::operator::{self, Config, Loaded};
 use crate::service::Service;
 use karabakh_core::commands::{Core, CoreConfig};
@@ -83,8 +85,35 @@ pub async fn service(data: Option<&Path>, config: &Config) -> Result<Service, St
     ))
 }
 
+/// The admin view every role with the service starts from: the checks that the
+/// dataset is loaded and that the settings store answers (a cheap read, on the
+/// blocking pool). A role adds its own checks and metric sets, then calls
+/// [`admin::start`].
+pub fn admin(role: &'static str, service: &Service) -> Admin {
+    let data = service.core.data();
+    let dataset = serde_json::json!({
+        "version": data.version.to_string(),
+        "statements": data.statements.len(),
+    });
+    let admin = Admin::new(role).check("dataset", move || std::future::ready(Ok(dataset.clone())));
+    let Some(store) = service.store.clone() else {
+        return admin;
+    };
+    admin.check("store", move || {
+        let store = Arc::clone(&store);
+        async move {
+            match store.next_due_at().await {
+                Ok(_) => Ok(serde_json::Value::Null),
+                Err(e) => Err(format!("the settings store did not answer: {e}")),
+            }
+        }
+    })
+}
+
 /// The daily posts' scheduler, running: [`DailyPosts::stop`] ends it.
 pub struct DailyPosts {
+    /// What became of the posts: add it to the role's admin view.
+    pub metrics: Arc<SchedulerMetrics>,
     stop: tokio::sync::watch::Sender<bool>,
     handle: tokio::task::JoinHandle<()>,
 }
@@ -133,11 +162,14 @@ pub fn start_scheduler(
         return None;
     };
     let poster = rest::ChannelPoster::new(http, &config.discord.api_base);
+    let metrics = Arc::new(SchedulerMetrics::default());
     let scheduler = Scheduler::new(store, Arc::clone(&service.core), poster)
-        .with_requests_per_second(config.schedule.requests_per_second);
+        .with_requests_per_second(config.schedule.requests_per_second)
+        .with_metrics(Arc::clone(&metrics));
     let poll = std::time::Duration::from_secs(config.schedule.poll_seconds.max(1));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     Some(DailyPosts {
+        metrics,
         stop,
         handle: scheduler::spawn(
             Arc::new(scheduler),

@@ -80,13 +80,15 @@ fn the_example_file_documents_every_key_and_variable() {
     let uncommented = EXAMPLE
         .replace("# dev_guild = ", "dev_guild = ")
         .replace("# public_url = ", "public_url = ")
-        .replace("# url = ", "url = ");
+        .replace("# url = ", "url = ")
+        .replace("# listen = ", "listen = ");
     let c = operator::resolve(Some(("example", &uncommented)), &no_env).unwrap();
     assert_eq!(
         c.database.url.map(|u| u.expose().to_owned()).as_deref(),
         Some("postgres://karabakh@db.example.org:5432/karabakh")
     );
     assert_eq!(c.discord.dev_guild, Some(123_456_789_012_345_678));
+    assert_eq!(c.admin.listen, Some("127.0.0.1:9100".parse().unwrap()));
     assert_eq!(
         c.site.public_url.as_deref(),
         Some("https://karabakh.example.org")
@@ -228,7 +230,8 @@ fn an_unknown_key_is_refused_with_its_name_and_the_known_keys() {
     );
     assert!(
         err.contains(
-            "known keys: database.path, database.pool_size, database.url, discord.api_base"
+            "known keys: admin.listen, database.path, database.pool_size, database.url, \
+             discord.api_base"
         ),
         "{err}"
     );

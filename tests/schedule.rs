@@ -1184,3 +1184,79 @@ async fn the_schedule_subcommand_posts_and_serve_can_leave_the_posts_to_it() {
     assert!(b.store.was_posted(1, day).await.unwrap(), "{log}");
     assert!(!log.contains(TOKEN), "the token is never logged: {log}");
 }
+
+/// `GET path` on `addr` over a plain socket: the status line's code and the body (the
+/// empty string when nothing listens yet).
+#[cfg(unix)]
+fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let Ok(mut socket) = std::net::TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
+    let _ = socket.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if socket.write_all(request.as_bytes()).is_err() {
+        return (0, String::new());
+    }
+    let mut response = String::new();
+    let _ = socket.read_to_string(&mut response);
+    let code = response
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (code, body)
+}
+
+/// The scheduler role's admin address: healthy (dataset and store), and its metrics
+/// count the post it sent.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_schedule_role_reports_its_posts_on_the_admin_address() {
+    let b = Bench::new().await;
+    due_now(&b, 75).await;
+    // A free port for the admin address (the test reads it while the role runs).
+    let admin = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let listen = admin.to_string();
+    let seen = std::sync::Mutex::new((0u16, String::new(), String::new()));
+    let (code, log) = run_binary(&b, &["schedule"], &[("KR_ADMIN_LISTEN", &listen)], |b| {
+        if b.fake.messages(75).is_empty() {
+            return false;
+        }
+        let (status, health) = http_get(admin, "/healthz");
+        let (_, metrics) = http_get(admin, "/metrics");
+        let sent = metrics
+            .lines()
+            .any(|l| l == r#"kr_daily_posts_total{outcome="sent"} 1"#);
+        *seen.lock().unwrap() = (status, health, metrics);
+        sent
+    })
+    .await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains(&format!("admin on http://{admin}")), "{log}");
+    let (status, health, metrics) = seen.into_inner().unwrap();
+    assert_eq!(status, 200, "{health}");
+    let health: serde_json::Value = serde_json::from_str(&health).unwrap();
+    assert_eq!(health["role"], "schedule");
+    assert_eq!(health["checks"]["store"]["ok"], true, "{health}");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == r#"kr_daily_posts_total{outcome="sent"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == r#"kr_daily_post_delay_seconds_count 1"#),
+        "{metrics}"
+    );
+    assert_eq!(b.fake.messages(75).len(), 1, "{log}");
+}
