@@ -53,8 +53,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 let sharding = Sharding::from_cli(cli.shards, cli.total_shards)?;
                 rest::check_token_shape(token.expose())?;
                 startup::init_logging(&config.log.level);
-                let service = startup::service(cli.data.as_deref(), config)?;
-                block_on(gateway::run(service, config, token, sharding))?;
+                let data = cli.data.as_deref();
+                block_on(async {
+                    let service = startup::service(data, config).await?;
+                    gateway::run(service, config, token, sharding).await
+                })?;
                 return Ok(ExitCode::SUCCESS);
             }
             if cli.shards.is_some() {
@@ -148,8 +151,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             })?;
             rest::check_token_shape(token.expose())?;
             startup::init_logging(&config.log.level);
-            let service = startup::service(cli.data.as_deref(), config)?;
-            block_on(schedule(service, config, token))?;
+            let data = cli.data.as_deref();
+            block_on(async {
+                let service = startup::service(data, config).await?;
+                schedule(service, config, token).await
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Serve { listen }) => {
@@ -160,7 +166,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             })?;
             let verifier = endpoint::verifier(key.expose())?;
             startup::init_logging(&config.log.level);
-            let service = startup::service(cli.data.as_deref(), config)?;
+            let data = cli.data.as_deref();
             let addr = listen.unwrap_or(config.http.listen);
             let token = match &config.secrets.token {
                 Some(token) => {
@@ -174,7 +180,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     None
                 }
             };
-            block_on(serve(service, verifier, addr, config, token))?;
+            block_on(async {
+                let service = startup::service(data, config).await?;
+                serve(service, verifier, addr, config, token).await
+            })?;
             Ok(ExitCode::SUCCESS)
         }
     }

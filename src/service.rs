@@ -11,7 +11,7 @@ use karabakh_chart::Chart;
 use karabakh_core::commands::{Core, Effect, Request, RequestKind, Resolution};
 use karabakh_core::reply::Reply;
 use karabakh_site::charts::{self, ChartCache};
-use karabakh_store::{SettingsStore, StoreError};
+use karabakh_store::{Store, StoreError};
 
 /// How many audit records `/config show` lists.
 pub const AUDIT_SHOWN: usize = 10;
@@ -20,7 +20,7 @@ pub const AUDIT_SHOWN: usize = 10;
 #[derive(Clone)]
 pub struct Service {
     pub core: Arc<Core>,
-    pub store: Option<Arc<dyn SettingsStore>>,
+    pub store: Option<Arc<dyn Store>>,
     /// Charts already drawn, by cache key: shared by every transport (and the site).
     pub charts: Arc<ChartCache>,
     /// Signalled after every settings change this process saves: wakes this process's
@@ -48,7 +48,7 @@ impl Handled {
 }
 
 impl Service {
-    pub fn new(core: Arc<Core>, store: Option<Arc<dyn SettingsStore>>) -> Self {
+    pub fn new(core: Arc<Core>, store: Option<Arc<dyn Store>>) -> Self {
         Self {
             core,
             store,
@@ -102,9 +102,9 @@ impl Service {
         }
     }
 
-    /// Handles one request, blocking on the store when there is one (call it from
-    /// `spawn_blocking` in async code when [`Request::may_write`] says it writes).
-    pub fn handle(&self, mut request: Request) -> Handled {
+    /// Handles one request: the store's reads and writes are awaited, never blocking
+    /// the worker.
+    pub async fn handle(&self, mut request: Request) -> Handled {
         let kind = request.kind();
         let command = request.spec().map(|s| s.name);
         let failed = |core: &Core| Handled {
@@ -113,7 +113,7 @@ impl Service {
             kind,
             resolution: Resolution::Failed,
         };
-        if let Err(e) = self.load(&mut request) {
+        if let Err(e) = self.load(&mut request).await {
             tracing::error!(error = %e, command, "could not read the server's settings");
             return failed(&self.core);
         }
@@ -126,7 +126,10 @@ impl Service {
         }) = &response.effect
         {
             let saved = match &self.store {
-                Some(store) => store.apply(*guild_id, change, *user_id, now).map(|_| ()),
+                Some(store) => store
+                    .apply(*guild_id, change.clone(), *user_id, now)
+                    .await
+                    .map(|_| ()),
                 None => Err(StoreError::Schedule {
                     guild_id: *guild_id,
                     reason: "the bot runs without a database".to_owned(),
@@ -148,15 +151,19 @@ impl Service {
     }
 
     /// Puts the server's settings (and, for commands that show it, its audit trail)
-    /// into the request's context.
-    fn load(&self, request: &mut Request) -> Result<(), StoreError> {
+    /// into the request's context. Autocomplete reads nothing: no suggestion depends
+    /// on a server's settings, and it is asked for on every keystroke.
+    async fn load(&self, request: &mut Request) -> Result<(), StoreError> {
         let (Some(store), Some(guild)) = (&self.store, request.context().guild_id) else {
             return Ok(());
         };
+        if request.kind() == RequestKind::Autocomplete {
+            return Ok(());
+        }
         let needs_audit = request.spec().is_some_and(|s| s.needs_audit);
-        let settings = store.guild_settings(guild)?;
+        let settings = store.guild_settings(guild).await?;
         let audit = if needs_audit {
-            store.audit_trail(guild, AUDIT_SHOWN)?
+            store.audit_trail(guild, AUDIT_SHOWN).await?
         } else {
             Vec::new()
         };

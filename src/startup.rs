@@ -12,7 +12,7 @@ use crate::operator::{self, Config, Loaded};
 use crate::service::Service;
 use karabakh_core::commands::{Core, CoreConfig};
 use karabakh_core::dataset::{self, Dataset};
-use karabakh_store::{SettingsStore, SqliteStore};
+use karabakh_store::{SqliteStore, Store};
 
 /// Reads the configuration: defaults, then the file (`--config PATH`, or
 /// `config/bot.toml` if it exists), then the environment.
@@ -46,11 +46,16 @@ pub fn load_dataset(path: Option<&Path>) -> Result<Dataset, String> {
 }
 
 /// Opens (or creates, and migrates) the settings database the config names.
-pub fn open_store(config: &Config) -> Result<Arc<dyn SettingsStore>, String> {
-    let store = SqliteStore::open(&config.database.path).map_err(|e| e.to_string())?;
-    let schema = store.schema_version().map_err(|e| e.to_string())?;
-    tracing::info!(path = %config.database.path.display(), schema, "settings database ready");
-    Ok(Arc::new(store))
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
+    let path = config.database.path.clone();
+    let store: Arc<dyn Store> = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+        .await
+        .map_err(|e| format!("opening the database failed: {e}"))?
+        .map(Arc::new)
+        .map_err(|e| e.to_string())?;
+    let schema = store.schema_version().await.map_err(|e| e.to_string())?;
+    tracing::info!(database = %store.describe(), schema, "settings database ready");
+    Ok(store)
 }
 
 /// The core as every transport runs it: charts in its answers (their text
@@ -67,14 +72,17 @@ pub fn core(data: Dataset, public_url: Option<&str>) -> Core {
 }
 
 /// The core on the chosen dataset and the store: what the transports serve.
-pub fn service(data: Option<&Path>, config: &Config) -> Result<Service, String> {
+pub async fn service(data: Option<&Path>, config: &Config) -> Result<Service, String> {
     let core = core(load_dataset(data)?, config.site.public_url.as_deref());
     tracing::info!(
         version = %core.data().version,
         statements = core.data().statements.len(),
         "dataset loaded"
     );
-    Ok(Service::new(Arc::new(core), Some(open_store(config)?)))
+    Ok(Service::new(
+        Arc::new(core),
+        Some(open_store(config).await?),
+    ))
 }
 
 /// The admin view every role with the service starts from: the checks that the
@@ -94,10 +102,9 @@ pub fn admin(role: &'static str, service: &Service) -> Admin {
     admin.check("store", move || {
         let store = Arc::clone(&store);
         async move {
-            match tokio::task::spawn_blocking(move || store.next_due_at()).await {
-                Ok(Ok(_)) => Ok(serde_json::Value::Null),
-                Ok(Err(e)) => Err(format!("the settings store did not answer: {e}")),
-                Err(e) => Err(format!("the settings store check failed: {e}")),
+            match store.next_due_at().await {
+                Ok(_) => Ok(serde_json::Value::Null),
+                Err(e) => Err(format!("the settings store did not answer: {e}")),
             }
         }
     })

@@ -19,7 +19,7 @@ use karabakh_reactions::discord::{interaction, render};
 use karabakh_reactions::metrics::MetricSet;
 use karabakh_reactions::service::Service;
 use karabakh_reactions::startup;
-use karabakh_store::{SettingsStore, SqliteStore};
+use karabakh_store::{SqliteStore, Store};
 use serde_json::{Value as Json, json};
 use support::payload::{self, fixture};
 use support::{binary_in, now};
@@ -43,7 +43,7 @@ struct Fixture {
 
 fn endpoint_fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn SettingsStore> =
+    let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(dir.path().join("settings.sqlite3")).unwrap());
     let service = Service::new(Arc::new(support::core_with_site(None)), Some(store));
     let endpoint = Endpoint::with_clock(
@@ -293,13 +293,16 @@ async fn every_command_of_the_table_is_answered_as_the_service_answers_it() {
         // its own: `/config onthisday` changes the settings it is answered from).
         let interaction = serde_json::from_value(payload).unwrap();
         let request = interaction::request(&interaction, now()).unwrap();
-        let expected = endpoint_fixture().service.handle(request);
+        let expected = endpoint_fixture().service.handle(request).await;
         let expected: Json = serde_json::from_str(&render::body(&expected.reply)).unwrap();
         assert_eq!(body, expected, "{}", spec.example);
     }
     // `/config onthisday` went through the endpoint's write path: the change is saved.
     let store = f.service.store.as_ref().unwrap();
-    let saved = store.guild_settings(1_100_000_000_000_000_100).unwrap();
+    let saved = store
+        .guild_settings(1_100_000_000_000_000_100)
+        .await
+        .unwrap();
     assert_eq!(
         saved.onthisday.map(|o| o.channel_id),
         Some(1_100_000_000_000_000_200)
@@ -330,6 +333,30 @@ async fn a_command_in_a_dm_is_answered_without_a_server() {
             .contains("2020"),
         "{body}"
     );
+}
+
+/// A payload carrying more than the bot registers (Discord's client would not send
+/// it; anyone with the URL can): a 5,000-character `/search` query is answered with a
+/// private "Too long" that keeps its advice, and is not echoed.
+#[tokio::test]
+async fn an_option_longer_than_registered_gets_a_private_polite_answer() {
+    let f = endpoint_fixture();
+    let query = "drone ".repeat(834)[..5000].to_owned();
+    let mut interaction = fixture("command-guild.json");
+    interaction["data"]["name"] = json!("search");
+    interaction["data"]["options"] = json!([{"name": "query", "type": 3, "value": query}]);
+    let body = answer(&f, &interaction).await;
+    assert_eq!(body["type"], 4);
+    assert_eq!(body["data"]["flags"], 64, "private: {body}");
+    let embed = &body["data"]["embeds"][0];
+    assert_eq!(embed["title"], "Too long");
+    let description = embed["description"].as_str().unwrap();
+    assert!(description.contains("5,000 characters") && description.contains("at most 80"));
+    assert!(
+        description.contains("For example: /search"),
+        "{description}"
+    );
+    assert!(!description.contains("drone drone"));
 }
 
 #[tokio::test]
@@ -424,7 +451,8 @@ async fn a_reply_with_a_chart_is_multipart_form_data_as_discord_documents() {
         let interaction = serde_json::from_value(payload::from_line(line)).unwrap();
         let expected = f
             .service
-            .handle(interaction::request(&interaction, now()).unwrap());
+            .handle(interaction::request(&interaction, now()).unwrap())
+            .await;
         assert_eq!(
             json,
             serde_json::from_str::<Json>(&render::body(&expected.reply)).unwrap(),

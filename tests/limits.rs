@@ -163,3 +163,161 @@ fn every_page_of_every_actor_is_within_limits() {
         }
     }
 }
+
+/// A moderator in a server, so that every command (`/config` too) reaches its options.
+fn moderator() -> karabakh_core::commands::Context {
+    let mut c = context();
+    c.guild_id = Some(1100000000000000100);
+    c.user_id = Some(1100000000000000500);
+    c.permissions = Some(karabakh_core::commands::MANAGE_GUILD);
+    c
+}
+
+fn message(reply: Reply) -> Message {
+    match reply {
+        Reply::Message(m) | Reply::Update(m) => m,
+        Reply::Choices(c) => panic!("choices, not a message: {c:?}"),
+    }
+}
+
+/// Every option of every command and subcommand, given a value just past the limit the
+/// bot registers for it (one character too many; one below the minimum, one above the
+/// maximum), is refused with a polite private answer that names the limit and keeps
+/// its advice (the command's example), without repeating the value; at the limit it
+/// is answered as usual.
+#[test]
+fn every_option_past_its_registered_limit_is_refused_politely_and_privately() {
+    let mut checked = 0;
+    for spec in COMMANDS {
+        let places: Vec<(Option<&str>, &[karabakh_core::commands::OptionSpec])> =
+            if spec.subcommands.is_empty() {
+                vec![(None, spec.options)]
+            } else {
+                spec.subcommands
+                    .iter()
+                    .map(|s| (Some(s.name), s.options))
+                    .collect()
+            };
+        for (subcommand, options) in places {
+            for o in options {
+                let (over, at): (Vec<Value>, Vec<Value>) = match o.kind {
+                    Kind::Text { max_length } => {
+                        let n = usize::from(max_length);
+                        (
+                            vec![Value::Text("é".repeat(n + 1))],
+                            vec![Value::Text("é".repeat(n))],
+                        )
+                    }
+                    Kind::Integer { min, max } => (
+                        vec![Value::Integer(min - 1), Value::Integer(max + 1)],
+                        vec![Value::Integer(min), Value::Integer(max)],
+                    ),
+                    _ => continue,
+                };
+                let ask = |value: &Value| {
+                    let mut call = Call::new(
+                        spec.name,
+                        vec![(o.name.to_owned(), value.clone())],
+                        moderator(),
+                    );
+                    call.subcommand = subcommand.map(str::to_owned);
+                    message(core().respond(&Request::Command(call)).reply)
+                };
+                for value in &over {
+                    let m = ask(value);
+                    let what = format!("/{} {subcommand:?} {}:{value:?}", spec.name, o.name);
+                    check(&Reply::Message(m.clone()));
+                    assert!(m.private, "{what}: private");
+                    assert!(
+                        m.embed.title == "Too long" || m.embed.title == "Out of range",
+                        "{what}: {}",
+                        m.embed.title
+                    );
+                    assert!(m.embed.description.contains(o.name), "{what}");
+                    assert!(
+                        m.embed
+                            .description
+                            .ends_with(&format!("For example: {}", spec.example)),
+                        "{what}: the advice is kept: {}",
+                        m.embed.description
+                    );
+                    if let Value::Text(t) = value {
+                        assert!(!m.embed.description.contains(t.as_str()), "{what}");
+                    }
+                    checked += 1;
+                }
+                for value in &at {
+                    let m = ask(value);
+                    assert!(
+                        m.embed.title != "Too long" && m.embed.title != "Out of range",
+                        "/{} {}:{value:?} is within the limit",
+                        spec.name,
+                        o.name
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 10,
+        "the table has text and number options: {checked}"
+    );
+}
+
+/// The issue's case: a 5,000-character `/search` query. It is not echoed back; the
+/// answer says how long it was, what the limit is, and how to ask.
+#[test]
+fn a_five_thousand_character_search_is_refused_with_its_advice() {
+    let query = "ceasefire ".repeat(500);
+    let call = Call::new(
+        "search",
+        vec![("query".into(), Value::Text(query.clone()))],
+        context(),
+    );
+    let m = message(core().respond(&Request::Command(call.clone())).reply);
+    assert!(m.private);
+    assert_eq!(m.embed.title, "Too long");
+    assert!(
+        m.embed.description.starts_with(
+            "The query you gave is 5,000 characters long; /search takes at most 80. \
+             Shorten it and ask again. For example: /search"
+        ),
+        "{}",
+        m.embed.description
+    );
+    assert!(!m.embed.description.contains("ceasefire ceasefire"));
+    // Typing it into autocomplete gets no suggestions, not a search.
+    let typing = Request::Autocomplete {
+        call,
+        focused: "query".into(),
+    };
+    if let Some(o) = karabakh_core::commands::spec("search")
+        .unwrap()
+        .options
+        .iter()
+        .find(|o| o.autocomplete)
+    {
+        assert_eq!(o.name, "query");
+        assert_eq!(core().respond(&typing).reply, Reply::Choices(Vec::new()));
+    }
+}
+
+/// A choice that is not one is refused; a long one is not repeated.
+#[test]
+fn a_long_wrong_choice_is_not_repeated() {
+    let mut call = Call::new(
+        "config",
+        vec![("visibility".into(), Value::Text("x".repeat(5000)))],
+        moderator(),
+    );
+    call.subcommand = Some("replies".into());
+    let m = message(core().respond(&Request::Command(call)).reply);
+    assert_eq!(m.embed.title, "Not a choice");
+    assert!(m.private);
+    assert!(
+        !m.embed.description.contains("xxxxx"),
+        "{}",
+        m.embed.description
+    );
+    assert!(m.embed.description.contains("public or private"));
+}

@@ -41,7 +41,7 @@ use serenity::interactions_endpoint::Verifier;
 
 use crate::discord::{interaction, render};
 use crate::service::{Handled, Service};
-use karabakh_core::commands::{Request, RequestKind, Resolution};
+use karabakh_core::commands::{Request, RequestKind};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
@@ -466,29 +466,10 @@ async fn interactions(
     response
 }
 
-/// Asks the service. It reads the server's settings from the store, a local SQLite
-/// read of some 2 µs that runs inline (tokio's blocking pool would cost more in
-/// hand-offs than it saves). A request the core says may change settings writes and
-/// waits for the disk: that goes to the blocking pool, so the worker keeps answering
-/// others.
+/// Asks the service: its store calls are async (SQLite's writes on the writer
+/// thread, its reads on the blocking pool), so the worker keeps answering others.
 async fn answer(endpoint: &Arc<Endpoint>, request: Request) -> Handled {
-    if endpoint.service.store.is_none() || !request.may_write() {
-        return endpoint.service.handle(request);
-    }
-    let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
-    let e = Arc::clone(endpoint);
-    match tokio::task::spawn_blocking(move || e.service.handle(request)).await {
-        Ok(handled) => handled,
-        Err(error) => {
-            tracing::error!(%error, "answering an interaction failed");
-            Handled {
-                reply: endpoint.service.core.failure(),
-                command,
-                kind,
-                resolution: Resolution::Failed,
-            }
-        }
-    }
+    endpoint.service.handle(request).await
 }
 
 /// The one field read before the typed parse.

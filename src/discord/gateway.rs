@@ -543,8 +543,8 @@ impl EventHandler for Handler {
         };
         let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
         let service = Arc::clone(&self.service);
-        // The service blocks on the settings database.
-        let mut handled = match tokio::task::spawn_blocking(move || service.handle(request)).await {
+        // Its own task, so that a panic (a bug) is answered with the failure reply.
+        let mut handled = match tokio::spawn(async move { service.handle(request).await }).await {
             Ok(handled) => handled,
             Err(e) => {
                 tracing::error!(error = %e, kind = kind.label(), "answering an interaction failed");

@@ -43,6 +43,19 @@ pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 
+/// `5000` as `5,000`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut s = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            s.push(',');
+        }
+        s.push(d);
+    }
+    s
+}
+
 /// The text with its first letter in upper case.
 pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();

@@ -11,6 +11,16 @@ use crate::reply::markdown::escape_user;
 use crate::reply::{Answer, ButtonId, ChartText, Credit, Reply, limits};
 use crate::settings::Visibility;
 
+/// The longest wrong choice a refusal repeats.
+const CHOICE_SHOWN: usize = 32;
+
+/// `A citation number` as `a citation number`, to go inside a sentence.
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |first| first.to_lowercase().chain(c).collect())
+}
+
 /// The bot's pure core: the dataset, its indexes, and the answer to every request.
 #[derive(Debug)]
 pub struct Core {
@@ -98,6 +108,12 @@ impl Core {
             }
             Request::Autocomplete { call, focused } => {
                 let typed = call.text(focused).unwrap_or_default();
+                if Self::too_long_to_complete(call, focused, &typed) {
+                    return Response {
+                        reply: Reply::Choices(Vec::new()),
+                        effect: None,
+                    };
+                }
                 let choices = spec(&call.command)
                     .and_then(|c| c.complete)
                     .map(|complete| complete(self, call, focused, &typed))
@@ -189,27 +205,83 @@ impl Core {
         None
     }
 
-    /// A polite refusal of an option whose value is not one of its choices.
-    fn wrong_choice(&self, spec: &CommandSpec, call: &Call) -> Option<Answer> {
+    /// A polite refusal of the first option whose value is outside what the bot
+    /// registers for it (Discord's client keeps to these limits, but a payload can
+    /// carry anything): text longer than its `max_length`, a number outside its range,
+    /// a word that is not one of its choices. The value is not repeated when it is too
+    /// long; the advice (what the option takes, and an example) always fits.
+    fn out_of_bounds(&self, spec: &CommandSpec, call: &Call) -> Option<Answer> {
         spec.options_of(call.subcommand.as_deref())
             .iter()
             .find_map(|o| {
-                let Kind::Choice(words) = o.kind else {
-                    return None;
-                };
-                let given = call.text(o.name)?;
-                let known = words.iter().any(|w| w.eq_ignore_ascii_case(given.trim()));
-                (!known).then(|| {
+                let (_, value) = call.options.iter().find(|(n, _)| n == o.name)?;
+                let refusal = |title: &str, problem: String| {
                     self.notice(
-                        "Not a choice",
-                        &format!(
-                            "'{}' is not a value of {}: choose {}.",
-                            escape_user(&given),
-                            o.name,
-                            words.join(" or ")
-                        ),
+                        title,
+                        &format!("{problem} For example: {}", spec.example),
                     )
-                })
+                };
+                match (o.kind, value) {
+                    (Kind::Text { max_length }, Value::Text(text)) => {
+                        let length = text.chars().count();
+                        (length > usize::from(max_length)).then(|| {
+                            refusal(
+                                "Too long",
+                                format!(
+                                    "The {} you gave is {} characters long; /{} takes at most {max_length}. \
+                                     Shorten it and ask again.",
+                                    o.name,
+                                    crate::text::thousands(length),
+                                    spec.name,
+                                ),
+                            )
+                        })
+                    }
+                    (Kind::Integer { min, max }, Value::Integer(n)) => {
+                        (!(min..=max).contains(n)).then(|| {
+                            refusal(
+                                "Out of range",
+                                format!(
+                                    "{n} is out of range: /{} takes a {} from {min} to {max} ({}).",
+                                    spec.name,
+                                    o.name,
+                                    lower_first(o.description)
+                                ),
+                            )
+                        })
+                    }
+                    (Kind::Choice(words), _) => {
+                        let given = call.text(o.name)?;
+                        let known = words.iter().any(|w| w.eq_ignore_ascii_case(given.trim()));
+                        (!known).then(|| {
+                            let shown = if given.chars().count() <= CHOICE_SHOWN {
+                                format!("'{}' is not a value of {}", escape_user(&given), o.name)
+                            } else {
+                                format!("That is not a value of {}", o.name)
+                            };
+                            self.notice(
+                                "Not a choice",
+                                &format!("{shown}: choose {}.", words.join(" or ")),
+                            )
+                        })
+                    }
+                    _ => None,
+                }
+            })
+    }
+
+    /// Whether the text typed into an option for autocomplete is longer than the
+    /// option takes: such text gets no suggestions (and costs no search).
+    fn too_long_to_complete(call: &Call, focused: &str, typed: &str) -> bool {
+        spec(&call.command)
+            .and_then(|s| {
+                s.options_of(call.subcommand.as_deref())
+                    .iter()
+                    .find(|o| o.name == focused)
+            })
+            .is_some_and(|o| match o.kind {
+                Kind::Text { max_length } => typed.chars().count() > usize::from(max_length),
+                _ => false,
             })
     }
 
@@ -229,8 +301,8 @@ impl Core {
         if let Some(refused) = self.refusal(spec, &call.context) {
             return refused.into();
         }
-        if let Some(wrong) = self.wrong_choice(spec, call) {
-            return wrong.into();
+        if let Some(refused) = self.out_of_bounds(spec, call) {
+            return refused.into();
         }
         let mut answered = (spec.run)(self, call);
         if call.flag(PRIVATE.name) == Some(true)
