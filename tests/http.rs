@@ -1277,3 +1277,26 @@ async fn kept_answers_follow_the_day_and_the_servers_settings() {
     let after = send_at("/reaction Hungary", now()).await;
     assert_eq!(after["data"]["flags"], 64, "{after}");
 }
+
+/// An admin address that cannot be bound (here: taken) stops `serve` at start with one
+/// sentence naming it, exit code 1, before the public port opens.
+#[test]
+fn an_admin_address_in_use_stops_serve_with_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let out = binary_in(&dir)
+        .env("DISCORD_PUBLIC_KEY", public_hex())
+        .env("KR_ADMIN_LISTEN", addr.to_string())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on the admin address {addr}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("listening on"), "{stderr}");
+    drop(taken);
+}

@@ -223,7 +223,7 @@ impl BadRequest {
 /// The endpoint's metrics (`prometheus-client`, in a registry of their own): the
 /// interactions answered, PINGs, refusals by reason, and the time to answer a POST.
 /// Every counter is a handle looked up once, so counting is a relaxed increment; the
-/// latency histogram takes an uncontended lock per request.
+/// latency histogram takes a short lock (a parking_lot mutex) per request.
 pub struct Metrics {
     registry: Registry,
     interactions: Interactions,

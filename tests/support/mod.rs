@@ -5,6 +5,8 @@
 
 pub mod fake_discord;
 pub mod payload;
+#[cfg(unix)]
+pub mod processes;
 
 use std::sync::{Arc, OnceLock};
 
