@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod console;
 pub mod discord;
+pub mod fuzzing;
 pub mod operator;
 pub mod scheduler;
 pub mod server;
