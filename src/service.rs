@@ -6,6 +6,7 @@
 //! ([`crate::discord::interaction`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use karabakh_chart::Chart;
 use karabakh_core::commands::{Core, Effect, Request, RequestKind, Resolution};
@@ -15,6 +16,10 @@ use karabakh_store::{SettingsStore, StoreError};
 
 /// How many audit records `/config show` lists.
 pub const AUDIT_SHOWN: usize = 10;
+
+/// How long a request waits for the settings database before it is answered without
+/// it: well inside the server's deadline (2.5 s) and Discord's 3 s.
+pub const STORE_BUDGET: Duration = Duration::from_millis(1500);
 
 /// The core, the drawn charts, and, when the bot has a database, the settings store.
 #[derive(Clone)]
@@ -114,8 +119,18 @@ impl Service {
             resolution: Resolution::Failed,
         };
         if let Err(e) = self.load(&mut request) {
-            tracing::error!(error = %e, command, "could not read the server's settings");
-            return failed(&self.core);
+            if needs_settings(&request) {
+                tracing::error!(error = %e, command, "could not read the server's settings");
+                return Handled {
+                    reply: self.core.settings_unavailable(),
+                    command,
+                    kind,
+                    resolution: Resolution::Failed,
+                };
+            }
+            // The answer does not depend on the settings but for its visibility:
+            // answered with the defaults rather than refused.
+            tracing::warn!(error = %e, command, "could not read the server's settings; answering with the defaults");
         }
         let response = self.core.respond(&request);
         let now = request.context().now;
@@ -147,6 +162,62 @@ impl Service {
         }
     }
 
+    /// Answers `request` as [`Service::handle`] does, on the blocking pool when there is
+    /// a store (which may wait for a lock or the disk), within [`STORE_BUDGET`]. Past
+    /// it, the request is answered without the store: a request that does not need the
+    /// settings ([`needs_settings`]) with the defaults, one that does with a sentence
+    /// saying the settings are out of reach. The store's work, once started, finishes
+    /// or fails on its own (a change is one transaction: all of it or nothing).
+    pub async fn answer(&self, request: Request) -> Handled {
+        if self.store.is_none() {
+            return self.handle(request);
+        }
+        let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
+        let fallback = request.clone();
+        let service = self.clone();
+        let task = tokio::task::spawn_blocking(move || service.handle(request));
+        match tokio::time::timeout(STORE_BUDGET, task).await {
+            Ok(Ok(handled)) => handled,
+            Ok(Err(error)) => {
+                tracing::error!(%error, command, "answering a request failed");
+                Handled {
+                    reply: self.core.failure(),
+                    command,
+                    kind,
+                    resolution: Resolution::Failed,
+                }
+            }
+            Err(_) => {
+                tracing::warn!(
+                    command,
+                    budget_ms = STORE_BUDGET.as_millis() as u64,
+                    "the settings database did not answer in time"
+                );
+                if needs_settings(&fallback) {
+                    // A change may still be made once the database answers: say so.
+                    let reply = if fallback.may_write() {
+                        self.core.settings_unconfirmed()
+                    } else {
+                        self.core.settings_unavailable()
+                    };
+                    return Handled {
+                        reply,
+                        command,
+                        kind,
+                        resolution: Resolution::Failed,
+                    };
+                }
+                let response = self.core.respond(&fallback);
+                Handled {
+                    resolution: response.resolution(),
+                    reply: response.reply,
+                    command,
+                    kind,
+                }
+            }
+        }
+    }
+
     /// Puts the server's settings (and, for commands that show it, its audit trail)
     /// into the request's context.
     fn load(&self, request: &mut Request) -> Result<(), StoreError> {
@@ -165,6 +236,13 @@ impl Service {
         context.audit = audit;
         Ok(())
     }
+}
+
+/// Whether a request cannot be answered without the server's settings: it may change
+/// them, or shows them (its audit trail). Any other is answered with the defaults when
+/// the settings are out of reach.
+fn needs_settings(request: &Request) -> bool {
+    request.may_write() || request.spec().is_some_and(|s| s.needs_audit)
 }
 
 fn drop_chart(reply: &mut Reply) {

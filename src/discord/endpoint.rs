@@ -489,7 +489,7 @@ async fn interactions(
             return (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response();
         }
     };
-    let mut handled = answer(&endpoint, request).await;
+    let mut handled = endpoint.service.answer(request).await;
     m.handled(&handled);
     let picture = endpoint.service.picture(&mut handled.reply).await;
     let body = render::http_body(&handled.reply, picture.as_deref().map(|c| c.png.as_slice()));
@@ -503,31 +503,6 @@ async fn interactions(
         kind: handled.kind,
     });
     response
-}
-
-/// Asks the service. It reads the server's settings from the store, a local SQLite
-/// read of some 2 µs that runs inline (tokio's blocking pool would cost more in
-/// hand-offs than it saves). A request the core says may change settings writes and
-/// waits for the disk: that goes to the blocking pool, so the worker keeps answering
-/// others.
-async fn answer(endpoint: &Arc<Endpoint>, request: Request) -> Handled {
-    if endpoint.service.store.is_none() || !request.may_write() {
-        return endpoint.service.handle(request);
-    }
-    let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
-    let e = Arc::clone(endpoint);
-    match tokio::task::spawn_blocking(move || e.service.handle(request)).await {
-        Ok(handled) => handled,
-        Err(error) => {
-            tracing::error!(%error, "answering an interaction failed");
-            Handled {
-                reply: endpoint.service.core.failure(),
-                command,
-                kind,
-                resolution: Resolution::Failed,
-            }
-        }
-    }
 }
 
 /// The one field read before the typed parse.

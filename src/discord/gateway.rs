@@ -18,11 +18,11 @@ use serenity::all::{
 use serenity::async_trait;
 
 use crate::discord::register::{self, Scope};
-use karabakh_core::commands::{RequestKind, Resolution};
+use karabakh_core::commands::RequestKind;
 
 use crate::discord::{interaction, render, rest};
 use crate::operator::{Config, Secret};
-use crate::service::{Handled, Service};
+use crate::service::Service;
 
 /// No intents at all: interactions reach a bot whatever its intents, and it reads
 /// nothing else (no messages, no members, no presences; nothing privileged).
@@ -291,21 +291,9 @@ impl EventHandler for Handler {
             tracing::debug!(kind = ?interaction.kind(), "ignored an interaction the bot does not answer");
             return;
         };
-        let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
-        let service = Arc::clone(&self.service);
-        // The service blocks on the settings database.
-        let mut handled = match tokio::task::spawn_blocking(move || service.handle(request)).await {
-            Ok(handled) => handled,
-            Err(e) => {
-                tracing::error!(error = %e, kind = kind.label(), "answering an interaction failed");
-                Handled {
-                    reply: self.service.core.failure(),
-                    command,
-                    kind,
-                    resolution: Resolution::Failed,
-                }
-            }
-        };
+        let kind = request.kind();
+        // On the blocking pool when there is a settings database, within its budget.
+        let mut handled = self.service.answer(request).await;
         let picture = self.service.picture(&mut handled.reply).await;
         let answered = started.elapsed();
         let sent = render::response(&handled.reply, picture.as_deref().map(|c| c.png.as_slice()))
