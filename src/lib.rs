@@ -7,10 +7,12 @@
 //! ([`console`]). [`service`] is the one path every transport takes through the core
 //! and the settings store ([`karabakh_store`]); [`scheduler`] sends the daily posts.
 
+pub mod admin;
 pub mod cli;
 pub mod console;
 pub mod discord;
 pub mod fuzzing;
+pub mod metrics;
 pub mod operator;
 pub mod scheduler;
 pub mod server;

@@ -10,7 +10,7 @@ use karabakh_reactions::cli::{AskArgs, Cli, Command, SiteCommand};
 use karabakh_reactions::discord::gateway::{self, Sharding};
 use karabakh_reactions::discord::register::{self, Scope};
 use karabakh_reactions::discord::{endpoint, render, rest};
-use karabakh_reactions::{console, startup, web};
+use karabakh_reactions::{admin, console, metrics, startup, web};
 
 /// Exit code for a command line the bot cannot run (an unknown command or option).
 const USAGE: u8 = 2;
@@ -298,6 +298,14 @@ async fn serve(
     token: Option<&karabakh_reactions::operator::Secret>,
 ) -> Result<(), String> {
     let stop = gateway::shutdown_signal()?;
+    let state = std::sync::Arc::new(endpoint::Endpoint::new(service.clone(), verifier));
+    let admin = admin::start(
+        config.admin.listen,
+        startup::admin("serve", &service).metrics(
+            std::sync::Arc::clone(state.metrics()) as std::sync::Arc<dyn metrics::MetricSet>
+        ),
+    )
+    .await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -328,7 +336,6 @@ async fn serve(
             live: true,
         },
     ));
-    let state = std::sync::Arc::new(endpoint::Endpoint::new(service, verifier));
     let router = endpoint::app(state).merge(web::router(site));
     let served = endpoint::serve_router(listener, router, async move {
         let signal = stop.await;
@@ -337,6 +344,9 @@ async fn serve(
     .await;
     if let Some(posts) = scheduler {
         posts.stop(gateway::SHUTDOWN_GRACE).await;
+    }
+    if let Some(admin) = admin {
+        admin.stop().await;
     }
     served.map_err(|e| format!("the HTTP server stopped: {e}"))?;
     tracing::info!("stopped");

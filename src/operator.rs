@@ -37,6 +37,7 @@ pub const MAX_REQUESTS_PER_SECOND: u32 = 50;
 
 /// Every key the file may hold, as `section.key`.
 pub const KEYS: &[&str] = &[
+    "admin.listen",
     "database.path",
     "discord.api_base",
     "discord.dev_guild",
@@ -50,6 +51,7 @@ pub const KEYS: &[&str] = &[
 
 /// The environment variable that overrides each key.
 pub const ENV_VARS: &[(&str, &str)] = &[
+    ("KR_ADMIN_LISTEN", "admin.listen"),
     ("KR_DATABASE", "database.path"),
     ("DISCORD_API_BASE", "discord.api_base"),
     ("KR_DEV_GUILD", "discord.dev_guild"),
@@ -74,6 +76,7 @@ pub const SECRET_VARS: &[(&str, &str)] = &[
 /// The whole configuration, every layer applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    pub admin: AdminConfig,
     pub database: DatabaseConfig,
     pub discord: DiscordConfig,
     pub http: HttpConfig,
@@ -81,6 +84,14 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub site: SiteConfig,
     pub secrets: Secrets,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AdminConfig {
+    /// `admin.listen`: the operator's address for `/healthz` and `/metrics` of every
+    /// role (`serve`, gateway, scheduler), as IP:PORT, e.g. `127.0.0.1:9100`. Unset
+    /// (the default): no admin server. Port 0 picks a free port (printed at start).
+    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +153,7 @@ pub struct SiteConfig {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            admin: AdminConfig::default(),
             database: DatabaseConfig {
                 path: PathBuf::from(DEFAULT_DATABASE),
             },
@@ -304,12 +316,19 @@ pub fn resolve(
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
+    admin: Option<FileAdmin>,
     database: Option<FileDatabase>,
     discord: Option<FileDiscord>,
     http: Option<FileHttp>,
     log: Option<FileLog>,
     schedule: Option<FileSchedule>,
     site: Option<FileSite>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct FileAdmin {
+    listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -371,6 +390,9 @@ fn apply_file(config: &mut Config, origin: &str, text: &str) -> Result<(), Confi
         .map_err(|e| refuse(Some(&e.path().to_string()), e.inner().message().to_owned()))?;
 
     let bad = |key: &'static str| move |reason: String| refuse(Some(key), reason);
+    if let Some(v) = raw.admin.and_then(|a| a.listen) {
+        config.admin.listen = Some(check_listen(&v).map_err(bad("admin.listen"))?);
+    }
     if let Some(v) = raw.database.and_then(|d| d.path) {
         config.database.path = check_path(&v).map_err(bad("database.path"))?;
     }
@@ -460,6 +482,9 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
             reason,
         }
     };
+    if let Some(v) = var(env, "KR_ADMIN_LISTEN") {
+        config.admin.listen = Some(check_listen(&v).map_err(bad("KR_ADMIN_LISTEN"))?);
+    }
     if let Some(v) = var(env, "KR_DATABASE") {
         config.database.path = check_path(&v).map_err(bad("KR_DATABASE"))?;
     }
@@ -718,6 +743,9 @@ mod tests {
     #[test]
     fn the_key_list_matches_the_file_shape() {
         let full = FileConfig {
+            admin: Some(FileAdmin {
+                listen: Some("x".into()),
+            }),
             database: Some(FileDatabase {
                 path: Some("x".into()),
             }),

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::admin::Admin;
 use crate::discord::rest;
 use crate::operator::{self, Config, Loaded};
 use crate::service::Service;
@@ -73,6 +74,32 @@ pub fn service(data: Option<&Path>, config: &Config) -> Result<Service, String> 
         "dataset loaded"
     );
     Ok(Service::new(Arc::new(core), Some(open_store(config)?)))
+}
+
+/// The admin view every role with the service starts from: the checks that the
+/// dataset is loaded and that the settings store answers (a cheap read, on the
+/// blocking pool). A role adds its own checks and metric sets, then calls
+/// [`admin::start`].
+pub fn admin(role: &'static str, service: &Service) -> Admin {
+    let data = service.core.data();
+    let dataset = serde_json::json!({
+        "version": data.version.to_string(),
+        "statements": data.statements.len(),
+    });
+    let admin = Admin::new(role).check("dataset", move || std::future::ready(Ok(dataset.clone())));
+    let Some(store) = service.store.clone() else {
+        return admin;
+    };
+    admin.check("store", move || {
+        let store = Arc::clone(&store);
+        async move {
+            match tokio::task::spawn_blocking(move || store.next_due_at()).await {
+                Ok(Ok(_)) => Ok(serde_json::Value::Null),
+                Ok(Err(e)) => Err(format!("the settings store did not answer: {e}")),
+                Err(e) => Err(format!("the settings store check failed: {e}")),
+            }
+        }
+    })
 }
 
 /// The daily posts' scheduler, running: [`DailyPosts::stop`] ends it.

@@ -13,9 +13,12 @@ use ed25519_dalek::{Signer, SigningKey};
 use http_body_util::BodyExt;
 use jiff::Timestamp;
 use karabakh_core::commands::COMMANDS;
+use karabakh_reactions::admin::{self, Admin};
 use karabakh_reactions::discord::endpoint::{self, Endpoint, MAX_BODY};
 use karabakh_reactions::discord::{interaction, render};
+use karabakh_reactions::metrics::MetricSet;
 use karabakh_reactions::service::Service;
+use karabakh_reactions::startup;
 use karabakh_store::{SettingsStore, SqliteStore};
 use serde_json::{Value as Json, json};
 use support::payload::{self, fixture};
@@ -243,9 +246,23 @@ impl Multipart {
     }
 }
 
+/// The admin view `serve` starts: the service's checks and the endpoint's metrics.
+fn admin_view(f: &Fixture) -> Arc<Admin> {
+    let metrics: Arc<dyn MetricSet> = Arc::clone(f.endpoint.metrics()) as Arc<dyn MetricSet>;
+    Arc::new(startup::admin("serve", &f.service).metrics(metrics))
+}
+
+/// `GET /metrics` on the admin address.
 async fn metrics(f: &Fixture) -> String {
-    let response = send(f, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    let response = admin::router(admin_view(f))
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
     text(response).await
 }
 
@@ -735,6 +752,28 @@ async fn healthz_reports_the_dataset() {
 }
 
 #[tokio::test]
+async fn the_public_listener_shows_no_metrics_and_the_admin_view_checks_the_dataset_and_store() {
+    let f = endpoint_fixture();
+    let public = send(&f, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(public.status(), StatusCode::NOT_FOUND);
+    let response = admin::router(admin_view(&f))
+        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Json = serde_json::from_str(&text(response).await).unwrap();
+    let core = support::core();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["role"], "serve");
+    assert_eq!(body["checks"]["dataset"]["ok"], true);
+    assert_eq!(
+        body["checks"]["dataset"]["statements"],
+        core.data().statements.len()
+    );
+    assert_eq!(body["checks"]["store"], json!({"ok": true}));
+}
+
+#[tokio::test]
 async fn metrics_are_prometheus_text_and_move_as_requests_come() {
     let f = endpoint_fixture();
     let before = metrics(&f).await;
@@ -850,7 +889,8 @@ async fn over_a_loopback_socket() {
 }
 
 /// `serve` for real: listens on a port the system picks (printed on stderr), answers
-/// PING and healthz, and exits 0 on SIGTERM.
+/// PING and healthz, shows its metrics on the admin address only (also a port the
+/// system picks), and exits 0 on SIGTERM.
 #[cfg(unix)]
 #[tokio::test]
 async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
@@ -861,6 +901,7 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
     let mut child = binary_in(&dir)
         .env("DISCORD_PUBLIC_KEY", public_hex())
         .env("KR_LOG", "debug")
+        .env("KR_ADMIN_LISTEN", "127.0.0.1:0")
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -877,15 +918,21 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
         }
     });
     let mut seen = Vec::new();
+    let mut admin_addr = None;
     let addr = loop {
         let line = lines_rx
             .recv()
             .unwrap_or_else(|_| panic!("serve ended before listening: {seen:#?}"));
+        if let Some(rest) = line.split("admin on http://").nth(1) {
+            admin_addr = Some(rest.to_owned());
+        }
         if let Some(rest) = line.split("listening on http://").nth(1) {
             break rest.trim_end_matches(endpoint::PATH).to_owned();
         }
         seen.push(line);
     };
+    let admin_addr = admin_addr.expect("the admin address is printed before the public one");
+    assert_ne!(admin_addr, addr);
     let client = reqwest::Client::new();
     let health = client
         .get(format!("http://{addr}/healthz"))
@@ -909,6 +956,32 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap(), r#"{"type":1}"#);
+
+    // The operator's view: on the admin address, not the public one.
+    let public = client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
+    let text = client
+        .get(format!("http://{admin_addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(series(&text, "kr_pings_total"), 1, "{text}");
+    let health = client
+        .get(format!("http://{admin_addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let health: Json = serde_json::from_str(&health.text().await.unwrap()).unwrap();
+    assert_eq!(health["role"], "serve");
+    assert_eq!(health["checks"]["store"]["ok"], true, "{health}");
 
     let pid = i32::try_from(child.id()).unwrap();
     // SAFETY: sends a signal to the child this test started.

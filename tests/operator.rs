@@ -79,9 +79,11 @@ fn the_example_file_documents_every_key_and_variable() {
     // The commented-out key is written in a form the file accepts.
     let uncommented = EXAMPLE
         .replace("# dev_guild = ", "dev_guild = ")
-        .replace("# public_url = ", "public_url = ");
+        .replace("# public_url = ", "public_url = ")
+        .replace("# listen = ", "listen = ");
     let c = operator::resolve(Some(("example", &uncommented)), &no_env).unwrap();
     assert_eq!(c.discord.dev_guild, Some(123_456_789_012_345_678));
+    assert_eq!(c.admin.listen, Some("127.0.0.1:9100".parse().unwrap()));
     assert_eq!(
         c.site.public_url.as_deref(),
         Some("https://karabakh.example.org")
@@ -163,7 +165,7 @@ fn an_unknown_key_is_refused_with_its_name_and_the_known_keys() {
         "{err}"
     );
     assert!(
-        err.contains("known keys: database.path, discord.api_base"),
+        err.contains("known keys: admin.listen, database.path, discord.api_base"),
         "{err}"
     );
     let err = refusal("[database]\npaht = \"x\"\n");

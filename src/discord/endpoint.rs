@@ -19,12 +19,12 @@
 //!    chart's picture (drawn on the blocking pool, or from the cache).
 //!
 //! `GET /healthz` answers once the dataset is loaded (it is, before the listener
-//! opens); `GET /metrics` is Prometheus text ([`Metrics`]). Logs name the method,
+//! opens). The counters ([`Metrics`]) are shown on the admin address only
+//! ([`crate::admin`]), never on this public listener. Logs name the method,
 //! path, status, latency and command, never a header's value or the body.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -40,8 +40,14 @@ use serenity::all::Interaction;
 use serenity::interactions_endpoint::Verifier;
 
 use crate::discord::{interaction, render};
-use crate::service::{Handled, Service};
-use karabakh_core::commands::{COMMANDS, Request, RequestKind, Resolution};
+use crate::service::Service;
+use karabakh_core::commands::{Request, RequestKind};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use crate::metrics::{self, Interactions, Labels, MetricSet};
 
 /// The path Discord POSTs to: the interactions endpoint URL is
 /// `https://<host>/interactions`.
@@ -91,7 +97,7 @@ pub fn verifier(public_key_hex: &str) -> Result<Verifier, String> {
 pub struct Endpoint {
     service: Service,
     verifier: Verifier,
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
     clock: Clock,
 }
 
@@ -105,12 +111,13 @@ impl Endpoint {
         Self {
             service,
             verifier,
-            metrics: Metrics::default(),
+            metrics: Arc::new(Metrics::default()),
             clock,
         }
     }
 
-    pub fn metrics(&self) -> &Metrics {
+    /// The endpoint's metrics, for the admin address.
+    pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
     }
 
@@ -201,177 +208,97 @@ impl BadRequest {
     }
 }
 
-/// The endpoint's counters, all atomics: counting costs a few relaxed increments and
-/// never a lock. [`Metrics::render`] writes them in Prometheus' text format.
-#[derive(Default)]
+/// The endpoint's metrics (`prometheus-client`, in a registry of their own): the
+/// interactions answered, PINGs, refusals by reason, and the time to answer a POST.
+/// Every counter is a handle looked up once, so counting is a relaxed increment; the
+/// latency histogram takes an uncontended lock per request.
 pub struct Metrics {
-    /// `[command][kind][resolution]`: the commands of the table, then "unknown".
-    interactions: [[[AtomicU64; RESOLUTIONS]; KINDS]; COMMAND_SLOTS],
-    pings: AtomicU64,
-    rejected: [AtomicU64; 4],
-    too_large: AtomicU64,
-    bad: [AtomicU64; 3],
+    registry: Registry,
+    interactions: Interactions,
+    pings: Counter,
+    rejected: [Counter; Reject::ALL.len()],
+    too_large: Counter,
+    bad: [Counter; BadRequest::ALL.len()],
     latency: Histogram,
 }
 
-const KINDS: usize = RequestKind::ALL.len();
-const RESOLUTIONS: usize = Resolution::ALL.len();
-/// Room for every command of the table and "unknown" (checked by a test).
-const COMMAND_SLOTS: usize = 16;
-
-/// A command's slot: its place in the table, or the last one for "unknown".
-fn command_slot(command: Option<&str>) -> usize {
-    command
-        .and_then(|name| COMMANDS.iter().position(|s| s.name == name))
-        .unwrap_or(COMMANDS.len())
-}
-
-/// The latency histogram's upper bounds, in microseconds: 100 µs to 1 s.
-const BUCKETS_US: [u64; 12] = [
-    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
+/// The latency histogram's upper bounds, in seconds: 100 µs to 1 s.
+const LATENCY_BOUNDS: [f64; 12] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    /// Per bucket (not cumulative; summed when rendered), then +Inf.
-    counts: [AtomicU64; BUCKETS_US.len() + 1],
-    sum_ns: AtomicU64,
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let interactions = Interactions::register(&mut registry);
+        let pings = Counter::default();
+        registry.register("kr_pings", "PINGs answered", pings.clone());
+        let rejected = Family::<Labels<1>, Counter>::default();
+        registry.register(
+            "kr_signature_rejections",
+            "Requests refused with 401, by reason",
+            rejected.clone(),
+        );
+        let rejected =
+            Reject::ALL.map(|r| rejected.get_or_create(&[("reason", r.label())]).clone());
+        let too_large = Counter::default();
+        registry.register(
+            "kr_bodies_too_large",
+            "Requests refused with 413",
+            too_large.clone(),
+        );
+        let bad = Family::<Labels<1>, Counter>::default();
+        registry.register(
+            "kr_bad_requests",
+            "Signed requests refused with 400, by reason",
+            bad.clone(),
+        );
+        let bad = BadRequest::ALL.map(|b| bad.get_or_create(&[("reason", b.label())]).clone());
+        let latency = metrics::seconds_histogram(&LATENCY_BOUNDS);
+        registry.register(
+            "kr_request_duration_seconds",
+            "Time to answer a POST to the interactions path, from its headers to its response",
+            latency.clone(),
+        );
+        Self {
+            registry,
+            interactions,
+            pings,
+            rejected,
+            too_large,
+            bad,
+            latency,
+        }
+    }
 }
 
-impl Histogram {
-    fn observe(&self, elapsed: Duration) {
-        let us = elapsed.as_micros() as u64;
-        let i = BUCKETS_US.partition_point(|&le| le < us);
-        self.counts[i].fetch_add(1, Ordering::Relaxed);
-        self.sum_ns
-            .fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
+impl MetricSet for Metrics {
+    fn registry(&self) -> &Registry {
+        &self.registry
     }
 }
 
 impl Metrics {
-    fn handled(&self, h: &Handled) {
-        self.interactions[command_slot(h.command)][h.kind as usize][h.resolution as usize]
-            .fetch_add(1, Ordering::Relaxed);
-    }
-
     fn rejected(&self, r: Reject) {
-        self.rejected[r as usize].fetch_add(1, Ordering::Relaxed);
+        self.rejected[r as usize].inc();
     }
 
     fn bad(&self, b: BadRequest) {
-        self.bad[b as usize].fetch_add(1, Ordering::Relaxed);
+        self.bad[b as usize].inc();
     }
 
     /// How many interactions the service answered (PING excluded).
     pub fn handled_total(&self) -> u64 {
-        self.interactions
-            .iter()
-            .flatten()
-            .flatten()
-            .map(|n| n.load(Ordering::Relaxed))
-            .sum()
-    }
-
-    /// Prometheus text exposition format (version 0.0.4).
-    pub fn render(&self) -> String {
-        use std::fmt::Write as _;
-        let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
-        let mut s = String::with_capacity(4096);
-        s.push_str(
-            "# HELP kr_interactions_total Interactions answered, by command, kind and outcome.\n\
-             # TYPE kr_interactions_total counter\n",
-        );
-        for (c, kinds) in self.interactions.iter().enumerate() {
-            let Some(command) = COMMANDS
-                .get(c)
-                .map(|s| s.name)
-                .or((c == COMMANDS.len()).then_some("unknown"))
-            else {
-                continue;
-            };
-            for (k, outcomes) in kinds.iter().enumerate() {
-                for (o, n) in outcomes.iter().enumerate() {
-                    // Each command's ("command", "ok") series is listed from the start;
-                    // the rest appear once they happen.
-                    let n = load(n);
-                    if n > 0 || (c < COMMANDS.len() && k == 0 && o == 0) {
-                        let _ = writeln!(
-                            s,
-                            "kr_interactions_total{{command=\"{command}\",kind=\"{}\",outcome=\"{}\"}} {n}",
-                            RequestKind::ALL[k].label(),
-                            Resolution::ALL[o].label()
-                        );
-                    }
-                }
-            }
-        }
-        let _ = write!(
-            s,
-            "# HELP kr_pings_total PINGs answered.\n# TYPE kr_pings_total counter\nkr_pings_total {}\n",
-            load(&self.pings)
-        );
-        s.push_str(
-            "# HELP kr_signature_rejections_total Requests refused with 401, by reason.\n\
-             # TYPE kr_signature_rejections_total counter\n",
-        );
-        for r in Reject::ALL {
-            let _ = writeln!(
-                s,
-                "kr_signature_rejections_total{{reason=\"{}\"}} {}",
-                r.label(),
-                load(&self.rejected[r as usize])
-            );
-        }
-        let _ = write!(
-            s,
-            "# HELP kr_bodies_too_large_total Requests refused with 413.\n\
-             # TYPE kr_bodies_too_large_total counter\nkr_bodies_too_large_total {}\n",
-            load(&self.too_large)
-        );
-        s.push_str(
-            "# HELP kr_bad_requests_total Signed requests refused with 400, by reason.\n\
-             # TYPE kr_bad_requests_total counter\n",
-        );
-        for b in BadRequest::ALL {
-            let _ = writeln!(
-                s,
-                "kr_bad_requests_total{{reason=\"{}\"}} {}",
-                b.label(),
-                load(&self.bad[b as usize])
-            );
-        }
-        s.push_str(
-            "# HELP kr_request_duration_seconds Time to answer a POST to the interactions path, \
-             from its headers to its response.\n\
-             # TYPE kr_request_duration_seconds histogram\n",
-        );
-        let mut cumulative = 0;
-        for (i, n) in self.latency.counts.iter().enumerate() {
-            cumulative += load(n);
-            let le = match BUCKETS_US.get(i) {
-                Some(us) => format!("{}", *us as f64 / 1e6),
-                None => "+Inf".to_owned(),
-            };
-            let _ = writeln!(
-                s,
-                "kr_request_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}"
-            );
-        }
-        let _ = write!(
-            s,
-            "kr_request_duration_seconds_sum {}\nkr_request_duration_seconds_count {cumulative}\n",
-            load(&self.latency.sum_ns) as f64 / 1e9
-        );
-        s
+        self.interactions.total()
     }
 }
 
-/// The server: `POST /interactions`, `GET /healthz`, `GET /metrics`.
+/// The server: `POST /interactions` and `GET /healthz`. The metrics are not on this
+/// (public) listener: they are on the admin address ([`crate::admin`]).
 pub fn app(endpoint: Arc<Endpoint>) -> Router {
     Router::new()
         .route(PATH, post(interactions))
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(Arc::clone(&endpoint), log))
         .with_state(endpoint)
@@ -423,7 +350,7 @@ async fn log(
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     if method == Method::POST && path == PATH {
-        endpoint.metrics.latency.observe(elapsed);
+        metrics::observe(&endpoint.metrics.latency, elapsed);
     }
     let status = response.status().as_u16();
     let latency_us = elapsed.as_micros() as u64;
@@ -461,7 +388,7 @@ async fn interactions(
     let body = match body {
         Ok(body) => body,
         Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_))) => {
-            m.too_large.fetch_add(1, Ordering::Relaxed);
+            m.too_large.inc();
             return (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the body is over {MAX_BODY} bytes\n"),
@@ -478,7 +405,7 @@ async fn interactions(
     }
     let request = match read(&body, now) {
         Ok(Interacted::Ping) => {
-            m.pings.fetch_add(1, Ordering::Relaxed);
+            m.pings.inc();
             let mut pong = json(Bytes::from_static(PONG));
             pong.extensions_mut().insert(Answered::Ping);
             return pong;
@@ -490,7 +417,7 @@ async fn interactions(
         }
     };
     let mut handled = endpoint.service.answer(request).await;
-    m.handled(&handled);
+    m.interactions.handled(&handled);
     let picture = endpoint.service.picture(&mut handled.reply).await;
     let body = render::http_body(&handled.reply, picture.as_deref().map(|c| c.png.as_slice()));
     let mut response = Response::new(Body::from(body.bytes));
@@ -584,23 +511,9 @@ async fn healthz(State(endpoint): State<Arc<Endpoint>>) -> Response {
     json(Bytes::from(body.to_string()))
 }
 
-async fn metrics(State(endpoint): State<Arc<Endpoint>>) -> Response {
-    let mut response = Response::new(Body::from(endpoint.metrics.render()));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_command_has_a_metrics_slot_and_unknown_one_more() {
-        assert!(COMMANDS.len() < COMMAND_SLOTS);
-    }
 
     #[test]
     fn malformed_keys_are_one_sentence_without_the_key() {
@@ -624,16 +537,5 @@ mod tests {
         assert!(!e.contains(&hex::encode(off_curve)));
         let public = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
         assert!(verifier(&format!(" {}\n", hex::encode(public.to_bytes()))).is_ok());
-    }
-
-    #[test]
-    fn the_histogram_puts_each_latency_in_its_bucket() {
-        let h = Histogram::default();
-        h.observe(Duration::from_micros(100));
-        h.observe(Duration::from_micros(101));
-        h.observe(Duration::from_secs(5));
-        assert_eq!(h.counts[0].load(Ordering::Relaxed), 1);
-        assert_eq!(h.counts[1].load(Ordering::Relaxed), 1);
-        assert_eq!(h.counts[BUCKETS_US.len()].load(Ordering::Relaxed), 1);
     }
 }

@@ -8,14 +8,38 @@
 //! gateway, an "authentication failed" close stops the bot too (serenity would not
 //! retry it, and neither does the bot). SIGINT or SIGTERM shut the shards down and
 //! return `Ok`.
+//!
+//! Several processes can run one bot, each a slice of its shards (`--shards a-b
+//! --total-shards N`); Discord sends each server's events to shard
+//! `(guild_id >> 22) % N`. Identifies keep to Discord's limit across processes: within
+//! a process serenity 0.12.5 starts one shard every 5 s (it does not use
+//! `max_concurrency`), and a process whose first shard is `a` waits
+//! [`Sharding::identify_wait`] (`a` × [`IDENTIFY_SLOT`]) from its start before its
+//! first identify, the turn its shards would have if one process ran them all. So
+//! processes started together identify one shard at a time, which keeps within every
+//! `max_concurrency` bucket. Only the process that runs shard 0 registers the
+//! development server's commands at start.
+//!
+//! With an admin address ([`crate::admin`]), `/healthz` says whether every shard of
+//! the slice is connected (and the dataset and the store are there), and `/metrics`
+//! shows [`GatewayMetrics`].
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use serenity::all::{
-    Builder, ClientBuilder, Context, EventHandler, GatewayError, GatewayIntents, Interaction, Ready,
+    Builder, ClientBuilder, ConnectionStage, Context, Event, EventHandler, GatewayError,
+    GatewayIntents, Interaction, RawEventHandler, Ready, ShardManager, ShardStageUpdateEvent,
 };
 use serenity::async_trait;
+
+use crate::admin;
+use crate::metrics::{self, Interactions, MetricSet};
 
 use crate::discord::register::{self, Scope};
 use karabakh_core::commands::RequestKind;
@@ -30,6 +54,11 @@ pub const INTENTS: GatewayIntents = GatewayIntents::empty();
 
 /// How long the shards get to close their connections after a signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The time counted for each shard before a slice's first one: Discord allows one
+/// identify per 5 s in each `max_concurrency` bucket, and serenity waits 5 s between
+/// its shards plus the time a connection takes to open; half a second covers that.
+pub const IDENTIFY_SLOT: Duration = Duration::from_millis(5_500);
 
 /// Which shards this process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +102,148 @@ impl Sharding {
             Sharding::Range { first, .. } => first == 0,
         }
     }
+
+    /// How long after its start this process waits before its first identify: the
+    /// shards before its slice identify first, one per [`IDENTIFY_SLOT`], as they would
+    /// in one process.
+    pub fn identify_wait(self) -> Duration {
+        match self {
+            Sharding::Auto => Duration::ZERO,
+            Sharding::Range { first, .. } => IDENTIFY_SLOT * first,
+        }
+    }
+}
+
+/// The gateway's metrics: the shards' state and heartbeat latency, the events
+/// received, and the interactions answered (`kr_interactions_total`, as the HTTP
+/// endpoint counts them).
+pub struct GatewayMetrics {
+    registry: Registry,
+    interactions: Interactions,
+    answer: Histogram,
+    responses_failed: Counter,
+    events: Family<[(&'static str, String); 1], Counter>,
+    connected: Family<[(&'static str, u32); 1], Gauge>,
+    latency: Family<[(&'static str, u32); 1], Gauge<f64, std::sync::atomic::AtomicU64>>,
+    /// The shards this process runs, once known: `(first, last, total)`.
+    slice: std::sync::OnceLock<(u32, u32, u32)>,
+}
+
+/// Upper bounds of `kr_gateway_answer_duration_seconds`.
+const ANSWER_BOUNDS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+impl Default for GatewayMetrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let interactions = Interactions::register(&mut registry);
+        let answer = metrics::seconds_histogram(&ANSWER_BOUNDS);
+        registry.register(
+            "kr_gateway_answer_duration_seconds",
+            "Time from an interaction's arrival on the gateway until its callback was sent",
+            answer.clone(),
+        );
+        let responses_failed = Counter::default();
+        registry.register(
+            "kr_gateway_responses_failed",
+            "Interaction callbacks that Discord did not take",
+            responses_failed.clone(),
+        );
+        let events = Family::default();
+        registry.register(
+            "kr_gateway_events",
+            "Gateway events received, by type",
+            events.clone(),
+        );
+        let connected = Family::default();
+        registry.register(
+            "kr_gateway_shard_connected",
+            "1 when the shard is connected to the gateway, else 0",
+            connected.clone(),
+        );
+        let latency = Family::default();
+        registry.register(
+            "kr_gateway_shard_latency_seconds",
+            "The shard's last heartbeat round trip",
+            latency.clone(),
+        );
+        Self {
+            registry,
+            interactions,
+            answer,
+            responses_failed,
+            events,
+            connected,
+            latency,
+            slice: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl MetricSet for GatewayMetrics {
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+}
+
+impl GatewayMetrics {
+    /// The shards this process runs: each is listed (not connected) from now on.
+    fn expect(&self, first: u32, last: u32, total: u32) {
+        let _ = self.slice.set((first, last, total));
+        for shard in first..=last {
+            let _ = self.connected.get_or_create(&[("shard", shard)]);
+        }
+    }
+
+    fn set_connected(&self, shard: u32, connected: bool) {
+        self.connected
+            .get_or_create(&[("shard", shard)])
+            .set(i64::from(connected));
+    }
+
+    /// The shards' stage and latency, as serenity's shard manager knows them.
+    async fn observe(&self, manager: &ShardManager) {
+        let runners = manager.runners.lock().await;
+        for (id, info) in runners.iter() {
+            self.set_connected(id.0, info.stage == ConnectionStage::Connected);
+            if let Some(latency) = info.latency {
+                self.latency
+                    .get_or_create(&[("shard", id.0)])
+                    .set(latency.as_secs_f64());
+            }
+        }
+    }
+
+    /// The health check: every shard of the slice connected.
+    pub fn shards_check(&self) -> admin::CheckResult {
+        let Some(&(first, last, total)) = self.slice.get() else {
+            return Err("starting: the shards are not known yet".to_owned());
+        };
+        let connected = (first..=last)
+            .filter(|&shard| {
+                self.connected
+                    .get(&[("shard", shard)])
+                    .is_some_and(|g| g.get() == 1)
+            })
+            .count();
+        let count = (last - first + 1) as usize;
+        let details = serde_json::json!({
+            "shards": format!("{first}-{last}"),
+            "total": total,
+            "connected": connected,
+        });
+        if connected == count {
+            Ok(details)
+        } else {
+            Err(format!(
+                "{connected} of the {count} shards {first}-{last} (of {total}) connected"
+            ))
+        }
+    }
+
+    /// How many interactions the gateway answered.
+    pub fn handled_total(&self) -> u64 {
+        self.interactions.total()
+    }
 }
 
 /// Runs the bot on the gateway until a signal (then `Ok`) or a fatal error (one
@@ -84,20 +255,69 @@ pub async fn run(
     token: &Secret,
     sharding: Sharding,
 ) -> Result<(), String> {
+    let started_at = tokio::time::Instant::now();
     let stop = shutdown_signal()?;
     tokio::pin!(stop);
     let base = config.discord.api_base.as_str();
     let for_scheduler = service.clone();
-    let mut client = tokio::select! {
-        prepared = prepare(service, config, token, sharding) => prepared?,
+    let gateway_metrics = Arc::new(GatewayMetrics::default());
+    let health = Arc::clone(&gateway_metrics);
+    let admin = admin::start(
+        config.admin.listen,
+        crate::startup::admin("gateway", &service)
+            .check("shards", move || std::future::ready(health.shards_check()))
+            .metrics(Arc::clone(&gateway_metrics) as Arc<dyn MetricSet>),
+    )
+    .await?;
+    let prepared = tokio::select! {
+        prepared = prepare(service, config, token, sharding, Arc::clone(&gateway_metrics)) => Some(prepared),
         signal = &mut stop => {
             tracing::info!(signal, "stopped before connecting");
-            return Ok(());
+            None
+        }
+    };
+    let mut client = match prepared {
+        Some(Ok(client)) => client,
+        stopped_or_failed => {
+            if let Some(admin) = admin {
+                admin.stop().await;
+            }
+            return stopped_or_failed.map_or(Ok(()), |failed| failed.map(|_| ()));
         }
     };
     let manager = client.client.shard_manager.clone();
     let http = Arc::clone(&client.client.http);
     let (first, last, total) = client.shards;
+    gateway_metrics.expect(first, last, total);
+    let wait = sharding.identify_wait();
+    if !wait.is_zero() {
+        tracing::info!(
+            first,
+            seconds = wait.as_secs_f64(),
+            "waiting for the shards before this slice to identify"
+        );
+        let waited = tokio::select! {
+            () = tokio::time::sleep_until(started_at + wait) => None,
+            signal = &mut stop => Some(signal),
+        };
+        if let Some(signal) = waited {
+            tracing::info!(signal, "stopped before connecting");
+            if let Some(admin) = admin {
+                admin.stop().await;
+            }
+            return Ok(());
+        }
+    }
+    let observer = {
+        let (metrics, manager) = (Arc::clone(&gateway_metrics), manager.clone());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                every.tick().await;
+                metrics.observe(&manager).await;
+            }
+        })
+    };
     // serenity's range includes its end here.
     let started = client.client.start_shard_range(first..last, total);
     // The daily posts: one process posts (the one with shard 0); the nonce guards
@@ -131,6 +351,10 @@ pub async fn run(
     if let Some(posts) = scheduler {
         posts.stop(SHUTDOWN_GRACE).await;
     }
+    observer.abort();
+    if let Some(admin) = admin {
+        admin.stop().await;
+    }
     result
 }
 
@@ -148,6 +372,7 @@ async fn prepare(
     config: &Config,
     token: &Secret,
     sharding: Sharding,
+    metrics: Arc<GatewayMetrics>,
 ) -> Result<Prepared, String> {
     let base = config.discord.api_base.as_str();
     rest::check_token_shape(token.expose())?;
@@ -207,9 +432,11 @@ async fn prepare(
     let handler = Handler {
         service: Arc::new(service),
         total_shards: shards.2,
+        metrics: Arc::clone(&metrics),
     };
     let client = ClientBuilder::new_with_http(http, INTENTS)
         .event_handler(handler)
+        .raw_event_handler(EventCounter { metrics })
         .await
         .map_err(|e| format!("cannot set up the gateway client: {e}"))?;
     Ok(Prepared { client, shards })
@@ -263,11 +490,31 @@ pub fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static st
 struct Handler {
     service: Arc<Service>,
     total_shards: u32,
+    metrics: Arc<GatewayMetrics>,
+}
+
+/// Counts every event the gateway sends, by type.
+struct EventCounter {
+    metrics: Arc<GatewayMetrics>,
+}
+
+#[async_trait]
+impl RawEventHandler for EventCounter {
+    async fn raw_event(&self, _ctx: Context, event: Event) {
+        let name = event.name().unwrap_or_else(|| "UNKNOWN".to_owned());
+        self.metrics.events.get_or_create(&[("event", name)]).inc();
+    }
 }
 
 #[async_trait]
 impl EventHandler for Handler {
+    async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
+        self.metrics
+            .set_connected(event.shard_id.0, event.new == ConnectionStage::Connected);
+    }
+
     async fn ready(&self, ctx: Context, ready: Ready) {
+        self.metrics.set_connected(ctx.shard_id.0, true);
         tracing::info!(
             shard = ctx.shard_id.0,
             shards = self.total_shards,
@@ -294,11 +541,16 @@ impl EventHandler for Handler {
         let kind = request.kind();
         // On the blocking pool when there is a settings database, within its budget.
         let mut handled = self.service.answer(request).await;
+        self.metrics.interactions.handled(&handled);
         let picture = self.service.picture(&mut handled.reply).await;
         let answered = started.elapsed();
         let sent = render::response(&handled.reply, picture.as_deref().map(|c| c.png.as_slice()))
             .execute(&ctx.http, (id, &token))
             .await;
+        metrics::observe(&self.metrics.answer, started.elapsed());
+        if sent.is_err() {
+            self.metrics.responses_failed.inc();
+        }
         let total_ms = started.elapsed().as_secs_f64() * 1000.0;
         match sent {
             Ok(()) if kind == RequestKind::Autocomplete => tracing::debug!(
@@ -352,6 +604,46 @@ mod tests {
         assert!(Sharding::from_cli(Some((0, 0)), Some(0)).is_err());
         assert!(Sharding::from_cli(Some((3, 2)), Some(4)).is_err());
         assert!(Sharding::from_cli(Some((0, 1)), None).is_err());
+    }
+
+    #[test]
+    fn a_slice_waits_for_the_shards_before_it_one_slot_each() {
+        let slice = |first, last| Sharding::Range {
+            first,
+            last,
+            total: 8,
+        };
+        assert_eq!(Sharding::Auto.identify_wait(), Duration::ZERO);
+        assert_eq!(slice(0, 3).identify_wait(), Duration::ZERO);
+        assert_eq!(slice(4, 7).identify_wait(), IDENTIFY_SLOT * 4);
+        // Whatever the slices, no two shards share a slot: shard s identifies at slot s
+        // (its process waits `first` slots, then serenity starts one per slot).
+        assert!(IDENTIFY_SLOT > Duration::from_secs(5));
+    }
+
+    #[test]
+    fn the_shards_check_passes_once_every_shard_of_the_slice_is_connected() {
+        let m = GatewayMetrics::default();
+        assert!(m.shards_check().unwrap_err().contains("starting"));
+        m.expect(2, 3, 4);
+        assert_eq!(
+            m.shards_check().unwrap_err(),
+            "0 of the 2 shards 2-3 (of 4) connected"
+        );
+        m.set_connected(2, true);
+        assert!(m.shards_check().is_err());
+        m.set_connected(3, true);
+        let ok = m.shards_check().unwrap();
+        assert_eq!(ok["connected"], 2);
+        assert_eq!(ok["shards"], "2-3");
+        let text = m.render();
+        assert_eq!(
+            metrics::sample(&text, r#"kr_gateway_shard_connected{shard="3"}"#),
+            Some(1.0),
+            "{text}"
+        );
+        m.set_connected(3, false);
+        assert!(m.shards_check().is_err());
     }
 
     #[test]

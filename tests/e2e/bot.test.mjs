@@ -403,6 +403,86 @@ describe('a slice of the shards', { skip, timeout: 30_000 }, () => {
   })
 })
 
+/** The value of one sample in Prometheus text (`name{labels} value`), or undefined. */
+function sample(text, series) {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+describe('two gateway processes, each a slice of the shards', { skip, timeout: 90_000 }, () => {
+  let h
+  after(async () => {
+    await h?.close()
+  })
+
+  test('each answers its own servers, they identify in turn, commands are registered once, and each admin address reports its shard', async () => {
+    // Discord routes as the bot expects: guild k's events go to shard (guild_id >> 22) % 2 = k.
+    h = await startTwin({ shards: 2 })
+    const [g0, g1] = h.ids.guilds
+    // Each process has its own database here (SQLite); on PostgreSQL they share one.
+    const start = (slice) => h.spawnBot(BOT_BIN, {
+      args: ['--shards', slice, '--total-shards', '2'],
+      cwd: tmp,
+      env: botEnv({ KR_DEV_GUILD: g0.guildId, KR_ADMIN_LISTEN: '127.0.0.1:0' }),
+    })
+    const p0 = start('0-0')
+    const p1 = start('1-1')
+    const [, admin0] = await p0.waitForOutput(/admin on http:\/\/(\S+)/)
+    const [, admin1] = await p1.waitForOutput(/admin on http:\/\/(\S+)/)
+    const health = async (admin) => {
+      const r = await fetch(`http://${admin}/healthz`)
+      return { status: r.status, body: await r.json() }
+    }
+
+    // The second slice waits its turn (one identify per 5 s): unhealthy until its shard connects.
+    await p0.waitForOutput(/connected to the gateway shard=0 shards=2/)
+    const waiting = await health(admin1)
+    assert.equal(waiting.status, 503, JSON.stringify(waiting.body))
+    assert.equal(waiting.body.role, 'gateway')
+    assert.equal(waiting.body.checks.shards.ok, false)
+    await p1.waitForOutput(/connected to the gateway shard=1 shards=2/, { timeout: 20_000 })
+
+    const identifies = h.gatewayReceived.filter((p) => p.op === 2)
+    assert.deepEqual(identifies.map((p) => p.d.shard), [[0, 2], [1, 2]])
+    assert.ok(identifies[1].at - identifies[0].at >= 5000, `identifies ${identifies[1].at - identifies[0].at} ms apart`)
+    const ready = h.dispatches.filter((d) => d.t === 'READY' && !d.dropped)
+    assert.deepEqual(ready.map((d) => d.d.guilds.map((g) => g.id)), [[g0.guildId], [g1.guildId]], 'each shard hears of its own server')
+
+    // Only the process with shard 0 registers the development server's commands: once.
+    await h.waitForCommands({ guildId: g0.guildId, names: ['reaction', 'about'] })
+    assert.equal(h.commandRegistrations().length, 1)
+    assert.match(p1.output(), /the daily posts are sent by the process that runs shard 0/)
+
+    // Each process answers its own servers, and only those.
+    const r0 = await h.runCommand({ name: 'about', guildId: g0.guildId })
+    const r1 = await h.runCommand({ name: 'about', guildId: g1.guildId })
+    assert.deepEqual(r0.callback.body, ask('/about'))
+    assert.deepEqual(r1.callback.body, ask('/about'))
+    // (The log line follows the callback.)
+    await p0.waitForOutput(new RegExp(`interaction answered.* guild=${g0.guildId}`))
+    await p1.waitForOutput(new RegExp(`interaction answered.* guild=${g1.guildId}`))
+    assert.doesNotMatch(p0.output(), new RegExp(`guild=${g1.guildId}`))
+    assert.doesNotMatch(p1.output(), new RegExp(`guild=${g0.guildId}`))
+
+    for (const [admin, shard] of [[admin0, 0], [admin1, 1]]) {
+      const healthy = await health(admin)
+      assert.equal(healthy.status, 200, JSON.stringify(healthy.body))
+      assert.deepEqual(healthy.body.checks.shards, { ok: true, shards: `${shard}-${shard}`, total: 2, connected: 1 })
+      assert.equal(healthy.body.checks.store.ok, true)
+      const text = await (await fetch(`http://${admin}/metrics`)).text()
+      assert.equal(sample(text, `kr_gateway_shard_connected{shard="${shard}"}`), 1, text)
+      assert.equal(sample(text, 'kr_interactions_total{command="about",kind="command",outcome="ok"}'), 1, text)
+      assert.equal(sample(text, 'kr_gateway_events_total{event="INTERACTION_CREATE"}'), 1, text)
+    }
+
+    for (const p of [p0, p1]) {
+      const exit = await p.kill({ graceMs: 10_000 })
+      assert.deepEqual(exit, { code: 0, signal: null }, p.tail(20))
+      assert.doesNotMatch(p.output(), /panicked|ERROR|WARN/)
+    }
+  })
+})
+
 describe('refusals', { skip, timeout: 30_000 }, () => {
   const twins = []
   after(async () => {

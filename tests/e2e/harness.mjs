@@ -78,6 +78,13 @@
 //   twin, POSTs it to the bot signed with an Ed25519 key of the harness's own (httpKey), and
 //   hands the bot's response, JSON or multipart, as it came, to the twin's callback route (so the
 //   multipart handling above reads it as it reads serenity's).
+// - No shards: the twin sends every guild and every event to every identified client, and ignores
+//   `shard` in Identify. With `startTwin({shards: N})` the harness routes as Discord does: it keeps
+//   each client's `[shard_id, num_shards]` from its Identify and, in the sendDispatch wrapper,
+//   sends a client only the events of its own guilds (`(guild_id >> 22) % num_shards`, DMs and
+//   guild-less events to shard 0), READY listing only those guilds; withheld ones stay in
+//   `dispatches` with `dropped`. The twin then holds N guilds, guild k on shard k
+//   (`ids.guilds[k]`, each with a text channel; ids.guildId/channelId are guild 0's).
 // - No gateway Resume, no rate limits (the bot must run with serenity's rate limiter disabled,
 //   which a proxy needs anyway), heartbeat interval fixed at 45 s.
 
@@ -124,6 +131,8 @@ export const httpKey = (() => {
  * @param {string} [opts.channelName]
  * @param {string} [opts.username] the member user's name
  * @param {string} [opts.botName]
+ * @param {number} [opts.shards] route gateway events by shard as Discord does, with one guild per
+ *   shard (ids.guilds[k] on shard k)
  */
 export async function startTwin(opts = {}) {
   const ids = {
@@ -132,6 +141,12 @@ export async function startTwin(opts = {}) {
     channelId: generateSnowflake(),
     userId: generateSnowflake(),
     dmChannelId: generateSnowflake(),
+  }
+  const shards = opts.shards ?? null
+  if (shards) {
+    ids.guilds = Array.from({ length: shards }, (_, k) => ({ guildId: snowflakeOnShard(k, shards), channelId: generateSnowflake(), shard: k }))
+    ids.guildId = ids.guilds[0].guildId
+    ids.channelId = ids.guilds[0].channelId
   }
   const token = opts.token ?? botToken(ids.botId)
   const restAuth = opts.restAuth ?? true
@@ -149,6 +164,14 @@ export async function startTwin(opts = {}) {
       ownerId: ids.userId,
       channels: [{ id: ids.channelId, name: opts.channelName ?? 'general', type: 0 }],
     },
+    ...(shards ? {
+      guilds: ids.guilds.map((g) => ({
+        id: g.guildId,
+        name: `E2E Server on shard ${g.shard}`,
+        ownerId: ids.userId,
+        channels: [{ id: g.channelId, name: opts.channelName ?? 'general', type: 0 }],
+      })),
+    } : {}),
     dbUrl: `file:${path.join(tmpDir, 'twin.db')}`,
   })
 
@@ -199,7 +222,20 @@ export async function startTwin(opts = {}) {
   const gateway = server.gateway
   const origSendDispatch = gateway.sendDispatch.bind(gateway)
   gateway.sendDispatch = (client, event, data) => {
-    const d = fixDispatch(data)
+    let d = fixDispatch(data)
+    if (shards) {
+      const [shard, of] = client.shard ?? [0, 1]
+      if (event === 'READY') {
+        d = { ...d, guilds: d.guilds.filter((g) => shardOf(g.id, of) === shard) }
+      } else {
+        const guild = event === 'GUILD_CREATE' ? d.id : d.guild_id
+        const owner = guild ? shardOf(guild, of) : 0
+        if (owner !== shard) {
+          dispatches.push({ at: Date.now(), t: event, s: null, d, dropped: `for shard ${owner}, not ${shard}` })
+          return
+        }
+      }
+    }
     const intent = requiredIntent(event, d)
     if (intent && (client.intents & intent) === 0) {
       dispatches.push({ at: Date.now(), t: event, s: null, d, dropped: `intent ${intent} not requested` })
@@ -212,7 +248,10 @@ export async function startTwin(opts = {}) {
   gateway.handleMessage = (client, raw) => {
     try {
       const p = JSON.parse(raw)
-      if (p.op === 2 && p.d) p.d = { ...p.d, token: '<redacted>' }
+      if (p.op === 2 && p.d) {
+        if (Array.isArray(p.d.shard)) client.shard = p.d.shard
+        p.d = { ...p.d, token: '<redacted>' }
+      }
       gatewayReceived.push({ at: Date.now(), op: p.op, d: p.d })
     } catch {
       gatewayReceived.push({ at: Date.now(), op: null, d: raw })
@@ -483,16 +522,16 @@ export async function startTwin(opts = {}) {
    * simulateInteraction (member with `permissions`); with `dm: true` the harness builds it.
    * Returns {id, token, channelId}.
    */
-  async function dispatchInteraction({ type, data, dm = false, channelId, userId = ids.userId, messageId, permissions }) {
-    const channel = channelId ?? (dm ? ids.dmChannelId : ids.channelId)
+  async function dispatchInteraction({ type, data, dm = false, channelId, guildId = ids.guildId, userId = ids.userId, messageId, permissions }) {
+    const channel = channelId ?? (dm ? ids.dmChannelId : ids.guilds?.find((g) => g.guildId === guildId)?.channelId ?? ids.channelId)
     if (!dm) {
       // The twin sends member.permissions from the member row (ALL_PERMISSIONS when unset):
       // set it for this one dispatch and put it back.
-      const where = { guildId_userId: { guildId: ids.guildId, userId } }
+      const where = { guildId_userId: { guildId, userId } }
       const previous = permissions === undefined ? undefined : (await twin.prisma.guildMember.findUniqueOrThrow({ where })).permissions
       if (permissions !== undefined) await twin.prisma.guildMember.update({ where, data: { permissions: String(permissions) } })
       try {
-        const r = await twin.simulateInteraction({ type, channelId: channel, userId, data, guildId: ids.guildId, messageId })
+        const r = await twin.simulateInteraction({ type, channelId: channel, userId, data, guildId, messageId })
         return { ...r, channelId: channel }
       } finally {
         if (permissions !== undefined) await twin.prisma.guildMember.update({ where, data: { permissions: previous } })
@@ -623,11 +662,11 @@ export async function startTwin(opts = {}) {
    * wait for the bot's callback. options: [{name, type, value}] or {name: value}.
    * Returns {id, token, channelId, callback, message} (message: what the channel now shows, if any).
    */
-  async function runCommand({ name, options, dm = false, userId, channelId, permissions, timeout } = {}) {
-    const data = { id: await commandIdFor(name, dm ? null : ids.guildId), name, type: 1 }
+  async function runCommand({ name, options, dm = false, guildId = ids.guildId, userId, channelId, permissions, timeout } = {}) {
+    const data = { id: await commandIdFor(name, dm ? null : guildId), name, type: 1 }
     const opts = normalizeOptions(options)
     if (opts.length) data.options = opts
-    const it = await dispatchInteraction({ type: InteractionType.ApplicationCommand, data, dm, userId, channelId, permissions })
+    const it = await dispatchInteraction({ type: InteractionType.ApplicationCommand, data, dm, guildId, userId, channelId, permissions })
     const callback = await waitForCallback(it.id, { timeout })
     const row = await twin.prisma.interactionResponse.findUnique({ where: { interactionId: it.id } })
     return { ...it, callback, message: await messageById(it.channelId, row?.messageId) }
@@ -783,6 +822,19 @@ export async function startTwin(opts = {}) {
     close,
     [Symbol.asyncDispose]: close,
   }
+}
+
+/** The shard Discord sends a guild's events to: (guild_id >> 22) % numShards. */
+export function shardOf(guildId, numShards) {
+  return Number((BigInt(guildId) >> 22n) % BigInt(numShards))
+}
+
+/** A fresh snowflake (a guild id) whose guild belongs to `shard` of `numShards`. */
+export function snowflakeOnShard(shard, numShards) {
+  const id = BigInt(generateSnowflake())
+  const n = BigInt(numShards)
+  const ms = id >> 22n
+  return String(((ms - (ms % n) + BigInt(shard)) << 22n) | (id & ((1n << 22n) - 1n)))
 }
 
 /**
