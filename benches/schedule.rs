@@ -33,7 +33,7 @@ use karabakh_core::schedule::ChannelMessage;
 use karabakh_reactions::discord::rest::{self, ChannelPoster};
 use karabakh_reactions::operator;
 use karabakh_reactions::scheduler::{PostError, Poster, Scheduler};
-use karabakh_store::{SettingsStore, SqliteStore};
+use karabakh_store::{SqliteStore, Store};
 use rusqlite::{Connection, params};
 
 /// Posts nowhere: every create succeeds at once (stands in for `rest::ChannelPoster`).
@@ -75,8 +75,8 @@ fn seed(path: &Path, servers: u64, due: u64) {
             .unwrap();
         let mut schedules = tx
             .prepare(
-                "INSERT INTO schedules (guild_id, next_local_date, next_run_at)
-                 VALUES (?1, ?2, ?3)",
+                "INSERT INTO schedules (guild_id, next_local_date, next_run_at, due_at)
+                 VALUES (?1, ?2, ?3, ?3)",
             )
             .unwrap();
         let base = now().as_millisecond();
@@ -110,7 +110,9 @@ fn reset(conn: &Connection, due: u64) {
     conn.execute("DELETE FROM posts WHERE guild_id <= ?1", [due as i64])
         .unwrap();
     conn.execute(
-        "UPDATE schedules SET next_local_date = ?2, next_run_at = ?3 WHERE guild_id <= ?1",
+        "UPDATE schedules SET next_local_date = ?2, next_run_at = ?3, due_at = ?3,
+                              lease_owner = NULL, lease_until = NULL
+         WHERE guild_id <= ?1",
         params![due as i64, DAY, now().as_millisecond()],
     )
     .unwrap();
@@ -132,7 +134,7 @@ fn tick(c: &mut Criterion) {
         };
         let path = dir.path().join("bench.sqlite3");
         seed(&path, servers, due);
-        let store: Arc<dyn SettingsStore> = Arc::new(SqliteStore::open(&path).unwrap());
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
         let scheduler = Scheduler::new(store, Arc::clone(&core), NoOp(AtomicU64::new(1)));
         let side = Connection::open(&path).unwrap();
         side.busy_timeout(std::time::Duration::from_secs(5))
@@ -172,7 +174,7 @@ fn tick(c: &mut Criterion) {
     let path = dir.path().join("bench-rest.sqlite3");
     let (servers, due) = (1_000u64, 5u64);
     seed(&path, servers, due);
-    let store: Arc<dyn SettingsStore> = Arc::new(SqliteStore::open(&path).unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
     let scheduler = Scheduler::new(store, Arc::clone(&core), poster);
     let side = Connection::open(&path).unwrap();
     side.busy_timeout(std::time::Duration::from_secs(5))

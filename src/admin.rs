@@ -41,11 +41,11 @@ type CheckFuture = Pin<Box<dyn Future<Output = CheckResult> + Send>>;
 type Check = Arc<dyn Fn() -> CheckFuture + Send + Sync>;
 
 /// One role's view: its name, its health checks, its metric sets.
-#[derive(Clone)]
 pub struct Admin {
     role: &'static str,
     checks: Vec<(&'static str, Check)>,
-    metrics: Vec<Arc<dyn MetricSet>>,
+    /// Sets can be added while it runs (a part of the role that starts later).
+    metrics: std::sync::RwLock<Vec<Arc<dyn MetricSet>>>,
 }
 
 impl Admin {
@@ -54,14 +54,22 @@ impl Admin {
         Self {
             role,
             checks: Vec::new(),
-            metrics: Vec::new(),
+            metrics: std::sync::RwLock::new(Vec::new()),
         }
     }
 
     /// Adds a metric set to `/metrics`.
-    pub fn metrics(mut self, set: Arc<dyn MetricSet>) -> Self {
-        self.metrics.push(set);
+    pub fn metrics(self, set: Arc<dyn MetricSet>) -> Self {
+        self.add_metrics(set);
         self
+    }
+
+    /// Adds a metric set to `/metrics` of a running view.
+    pub fn add_metrics(&self, set: Arc<dyn MetricSet>) {
+        self.metrics
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(set);
     }
 
     /// Adds a health check named `name` to `/healthz`.
@@ -117,7 +125,11 @@ impl Admin {
     /// Every metric set, in Prometheus' text format.
     pub fn render_metrics(&self) -> String {
         let mut text = String::with_capacity(8192);
-        for set in &self.metrics {
+        let sets = self
+            .metrics
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for set in sets.iter() {
             set.render_into(&mut text);
         }
         text
@@ -185,11 +197,17 @@ async fn metrics_text(State(admin): State<Arc<Admin>>) -> Response {
 pub struct AdminServer {
     /// The address it listens on (the port the system chose, for `:0`).
     pub addr: SocketAddr,
+    admin: Arc<Admin>,
     stop: tokio::sync::oneshot::Sender<()>,
     handle: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl AdminServer {
+    /// Adds a metric set to `/metrics` (a part of the role that started later).
+    pub fn add_metrics(&self, set: Arc<dyn MetricSet>) {
+        self.admin.add_metrics(set);
+    }
+
     /// Stops listening and waits for the requests in flight (at most a second).
     pub async fn stop(self) {
         let _ = self.stop.send(());
@@ -223,7 +241,8 @@ pub async fn start(addr: Option<SocketAddr>, admin: Admin) -> Result<Option<Admi
     eprintln!("karabakh-reactions: admin on http://{bound}");
     tracing::info!(addr = %bound, role = admin.role, "serving /healthz and /metrics for the operator");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = router(Arc::new(admin));
+    let admin = Arc::new(admin);
+    let app = router(Arc::clone(&admin));
     let handle = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -233,6 +252,7 @@ pub async fn start(addr: Option<SocketAddr>, admin: Admin) -> Result<Option<Admi
     });
     Ok(Some(AdminServer {
         addr: bound,
+        admin,
         stop,
         handle,
     }))

@@ -57,7 +57,15 @@ pub fn verified_request(data: &[u8]) {
     let Ok(Interacted::Request(request)) = endpoint::read(data, now()) else {
         return;
     };
-    let handled = service().handle(*request);
+    // Without a store the service awaits nothing: a one-thread runtime runs it.
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    });
+    let handled = runtime.block_on(service().handle(*request));
     let body = render::http_body(&handled.reply, None);
     assert_eq!(body.content_type, "application/json");
     serde_json::from_slice::<serde_json::Value>(&body.bytes).expect("the response body is JSON");

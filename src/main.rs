@@ -53,8 +53,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 let sharding = Sharding::from_cli(cli.shards, cli.total_shards)?;
                 rest::check_token_shape(token.expose())?;
                 startup::init_logging(&config.log.level);
-                let service = startup::service(cli.data.as_deref(), config)?;
-                block_on(gateway::run(service, config, token, sharding))?;
+                let data = cli.data.as_deref();
+                block_on(async {
+                    let service = startup::service(data, config).await?;
+                    gateway::run(service, config, token, sharding).await
+                })?;
                 return Ok(ExitCode::SUCCESS);
             }
             if cli.shards.is_some() {
@@ -148,8 +151,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             })?;
             rest::check_token_shape(token.expose())?;
             startup::init_logging(&config.log.level);
-            let service = startup::service(cli.data.as_deref(), config)?;
-            block_on(schedule(service, config, token))?;
+            let data = cli.data.as_deref();
+            block_on(async {
+                let service = startup::service(data, config).await?;
+                schedule(service, config, token).await
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Serve { listen }) => {
@@ -160,7 +166,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             })?;
             let verifier = endpoint::verifier(key.expose())?;
             startup::init_logging(&config.log.level);
-            let service = startup::service(cli.data.as_deref(), config)?;
+            let data = cli.data.as_deref();
             let addr = listen.unwrap_or(config.http.listen);
             let token = match &config.secrets.token {
                 Some(token) => {
@@ -174,7 +180,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     None
                 }
             };
-            block_on(serve(service, verifier, addr, config, token))?;
+            block_on(async {
+                let service = startup::service(data, config).await?;
+                serve(service, verifier, addr, config, token).await
+            })?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -280,11 +289,21 @@ async fn schedule(
     let Some(posts) = startup::start_scheduler(&service, config, std::sync::Arc::new(http)) else {
         return Err("the scheduler has no settings database to read the posts from".to_owned());
     };
+    let admin = admin::start(
+        config.admin.listen,
+        startup::admin("schedule", &service).metrics(
+            std::sync::Arc::clone(&posts.metrics) as std::sync::Arc<dyn metrics::MetricSet>
+        ),
+    )
+    .await?;
     // One plain line whatever the log level: scripts and tests read it.
     eprintln!("karabakh-reactions: sending the daily posts");
     let signal = stop.await;
     tracing::info!(signal, "shutting down: finishing the posts in flight");
     posts.stop(gateway::SHUTDOWN_GRACE).await;
+    if let Some(admin) = admin {
+        admin.stop().await;
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -298,14 +317,25 @@ async fn serve(
     token: Option<&karabakh_reactions::operator::Secret>,
 ) -> Result<(), String> {
     let stop = gateway::shutdown_signal()?;
+    // The daily posts go out from here too when the bot has a token to send them with.
+    let scheduler = token.and_then(
+        |token| match rest::client(&config.discord.api_base, token) {
+            Ok(http) => startup::spawn_scheduler(&service, config, std::sync::Arc::new(http)),
+            Err(e) => {
+                tracing::error!(error = %e, "the daily posts are off");
+                None
+            }
+        },
+    );
     let state = std::sync::Arc::new(endpoint::Endpoint::new(service.clone(), verifier));
-    let admin = admin::start(
-        config.admin.listen,
-        startup::admin("serve", &service).metrics(
-            std::sync::Arc::clone(state.metrics()) as std::sync::Arc<dyn metrics::MetricSet>
-        ),
-    )
-    .await?;
+    let mut view = startup::admin("serve", &service)
+        .metrics(std::sync::Arc::clone(state.metrics()) as std::sync::Arc<dyn metrics::MetricSet>);
+    if let Some(posts) = &scheduler {
+        view = view.metrics(
+            std::sync::Arc::clone(&posts.metrics) as std::sync::Arc<dyn metrics::MetricSet>
+        );
+    }
+    let admin = admin::start(config.admin.listen, view).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -318,16 +348,6 @@ async fn serve(
         endpoint::PATH
     );
     tracing::info!(addr = %bound, path = endpoint::PATH, "serving the interactions endpoint");
-    // The daily posts go out from here too when the bot has a token to send them with.
-    let scheduler = token.and_then(
-        |token| match rest::client(&config.discord.api_base, token) {
-            Ok(http) => startup::spawn_scheduler(&service, config, std::sync::Arc::new(http)),
-            Err(e) => {
-                tracing::error!(error = %e, "the daily posts are off");
-                None
-            }
-        },
-    );
     let site = std::sync::Arc::new(karabakh_site::Site::new(
         std::sync::Arc::clone(&service.core),
         std::sync::Arc::clone(&service.charts),

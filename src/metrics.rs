@@ -183,19 +183,16 @@ impl PostCount {
 pub enum LeaseEvent {
     /// This process leased a due post.
     Taken,
-    /// This process took over a post whose lease had expired (its holder died or stalled).
-    TakenOver,
     /// A record was refused because another process holds the lease now (fenced).
     Lost,
 }
 
 impl LeaseEvent {
-    pub const ALL: [LeaseEvent; 3] = [LeaseEvent::Taken, LeaseEvent::TakenOver, LeaseEvent::Lost];
+    pub const ALL: [LeaseEvent; 2] = [LeaseEvent::Taken, LeaseEvent::Lost];
 
     pub fn label(self) -> &'static str {
         match self {
             LeaseEvent::Taken => "taken",
-            LeaseEvent::TakenOver => "taken_over",
             LeaseEvent::Lost => "lost",
         }
     }

@@ -8,22 +8,24 @@
 //! real clock): it asks the store, renders the answer and posts it through a
 //! [`Poster`].
 //!
-//! Exactly once: the post is claimed in the store (durably) before it is sent, sent
-//! with the claim's nonce and `enforce_nonce`, and recorded with the message's id
-//! after. A claim that is not the first ([`PostClaim::attempt`] > 1) may have reached
-//! Discord before a crash; Discord's nonce check lasts only minutes, so the channel's
-//! recent messages are searched for the bot's post first ([`find_earlier_post`]).
+//! Exactly once, whichever processes run a scheduler: each due post is leased to one
+//! of them in the store (durably, with an expiry and a fence) before it is sent, sent
+//! with the lease's nonce and `enforce_nonce`, and recorded with the message's id
+//! after; a write under a lease that was lost is refused. A lease that is not the
+//! first ([`Lease::attempt`] > 1) may have reached Discord before a crash; Discord's
+//! nonce check lasts only minutes, so the channel's recent messages are searched for
+//! the bot's post first ([`find_earlier_post`]).
 //!
 //! On time and within Discord's limits: the loop ([`spawn`]) sleeps until the soonest
-//! post due, exactly, and is woken at once by a `/config` change made in its own
-//! process ([`Service::schedule_changed`](crate::service::Service)); the poll only
-//! bounds how late a change made by another process is seen. Posts due together go
+//! post due, exactly, and is woken at once by a change the store reports
+//! ([`wake_on_changes`]: a `/config` change made in its own process, and, where the
+//! store hears of them, other processes' changes); the poll only bounds how late a
+//! change the store does not report is seen. Posts due together go
 //! out [`DEFAULT_CONCURRENCY`] at a time, every request to Discord paced by one
 //! [`RateLimiter`] (under Discord's global 50 requests/s, and held for every post
 //! after a bot-wide 429).
 //!
-//! The store is synchronous SQLite: each call runs on tokio's blocking pool
-//! (`spawn_blocking`), so a slow disk never stalls the gateway's tasks.
+//! The store is async ([`Store`]): no call blocks the gateway's tasks.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -31,8 +33,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::StreamExt as _;
+use jiff::Timestamp;
 use jiff::civil::Date;
-use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -40,12 +42,18 @@ use karabakh_core::commands::Core;
 use karabakh_core::reply::{Answer, Message};
 use karabakh_core::schedule::{
     BACKOFF, ChannelMessage, Decision, PostMarker, RECENT_MESSAGES, UNAUTHORIZED_WAIT, answer_for,
-    decide, find_earlier_post, local_date, refusal_reason, sleep_for,
+    decide, find_earlier_post, lease_batch, lease_covers, local_date, refusal_reason, sleep_for,
 };
-use karabakh_store::{Claim, PostClaim, Schedule, SettingsStore, StoreError};
+use karabakh_store::{Lease, Store, StoreError};
 
-/// How many due schedules are read from the store at a time.
+use crate::metrics::{LeaseEvent, PostCount, SchedulerMetrics};
+
+/// How many due schedules are leased from the store at a time.
 pub const BATCH: usize = 100;
+
+/// How long a lease lasts: a post its holder neither records nor releases by then
+/// (the process died) is taken over by another scheduler.
+pub const LEASE_FOR: Duration = Duration::from_secs(60);
 
 /// How many posts are in flight at once by default: enough to keep
 /// [`DEFAULT_REQUESTS_PER_SECOND`] going when Discord takes a few hundred
@@ -174,10 +182,34 @@ pub enum PostOutcome {
     Paused {
         reason: String,
     },
-    /// The schedule was cleared or paused meanwhile.
-    NotScheduled,
+    /// The lease would run out before a request started now could end (the post
+    /// waited long for its turn): released, due again at once, for this process or
+    /// another.
+    Released,
+    /// The lease was lost: the schedule was changed, cleared or paused meanwhile, or
+    /// the lease ran out and another scheduler took the post over.
+    LeaseLost,
     /// The store failed; logged, and the next tick tries again.
     StoreFailed,
+}
+
+impl PostOutcome {
+    /// How `kr_daily_posts_total{outcome}` counts it (nothing for a post no longer
+    /// scheduled).
+    pub fn count(&self) -> Option<PostCount> {
+        Some(match self {
+            PostOutcome::Posted { .. } => PostCount::Sent,
+            PostOutcome::AlreadyPosted { .. }
+            | PostOutcome::SkippedMissed
+            | PostOutcome::SkippedEmpty => PostCount::Skipped,
+            PostOutcome::Postponed { .. }
+            | PostOutcome::Retrying { .. }
+            | PostOutcome::Released => PostCount::Retried,
+            PostOutcome::GaveUp | PostOutcome::StoreFailed => PostCount::Failed,
+            PostOutcome::Paused { .. } => PostCount::Paused,
+            PostOutcome::LeaseLost => return None,
+        })
+    }
 }
 
 /// What one tick did.
@@ -211,22 +243,6 @@ impl TickReport {
     }
 }
 
-/// A store call failed, or its blocking task did.
-#[derive(Debug)]
-enum Failed {
-    Store(StoreError),
-    Task(String),
-}
-
-impl std::fmt::Display for Failed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failed::Store(e) => e.fmt(f),
-            Failed::Task(e) => write!(f, "the store's task failed: {e}"),
-        }
-    }
-}
-
 /// Something that stops the rest of a batch from being sent this tick.
 #[derive(Debug, Clone, Copy)]
 enum Halt {
@@ -238,29 +254,64 @@ enum Halt {
 
 /// Posts the daily messages. See the module's documentation.
 pub struct Scheduler<P> {
-    pub store: Arc<dyn SettingsStore>,
+    pub store: Arc<dyn Store>,
     pub core: Arc<Core>,
     pub poster: P,
+    /// This scheduler's name on its leases: unique per process and scheduler.
+    pub owner: String,
     /// How many posts are in flight at once.
     concurrency: usize,
     /// Every request to Discord waits for its turn here.
     limiter: RateLimiter,
+    /// How many posts are leased at a time ([`lease_batch`] of the rate).
+    lease_limit: usize,
     /// Failures (5xx, network) per server and date in this process: the store's
     /// attempt count also counts tries put off by 429s, which are not failures. A
     /// restart starts the count again (so at most [`BACKOFF`]'s length more tries).
     failures: Mutex<HashMap<(u64, Date), u32>>,
+    /// What became of the posts, for the admin address.
+    metrics: Arc<SchedulerMetrics>,
+    /// The leases taken and not yet handled: released if a tick panics, so that its
+    /// posts are tried again at once rather than after the lease runs out.
+    held: Mutex<HashMap<(u64, Date), Lease>>,
 }
 
 impl<P: Poster> Scheduler<P> {
-    pub fn new(store: Arc<dyn SettingsStore>, core: Arc<Core>, poster: P) -> Self {
+    pub fn new(store: Arc<dyn Store>, core: Arc<Core>, poster: P) -> Self {
         Self {
             store,
             core,
             poster,
+            owner: owner_name(),
             concurrency: DEFAULT_CONCURRENCY,
             limiter: RateLimiter::per_second(DEFAULT_REQUESTS_PER_SECOND),
+            lease_limit: lease_batch(DEFAULT_REQUESTS_PER_SECOND, BATCH),
             failures: Mutex::new(HashMap::new()),
+            metrics: Arc::new(SchedulerMetrics::default()),
+            held: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Releases the leases a panicked tick left held: due again at `now`.
+    pub async fn release_held(&self, now: Timestamp) {
+        let held: Vec<Lease> = self
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .map(|(_, lease)| lease)
+            .collect();
+        for lease in held {
+            if let Err(e) = self.store.retry_at(&lease, now).await {
+                tracing::warn!(guild = lease.guild_id, error = %e, "could not release a post");
+            }
+        }
+    }
+
+    /// Counts the posts' outcomes in `metrics` (shown on the admin address).
+    pub fn with_metrics(mut self, metrics: Arc<SchedulerMetrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// At most `n` posts in flight at once (at least 1: one after another).
@@ -272,26 +323,13 @@ impl<P: Poster> Scheduler<P> {
     /// At most `per_second` requests a second to Discord from this scheduler.
     pub fn with_requests_per_second(mut self, per_second: u32) -> Self {
         self.limiter = RateLimiter::per_second(per_second);
+        self.lease_limit = lease_batch(per_second, BATCH);
         self
-    }
-
-    /// Runs a store call on the blocking pool.
-    async fn store<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&dyn SettingsStore) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, Failed> {
-        let store = Arc::clone(&self.store);
-        match tokio::task::spawn_blocking(move || f(store.as_ref())).await {
-            Ok(result) => result.map_err(Failed::Store),
-            Err(e) => Err(Failed::Task(e.to_string())),
-        }
     }
 
     /// When the next post is due, if any.
     pub async fn next_due_at(&self) -> Result<Option<Timestamp>, String> {
-        self.store(|s| s.next_due_at())
-            .await
-            .map_err(|e| e.to_string())
+        self.store.next_due_at().await.map_err(|e| e.to_string())
     }
 
     /// Handles every schedule due at `now`, in batches of [`BATCH`], each batch's
@@ -306,27 +344,45 @@ impl<P: Poster> Scheduler<P> {
         let mut seen: HashSet<(u64, Date)> = HashSet::new();
         let halt: Mutex<Option<Halt>> = Mutex::new(None);
         let mut days: HashMap<Date, Answer> = HashMap::new();
+        // `now` is the tick's instant; the real time it took is added to it when a
+        // lease's time left is checked.
+        let started = tokio::time::Instant::now();
+        self.metrics.tick();
         loop {
-            let due = match self.store(move |s| s.due_schedules(now, BATCH)).await {
+            let due = match self
+                .store
+                .lease_due(now, &self.owner, LEASE_FOR, self.lease_limit)
+                .await
+            {
                 Ok(due) => due,
                 Err(e) => {
-                    tracing::error!(error = %e, "could not read the posts due");
+                    tracing::error!(error = %e, "could not lease the posts due");
                     break;
                 }
             };
-            let fresh: Vec<Schedule> = due
+            let (fresh, again): (Vec<Lease>, Vec<Lease>) = due
                 .into_iter()
-                .filter(|s| seen.insert((s.guild_id, s.next_run.date)))
-                .collect();
+                .partition(|l| seen.insert((l.guild_id, l.date)));
+            // Put off to "now" within this tick (a 429 with no wait): released, and
+            // the next tick takes them.
+            for lease in again {
+                if let Err(e) = self.store.retry_at(&lease, now).await {
+                    tracing::error!(guild = lease.guild_id, error = %e, "could not release a post");
+                }
+            }
             if fresh.is_empty() {
                 break;
             }
+            self.metrics.leases(LeaseEvent::Taken, fresh.len() as u64);
+            self.held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(fresh.iter().map(|l| ((l.guild_id, l.date), l.clone())));
             // Every server due for the same local date gets the same answer: rendered
             // once a tick, not once a server.
-            for schedule in &fresh {
-                let date = schedule.next_run.date;
-                days.entry(date)
-                    .or_insert_with(|| answer_for(&self.core, date, schedule.guild_id, now));
+            for lease in &fresh {
+                days.entry(lease.date)
+                    .or_insert_with(|| answer_for(&self.core, lease.date, lease.guild_id, now));
             }
             let days = &days;
             let halt = &halt;
@@ -334,134 +390,171 @@ impl<P: Poster> Scheduler<P> {
             // the compiler's check that the tick's future is `Send`.
             let posts: Vec<_> = fresh
                 .iter()
-                .map(|schedule| self.handle(schedule, &days[&schedule.next_run.date], now, halt))
+                .map(|lease| self.handle(lease, &days[&lease.date], now, started, halt))
                 .collect();
             let outcomes: Vec<PostOutcome> = futures::stream::iter(posts)
                 .buffered(self.concurrency)
                 .collect()
                 .await;
-            for (schedule, outcome) in fresh.iter().zip(outcomes) {
-                report
-                    .outcomes
-                    .push((schedule.guild_id, schedule.next_run.date, outcome));
+            let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            for (lease, outcome) in fresh.iter().zip(outcomes) {
+                held.remove(&(lease.guild_id, lease.date));
+                match outcome.count() {
+                    Some(PostCount::Sent) => {
+                        let due = lease.onthisday.run_on(lease.date).map_or(now, |run| run.at);
+                        let late = Timestamp::now().duration_since(due);
+                        self.metrics
+                            .sent(Duration::try_from(late).unwrap_or(Duration::ZERO));
+                    }
+                    Some(count) => self.metrics.post(count),
+                    None if outcome == PostOutcome::LeaseLost => {
+                        self.metrics.leases(LeaseEvent::Lost, 1)
+                    }
+                    None => {}
+                }
+                report.outcomes.push((lease.guild_id, lease.date, outcome));
             }
         }
         report
     }
 
-    /// One due schedule.
+    /// One leased post.
     async fn handle(
         &self,
-        s: &Schedule,
+        lease: &Lease,
         answer: &Answer,
         now: Timestamp,
+        started: tokio::time::Instant,
         halt: &Mutex<Option<Halt>>,
     ) -> PostOutcome {
-        let guild = s.guild_id;
-        let date = s.next_run.date;
-        match decide(&s.onthisday, date, now, answer.empty) {
+        let guild = lease.guild_id;
+        let date = lease.date;
+        match decide(&lease.onthisday, date, now, answer.empty) {
             Decision::Post => {}
             Decision::SkipMissed => {
                 tracing::info!(guild, %date, "the day's post was missed entirely; not posting it late");
                 // Moved on from the start of today's run, not from now: today's post,
                 // if its time has passed, is still today's and goes out late (it comes
                 // back in this tick's next batch).
-                let today = local_date(&s.onthisday, now);
-                let from = s.onthisday.run_on(today).map_or(now, |run| run.at.min(now));
-                return self
-                    .skip(guild, date, from, PostOutcome::SkippedMissed)
-                    .await;
+                let today = local_date(&lease.onthisday, now);
+                let from = lease
+                    .onthisday
+                    .run_on(today)
+                    .map_or(now, |run| run.at.min(now));
+                return self.skip(lease, from, PostOutcome::SkippedMissed).await;
             }
             Decision::SkipEmpty => {
                 tracing::debug!(guild, %date, "nothing happened on this day; no post");
-                return self.skip(guild, date, now, PostOutcome::SkippedEmpty).await;
+                return self.skip(lease, now, PostOutcome::SkippedEmpty).await;
             }
         }
         if let Some(h) = halted(halt) {
-            return self.halted(guild, date, now, h).await;
+            return self.halted(lease, now, h).await;
         }
-        let claim = match self.store(move |st| st.claim_post(guild, date, now)).await {
-            Ok(claim) => claim,
-            Err(e) => {
-                tracing::error!(guild, %date, error = %e, "could not claim the day's post");
-                return PostOutcome::StoreFailed;
-            }
-        };
-        let claim = match claim {
-            Claim::Send(claim) => claim,
-            Claim::AlreadySent { message_id, .. } => {
-                // Recorded, so the schedule moved on already; make sure.
-                return self
-                    .skip(guild, date, now, PostOutcome::AlreadyPosted { message_id })
-                    .await;
-            }
-            Claim::NotScheduled => return PostOutcome::NotScheduled,
-        };
         let message = answer.page(1);
-        let sent = match self.earlier_post(&claim, &message).await {
+        let sent = match self.earlier_post(lease, &message, now, started).await {
             Ok(Some(id)) => {
                 tracing::warn!(
-                    guild, %date, message_id = id, attempt = claim.attempt,
+                    guild, %date, message_id = id, attempt = lease.attempt,
                     "an earlier try had posted the day's message; recording it instead of sending again"
                 );
-                return self.record(guild, date, id, now, true).await;
+                return self.record(lease, id, now, true).await;
             }
             Ok(None) => {
                 self.limiter.acquire().await;
                 // A 429 or a 401 may have come while this post waited its turn.
                 if let Some(h) = halted(halt) {
-                    return self.halted(guild, date, now, h).await;
+                    return self.halted(lease, now, h).await;
+                }
+                if !self.lease_covers_a_request(lease, now, started) {
+                    return self.release(lease, now, started).await;
                 }
                 self.poster
-                    .create_message(claim.channel_id, &message, &claim.nonce)
+                    .create_message(lease.channel_id, &message, &lease.nonce)
                     .await
             }
             Err(e) => Err(e),
         };
         match sent {
-            Ok(id) => self.record(guild, date, id, now, false).await,
-            Err(e) => self.failed(s, &claim, now, e, halt).await,
+            Ok(id) => self.record(lease, id, now, false).await,
+            Err(e) => self.failed(lease, now, e, halt).await,
         }
     }
 
-    /// On a claim that is not the first: the bot's message with this day's title in
-    /// the channel, posted since the first claim, if there is one.
+    /// On a lease that is not the first: the bot's message with this day's title in
+    /// the channel, posted since the first lease, if there is one.
     async fn earlier_post(
         &self,
-        claim: &PostClaim,
+        lease: &Lease,
         message: &Message,
+        now: Timestamp,
+        started: tokio::time::Instant,
     ) -> Result<Option<u64>, PostError> {
-        if claim.attempt <= 1 {
+        if lease.attempt <= 1 {
             return Ok(None);
         }
         self.limiter.acquire().await;
+        if !self.lease_covers_a_request(lease, now, started) {
+            // Not the look, and not the post after it: put off like a request that
+            // could not be made (a timeout), so the next try comes soon.
+            return Err(PostError::Transient(
+                "the lease would run out before the channel's messages came".to_owned(),
+            ));
+        }
         let me = self.poster.bot_user_id().await?;
         self.limiter.acquire().await;
         let recent = self
             .poster
-            .recent_messages(claim.channel_id, RECENT_MESSAGES)
+            .recent_messages(lease.channel_id, RECENT_MESSAGES)
             .await?;
         let marker = PostMarker {
             bot_id: me,
-            nonce: &claim.nonce,
+            nonce: &lease.nonce,
             title: &message.embed.title,
         };
-        Ok(find_earlier_post(&recent, &marker, claim.first_claimed_at))
+        Ok(find_earlier_post(&recent, &marker, lease.first_leased_at))
+    }
+
+    /// Whether a request started now (the tick's `now` plus the time since it
+    /// `started`) ends before `lease` runs out ([`lease_covers`]).
+    fn lease_covers_a_request(
+        &self,
+        lease: &Lease,
+        now: Timestamp,
+        started: tokio::time::Instant,
+    ) -> bool {
+        lease_covers(
+            lease.until,
+            later(now, started.elapsed()),
+            crate::discord::rest::REQUEST_TIMEOUT,
+        )
+    }
+
+    /// Gives the lease back, the post due again at once.
+    async fn release(
+        &self,
+        lease: &Lease,
+        now: Timestamp,
+        started: tokio::time::Instant,
+    ) -> PostOutcome {
+        let at = later(now, started.elapsed());
+        tracing::warn!(
+            guild = lease.guild_id, date = %lease.date,
+            "the post waited too long for its turn to be sent within its lease; released"
+        );
+        self.postpone(lease, at, PostOutcome::Released).await
     }
 
     async fn record(
         &self,
-        guild: u64,
-        date: Date,
+        lease: &Lease,
         message_id: u64,
         now: Timestamp,
         found: bool,
     ) -> PostOutcome {
+        let (guild, date) = (lease.guild_id, lease.date);
         self.forget_failures(guild, date);
-        match self
-            .store(move |s| s.record_post(guild, date, message_id, now))
-            .await
-        {
+        match self.store.record_sent(lease, message_id, now).await {
             Ok(()) if found => PostOutcome::AlreadyPosted {
                 message_id: Some(message_id),
             },
@@ -469,8 +562,16 @@ impl<P: Poster> Scheduler<P> {
                 tracing::info!(guild, %date, message_id, "posted the day's message");
                 PostOutcome::Posted { message_id }
             }
+            Err(StoreError::Fenced { .. }) => {
+                tracing::warn!(
+                    guild, %date, message_id,
+                    "posted the day's message, but the lease was lost meanwhile; recorded as the day's post"
+                );
+                PostOutcome::LeaseLost
+            }
             Err(e) => {
-                // The claim stays: the next try finds the message and records it.
+                // The lease stays: once it runs out, the next try finds the message
+                // and records it.
                 tracing::error!(
                     guild, %date, message_id, error = %e,
                     "posted the day's message but could not record it"
@@ -480,16 +581,12 @@ impl<P: Poster> Scheduler<P> {
         }
     }
 
-    async fn skip(
-        &self,
-        guild: u64,
-        date: Date,
-        now: Timestamp,
-        outcome: PostOutcome,
-    ) -> PostOutcome {
+    async fn skip(&self, lease: &Lease, now: Timestamp, outcome: PostOutcome) -> PostOutcome {
+        let (guild, date) = (lease.guild_id, lease.date);
         self.forget_failures(guild, date);
-        match self.store(move |s| s.skip_post(guild, date, now)).await {
+        match self.store.skip(lease, now).await {
             Ok(()) => outcome,
+            Err(StoreError::Fenced { .. }) => PostOutcome::LeaseLost,
             Err(e) => {
                 tracing::error!(guild, %date, error = %e, "could not move the schedule on");
                 PostOutcome::StoreFailed
@@ -497,18 +594,11 @@ impl<P: Poster> Scheduler<P> {
         }
     }
 
-    async fn postpone(
-        &self,
-        guild: u64,
-        date: Date,
-        until: Timestamp,
-        outcome: PostOutcome,
-    ) -> PostOutcome {
-        match self
-            .store(move |s| s.postpone_post(guild, date, until))
-            .await
-        {
+    async fn postpone(&self, lease: &Lease, until: Timestamp, outcome: PostOutcome) -> PostOutcome {
+        let (guild, date) = (lease.guild_id, lease.date);
+        match self.store.retry_at(lease, until).await {
             Ok(()) => outcome,
+            Err(StoreError::Fenced { .. }) => PostOutcome::LeaseLost,
             Err(e) => {
                 tracing::error!(guild, %date, error = %e, "could not put the post off");
                 PostOutcome::StoreFailed
@@ -517,25 +607,24 @@ impl<P: Poster> Scheduler<P> {
     }
 
     /// The rest of a batch after a 401 or a global 429: put off without a request.
-    async fn halted(&self, guild: u64, date: Date, now: Timestamp, halt: Halt) -> PostOutcome {
+    async fn halted(&self, lease: &Lease, now: Timestamp, halt: Halt) -> PostOutcome {
         let until = match halt {
             Halt::Unauthorized => later(now, UNAUTHORIZED_WAIT),
             Halt::Global { until } => until,
         };
-        self.postpone(guild, date, until, PostOutcome::Postponed { until })
+        self.postpone(lease, until, PostOutcome::Postponed { until })
             .await
     }
 
     async fn failed(
         &self,
-        s: &Schedule,
-        claim: &PostClaim,
+        lease: &Lease,
         now: Timestamp,
         error: PostError,
         halt: &Mutex<Option<Halt>>,
     ) -> PostOutcome {
-        let guild = s.guild_id;
-        let date = s.next_run.date;
+        let guild = lease.guild_id;
+        let date = lease.date;
         match error {
             PostError::RateLimited {
                 retry_after,
@@ -550,7 +639,7 @@ impl<P: Poster> Scheduler<P> {
                     self.limiter.hold(retry_after);
                     set_halt(halt, Halt::Global { until });
                 }
-                self.postpone(guild, date, until, PostOutcome::Postponed { until })
+                self.postpone(lease, until, PostOutcome::Postponed { until })
                     .await
             }
             PostError::Unauthorized => {
@@ -560,7 +649,7 @@ impl<P: Poster> Scheduler<P> {
                 );
                 set_halt(halt, Halt::Unauthorized);
                 let until = later(now, UNAUTHORIZED_WAIT);
-                self.postpone(guild, date, until, PostOutcome::Postponed { until })
+                self.postpone(lease, until, PostOutcome::Postponed { until })
                     .await
             }
             PostError::Refused {
@@ -568,15 +657,12 @@ impl<P: Poster> Scheduler<P> {
                 code,
                 message,
             } => {
-                let reason = refusal_reason(claim.channel_id, status, code, &message);
+                let reason = refusal_reason(lease.channel_id, status, code, &message);
                 tracing::warn!(guild, %date, status, code, reason, "pausing the server's daily post");
                 self.forget_failures(guild, date);
-                let r = reason.clone();
-                match self
-                    .store(move |st| st.pause_schedule(guild, &r, now))
-                    .await
-                {
-                    Ok(_) => PostOutcome::Paused { reason },
+                match self.store.pause(lease, &reason, now).await {
+                    Ok(()) => PostOutcome::Paused { reason },
+                    Err(StoreError::Fenced { .. }) => PostOutcome::LeaseLost,
                     Err(e) => {
                         tracing::error!(guild, error = %e, "could not pause the daily post");
                         PostOutcome::StoreFailed
@@ -592,20 +678,15 @@ impl<P: Poster> Scheduler<P> {
                             guild, %date, failures, error = %why, retry_in_s = wait.as_secs(),
                             "could not post the day's message; trying again"
                         );
-                        self.postpone(
-                            guild,
-                            date,
-                            until,
-                            PostOutcome::Retrying { until, failures },
-                        )
-                        .await
+                        self.postpone(lease, until, PostOutcome::Retrying { until, failures })
+                            .await
                     }
                     None => {
                         tracing::warn!(
                             guild, %date, failures, error = %why,
                             "could not post the day's message after every retry; giving up this day"
                         );
-                        self.skip(guild, date, now, PostOutcome::GaveUp).await
+                        self.skip(lease, now, PostOutcome::GaveUp).await
                     }
                 }
             }
@@ -614,7 +695,7 @@ impl<P: Poster> Scheduler<P> {
                     guild, %date, error = %why,
                     "Discord would not take the day's message; giving up this day"
                 );
-                self.skip(guild, date, now, PostOutcome::GaveUp).await
+                self.skip(lease, now, PostOutcome::GaveUp).await
             }
         }
     }
@@ -641,7 +722,7 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 /// Runs `scheduler` until `shutdown` turns true (or its sender is dropped): a tick
 /// with the real clock, then a sleep until the soonest post due (exactly) or `poll`,
 /// whichever is sooner, cut short by `wake` (a change to the schedules made in this
-/// process: [`Service::schedule_changed`](crate::service::Service)). `poll` bounds how
+/// process: [`wake_on_changes`]). `poll` bounds how
 /// late a change made by another process is seen.
 pub fn spawn<P: Poster + 'static>(
     scheduler: Arc<Scheduler<P>>,
@@ -678,7 +759,10 @@ pub fn spawn_with_clock<P: Poster + 'static>(
                     tracing::debug!(handled = report.outcomes.len(), "scheduler tick");
                 }
                 Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "a scheduler tick failed; going on"),
+                Err(e) => {
+                    tracing::error!(error = %e, "a scheduler tick failed; going on");
+                    scheduler.release_held(clock()).await;
+                }
             }
             // Read after the tick: what it did, and any change made meanwhile, counts.
             let next = match scheduler.next_due_at().await {
@@ -706,6 +790,23 @@ pub fn spawn_with_clock<P: Poster + 'static>(
     })
 }
 
+/// A wake-up for [`spawn`] on every change `store` reports ([`Store::changes`]: a
+/// settings change, a schedule moved), from a task of its own; many changes while the
+/// loop is busy make one wake-up. A receiver that fell behind wakes it too.
+pub fn wake_on_changes(store: &dyn Store) -> Arc<Notify> {
+    let wake = Arc::new(Notify::new());
+    let mut changes = store.changes();
+    let waking = Arc::clone(&wake);
+    tokio::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        // Closed: the store is gone.
+        while let Ok(_) | Err(RecvError::Lagged(_)) = changes.recv().await {
+            waking.notify_one();
+        }
+    });
+    wake
+}
+
 /// What stops the rest of the tick, if anything has.
 fn halted(halt: &Mutex<Option<Halt>>) -> Option<Halt> {
     *halt.lock().unwrap_or_else(PoisonError::into_inner)
@@ -719,6 +820,15 @@ fn set_halt(halt: &Mutex<Option<Halt>>, h: Halt) {
 }
 
 fn later(now: Timestamp, wait: Duration) -> Timestamp {
-    let wait = SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX);
-    now.checked_add(wait).unwrap_or(Timestamp::MAX)
+    karabakh_core::lease::later(now, wait)
+}
+
+/// A name for this scheduler's leases, unique among the processes sharing a
+/// database: the process id and the instant it was made.
+fn owner_name() -> String {
+    format!(
+        "pid{}-{}",
+        std::process::id(),
+        Timestamp::now().as_nanosecond()
+    )
 }

@@ -12,7 +12,7 @@ use karabakh_chart::Chart;
 use karabakh_core::commands::{Core, Effect, Request, RequestKind, Resolution};
 use karabakh_core::reply::Reply;
 use karabakh_site::charts::{self, ChartCache};
-use karabakh_store::{SettingsStore, StoreError};
+use karabakh_store::{Store, StoreError};
 
 /// How many audit records `/config show` lists.
 pub const AUDIT_SHOWN: usize = 10;
@@ -25,13 +25,9 @@ pub const STORE_BUDGET: Duration = Duration::from_millis(1500);
 #[derive(Clone)]
 pub struct Service {
     pub core: Arc<Core>,
-    pub store: Option<Arc<dyn SettingsStore>>,
+    pub store: Option<Arc<dyn Store>>,
     /// Charts already drawn, by cache key: shared by every transport (and the site).
     pub charts: Arc<ChartCache>,
-    /// Signalled after every settings change this process saves: wakes this process's
-    /// daily-post scheduler at once, so a post set for the next minute goes out on
-    /// time however long the scheduler's poll is.
-    pub schedule_changed: Arc<tokio::sync::Notify>,
 }
 
 /// A handled request: the reply, and what it was, for logs and metrics.
@@ -53,12 +49,11 @@ impl Handled {
 }
 
 impl Service {
-    pub fn new(core: Arc<Core>, store: Option<Arc<dyn SettingsStore>>) -> Self {
+    pub fn new(core: Arc<Core>, store: Option<Arc<dyn Store>>) -> Self {
         Self {
             core,
             store,
             charts: Arc::new(ChartCache::default()),
-            schedule_changed: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -107,9 +102,9 @@ impl Service {
         }
     }
 
-    /// Handles one request, blocking on the store when there is one (call it from
-    /// `spawn_blocking` in async code when [`Request::may_write`] says it writes).
-    pub fn handle(&self, mut request: Request) -> Handled {
+    /// Handles one request: the store's reads and writes are awaited, never blocking
+    /// the worker.
+    pub async fn handle(&self, mut request: Request) -> Handled {
         let kind = request.kind();
         let command = request.spec().map(|s| s.name);
         let failed = |core: &Core| Handled {
@@ -118,7 +113,7 @@ impl Service {
             kind,
             resolution: Resolution::Failed,
         };
-        if let Err(e) = self.load(&mut request) {
+        if let Err(e) = self.load(&mut request).await {
             if needs_settings(&request) {
                 tracing::error!(error = %e, command, "could not read the server's settings");
                 return Handled {
@@ -141,7 +136,10 @@ impl Service {
         }) = &response.effect
         {
             let saved = match &self.store {
-                Some(store) => store.apply(*guild_id, change, *user_id, now).map(|_| ()),
+                Some(store) => store
+                    .apply(*guild_id, change.clone(), *user_id, now)
+                    .await
+                    .map(|_| ()),
                 None => Err(StoreError::Schedule {
                     guild_id: *guild_id,
                     reason: "the bot runs without a database".to_owned(),
@@ -152,7 +150,6 @@ impl Service {
                 return failed(&self.core);
             }
             tracing::info!(guild_id, user_id, command, change = ?change, "settings changed");
-            self.schedule_changed.notify_one();
         }
         Handled {
             resolution: response.resolution(),
@@ -162,31 +159,20 @@ impl Service {
         }
     }
 
-    /// Answers `request` as [`Service::handle`] does, on the blocking pool when there is
-    /// a store (which may wait for a lock or the disk), within [`STORE_BUDGET`]. Past
-    /// it, the request is answered without the store: a request that does not need the
-    /// settings ([`needs_settings`]) with the defaults, one that does with a sentence
-    /// saying the settings are out of reach. The store's work, once started, finishes
-    /// or fails on its own (a change is one transaction: all of it or nothing).
+    /// Answers `request` as [`Service::handle`] does, within [`STORE_BUDGET`] when there
+    /// is a store (which may wait for a lock or the disk). Past it, the request is
+    /// answered without the store: a request that does not need the settings
+    /// ([`needs_settings`]) with the defaults, `/config show` with a sentence saying
+    /// the settings are out of reach, a change with one saying it is not confirmed
+    /// (the store makes a change whole or not at all, whenever it gets to it).
     pub async fn answer(&self, request: Request) -> Handled {
         if self.store.is_none() {
-            return self.handle(request);
+            return self.handle(request).await;
         }
         let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
         let fallback = request.clone();
-        let service = self.clone();
-        let task = tokio::task::spawn_blocking(move || service.handle(request));
-        match tokio::time::timeout(STORE_BUDGET, task).await {
-            Ok(Ok(handled)) => handled,
-            Ok(Err(error)) => {
-                tracing::error!(%error, command, "answering a request failed");
-                Handled {
-                    reply: self.core.failure(),
-                    command,
-                    kind,
-                    resolution: Resolution::Failed,
-                }
-            }
+        match tokio::time::timeout(STORE_BUDGET, self.handle(request)).await {
+            Ok(handled) => handled,
             Err(_) => {
                 tracing::warn!(
                     command,
@@ -194,7 +180,6 @@ impl Service {
                     "the settings database did not answer in time"
                 );
                 if needs_settings(&fallback) {
-                    // A change may still be made once the database answers: say so.
                     let reply = if fallback.may_write() {
                         self.core.settings_unconfirmed()
                     } else {
@@ -219,15 +204,19 @@ impl Service {
     }
 
     /// Puts the server's settings (and, for commands that show it, its audit trail)
-    /// into the request's context.
-    fn load(&self, request: &mut Request) -> Result<(), StoreError> {
+    /// into the request's context. Autocomplete reads nothing: no suggestion depends
+    /// on a server's settings, and it is asked for on every keystroke.
+    async fn load(&self, request: &mut Request) -> Result<(), StoreError> {
         let (Some(store), Some(guild)) = (&self.store, request.context().guild_id) else {
             return Ok(());
         };
+        if request.kind() == RequestKind::Autocomplete {
+            return Ok(());
+        }
         let needs_audit = request.spec().is_some_and(|s| s.needs_audit);
-        let settings = store.guild_settings(guild)?;
+        let settings = store.guild_settings(guild).await?;
         let audit = if needs_audit {
-            store.audit_trail(guild, AUDIT_SHOWN)?
+            store.audit_trail(guild, AUDIT_SHOWN).await?
         } else {
             Vec::new()
         };

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use crate::admin::Admin;
 use crate::discord::rest;
+use crate::metrics::SchedulerMetrics;
 use crate::operator::{self, Config, Loaded};
 use crate::service::Service;
 use karabakh_core::commands::{Core, CoreConfig};
 use karabakh_core::dataset::{self, Dataset};
-use karabakh_store::{SettingsStore, SqliteStore};
+use karabakh_store::Store;
 
 /// Reads the configuration: defaults, then the file (`--config PATH`, or
 /// `config/bot.toml` if it exists), then the environment.
@@ -44,12 +45,17 @@ pub fn load_dataset(path: Option<&Path>) -> Result<Dataset, String> {
     }
 }
 
-/// Opens (or creates, and migrates) the settings database the config names.
-pub fn open_store(config: &Config) -> Result<Arc<dyn SettingsStore>, String> {
-    let store = SqliteStore::open(&config.database.path).map_err(|e| e.to_string())?;
-    let schema = store.schema_version().map_err(|e| e.to_string())?;
-    tracing::info!(path = %config.database.path.display(), schema, "settings database ready");
-    Ok(Arc::new(store))
+/// Opens (or creates, and migrates) the settings database the config names:
+/// PostgreSQL when `database.url` (or `KR_DATABASE_URL` / `DATABASE_URL`) is set, else
+/// the SQLite file at `database.path`.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
+    let database = config.database.database();
+    let store = karabakh_store::open(&database)
+        .await
+        .map_err(|e| e.to_string())?;
+    let schema = store.schema_version().await.map_err(|e| e.to_string())?;
+    tracing::info!(database = %store.describe(), schema, "settings database ready");
+    Ok(store)
 }
 
 /// The core as every transport runs it: charts in its answers (their text
@@ -66,14 +72,17 @@ pub fn core(data: Dataset, public_url: Option<&str>) -> Core {
 }
 
 /// The core on the chosen dataset and the store: what the transports serve.
-pub fn service(data: Option<&Path>, config: &Config) -> Result<Service, String> {
+pub async fn service(data: Option<&Path>, config: &Config) -> Result<Service, String> {
     let core = core(load_dataset(data)?, config.site.public_url.as_deref());
     tracing::info!(
         version = %core.data().version,
         statements = core.data().statements.len(),
         "dataset loaded"
     );
-    Ok(Service::new(Arc::new(core), Some(open_store(config)?)))
+    Ok(Service::new(
+        Arc::new(core),
+        Some(open_store(config).await?),
+    ))
 }
 
 /// The admin view every role with the service starts from: the checks that the
@@ -93,10 +102,9 @@ pub fn admin(role: &'static str, service: &Service) -> Admin {
     admin.check("store", move || {
         let store = Arc::clone(&store);
         async move {
-            match tokio::task::spawn_blocking(move || store.next_due_at()).await {
-                Ok(Ok(_)) => Ok(serde_json::Value::Null),
-                Ok(Err(e)) => Err(format!("the settings store did not answer: {e}")),
-                Err(e) => Err(format!("the settings store check failed: {e}")),
+            match store.next_due_at().await {
+                Ok(_) => Ok(serde_json::Value::Null),
+                Err(e) => Err(format!("the settings store did not answer: {e}")),
             }
         }
     })
@@ -104,6 +112,8 @@ pub fn admin(role: &'static str, service: &Service) -> Admin {
 
 /// The daily posts' scheduler, running: [`DailyPosts::stop`] ends it.
 pub struct DailyPosts {
+    /// What became of the posts: add it to the role's admin view.
+    pub metrics: Arc<SchedulerMetrics>,
     stop: tokio::sync::watch::Sender<bool>,
     handle: tokio::task::JoinHandle<()>,
 }
@@ -152,17 +162,18 @@ pub fn start_scheduler(
         return None;
     };
     let poster = rest::ChannelPoster::new(http, &config.discord.api_base);
+    // Woken by every change the store reports: this process's `/config` at once, and
+    // (PostgreSQL) other processes' too.
+    let wake = scheduler::wake_on_changes(store.as_ref());
+    let metrics = Arc::new(SchedulerMetrics::default());
     let scheduler = Scheduler::new(store, Arc::clone(&service.core), poster)
-        .with_requests_per_second(config.schedule.requests_per_second);
+        .with_requests_per_second(config.schedule.requests_per_second)
+        .with_metrics(Arc::clone(&metrics));
     let poll = std::time::Duration::from_secs(config.schedule.poll_seconds.max(1));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     Some(DailyPosts {
+        metrics,
         stop,
-        handle: scheduler::spawn(
-            Arc::new(scheduler),
-            poll,
-            Arc::clone(&service.schedule_changed),
-            stopped,
-        ),
+        handle: scheduler::spawn(Arc::new(scheduler), poll, wake, stopped),
     })
 }

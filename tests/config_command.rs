@@ -7,20 +7,21 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use karabakh_core::commands::Resolution;
 use karabakh_core::settings::{GuildSettings, Setting, Visibility};
 use karabakh_reactions::discord::{interaction, render};
 use karabakh_reactions::service::{Handled, Service};
-use karabakh_store::{SettingsStore, SqliteStore};
+use karabakh_store::{SqliteStore, Store};
 use serde_json::{Value, json};
 use serenity::all::Interaction;
 use support::payload::{
     ADMINISTRATOR, GUILD, MANAGE_SERVER, NO_MANAGE, boolean, channel, click, command, config,
     fixture, in_guild, onthisday, parse, text,
 };
-use support::{core, now, ts};
+use support::{block_on, core, now, ts};
 use tempfile::TempDir;
 
 const OTHER_GUILD: u64 = 1_100_000_000_000_000_101;
@@ -46,7 +47,7 @@ fn bot() -> Bot {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bot.sqlite3");
     let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let service = Service::new(core(), Some(store.clone() as Arc<dyn SettingsStore>));
+    let service = Service::new(core(), Some(store.clone() as Arc<dyn Store>));
     Bot {
         _dir: dir,
         path,
@@ -85,7 +86,7 @@ fn send(b: &Bot, interaction: &Interaction, at: Timestamp) -> (Handled, Value) {
 
 fn send_to(service: &Service, interaction: &Interaction, at: Timestamp) -> (Handled, Value) {
     let request = interaction::request(interaction, at).expect("answered");
-    let handled = service.handle(request);
+    let handled = block_on(service.handle(request));
     let body = serde_json::from_str(&render::body(&handled.reply)).unwrap();
     (handled, body)
 }
@@ -155,10 +156,10 @@ fn a_member_without_manage_server_is_refused_and_nothing_changes() {
         assert!(custom_ids(&body).is_empty(), "{sub}: no reset buttons");
     }
     assert_eq!(
-        b.store.guild_settings(GUILD).unwrap(),
+        block_on(b.store.guild_settings(GUILD)).unwrap(),
         GuildSettings::default()
     );
-    assert!(b.store.audit_trail(GUILD, 10).unwrap().is_empty());
+    assert!(block_on(b.store.audit_trail(GUILD, 10)).unwrap().is_empty());
 
     // A moderator sets something; the member's click on a reset button is refused.
     b.moderator(
@@ -176,10 +177,10 @@ fn a_member_without_manage_server_is_refused_and_nothing_changes() {
     assert!(private(&body));
     assert_eq!(title(&body), "Not allowed");
     assert_eq!(
-        b.store.guild_settings(GUILD).unwrap().visibility,
+        block_on(b.store.guild_settings(GUILD)).unwrap().visibility,
         Visibility::Private
     );
-    assert_eq!(b.store.audit_trail(GUILD, 10).unwrap().len(), 1);
+    assert_eq!(block_on(b.store.audit_trail(GUILD, 10)).unwrap().len(), 1);
 }
 
 #[test]
@@ -200,7 +201,7 @@ fn administrator_alone_or_manage_server_alone_is_allowed() {
     assert_eq!(title(&body), "Replies changed", "{body}");
     assert!(description(&body).contains("public → private"));
     assert_eq!(
-        b.store.guild_settings(GUILD).unwrap().visibility,
+        block_on(b.store.guild_settings(GUILD)).unwrap().visibility,
         Visibility::Private
     );
     let (_, body) = b.moderator(
@@ -210,7 +211,7 @@ fn administrator_alone_or_manage_server_alone_is_allowed() {
         now(),
     );
     assert_eq!(title(&body), "Replies changed", "{body}");
-    let s = b.store.guild_settings(GUILD).unwrap();
+    let s = block_on(b.store.guild_settings(GUILD)).unwrap();
     assert_eq!(s.visibility, Visibility::Public);
     assert_eq!(s.visibility_changed.unwrap().user_id, MOD + 1);
 }
@@ -240,7 +241,7 @@ fn settings_round_trip_through_show_and_survive_a_restart() {
         t2,
     );
 
-    let s = b.store.guild_settings(GUILD).unwrap();
+    let s = block_on(b.store.guild_settings(GUILD)).unwrap();
     let o = s.onthisday.clone().unwrap();
     assert_eq!(
         (o.channel_id, o.time.to_string(), o.zone.as_str()),
@@ -266,7 +267,7 @@ fn settings_round_trip_through_show_and_survive_a_restart() {
 
     // A new process on the same file shows the same.
     let store = Arc::new(SqliteStore::open(&b.path).unwrap());
-    let service = Service::new(core(), Some(store as Arc<dyn SettingsStore>));
+    let service = Service::new(core(), Some(store as Arc<dyn Store>));
     let (_, again) = send_to(
         &service,
         &config(GUILD, MOD, MANAGE_SERVER, "show", json!([])),
@@ -280,14 +281,20 @@ fn settings_round_trip_through_show_and_survive_a_restart() {
     assert!(
         description(&body).contains("<#555> at 07:30 Europe/Paris, empty days posted too → off")
     );
-    assert_eq!(b.store.guild_settings(GUILD).unwrap().onthisday, None);
+    assert_eq!(
+        block_on(b.store.guild_settings(GUILD)).unwrap().onthisday,
+        None
+    );
     let (_, body) = b.moderator(MOD, "show", json!([]), t3);
     assert!(shown(&body).contains("Off. Turn it on with `/config onthisday`."));
     // Off again: nothing to do, nothing recorded.
-    let before = b.store.audit_trail(GUILD, 50).unwrap().len();
+    let before = block_on(b.store.audit_trail(GUILD, 50)).unwrap().len();
     let (_, body) = b.moderator(MOD, "onthisday-off", json!([]), t3);
     assert_eq!(title(&body), "Nothing changed");
-    assert_eq!(b.store.audit_trail(GUILD, 50).unwrap().len(), before);
+    assert_eq!(
+        block_on(b.store.audit_trail(GUILD, 50)).unwrap().len(),
+        before
+    );
 }
 
 #[test]
@@ -320,10 +327,10 @@ fn a_bad_zone_or_time_gets_a_private_answer_naming_the_forms_and_saves_nothing()
     assert!(private(&body));
     assert!(description(&body).contains("public or private"), "{body}");
     assert_eq!(
-        b.store.guild_settings(GUILD).unwrap(),
+        block_on(b.store.guild_settings(GUILD)).unwrap(),
         GuildSettings::default()
     );
-    assert!(b.store.audit_trail(GUILD, 10).unwrap().is_empty());
+    assert!(block_on(b.store.audit_trail(GUILD, 10)).unwrap().is_empty());
 }
 
 #[test]
@@ -395,7 +402,7 @@ fn concurrent_changes_from_two_servers_do_not_mix() {
     let second = Arc::new(SqliteStore::open(&b.path).unwrap());
     let services = [
         b.service.clone(),
-        Service::new(core(), Some(second as Arc<dyn SettingsStore>)),
+        Service::new(core(), Some(second as Arc<dyn Store>)),
     ];
     const ROUNDS: u64 = 40;
     let handles: Vec<_> = services
@@ -457,12 +464,12 @@ fn concurrent_changes_from_two_servers_do_not_mix() {
     }
     for k in 0..2u64 {
         let guild = GUILD + k * 7;
-        let s = b.store.guild_settings(guild).unwrap();
+        let s = block_on(b.store.guild_settings(guild)).unwrap();
         assert_eq!(
             s.onthisday.unwrap().channel_id,
             1_000 * (k + 1) + ROUNDS - 1
         );
-        let trail = b.store.audit_trail(guild, 1_000).unwrap();
+        let trail = block_on(b.store.audit_trail(guild, 1_000)).unwrap();
         assert!(
             trail
                 .iter()
@@ -486,7 +493,7 @@ fn reset_asks_cancel_keeps_confirm_resets_and_is_audited() {
         json!([text("visibility", "private")]),
         now(),
     );
-    let before = b.store.guild_settings(GUILD).unwrap();
+    let before = block_on(b.store.guild_settings(GUILD)).unwrap();
 
     let (handled, body) = b.moderator(MOD, "reset", json!([]), now());
     assert!(handled.reply != b.service.core.failure());
@@ -501,7 +508,7 @@ fn reset_asks_cancel_keeps_confirm_resets_and_is_audited() {
         "danger"
     );
     assert_eq!(
-        b.store.guild_settings(GUILD).unwrap(),
+        block_on(b.store.guild_settings(GUILD)).unwrap(),
         before,
         "asking changes nothing"
     );
@@ -514,7 +521,7 @@ fn reset_asks_cancel_keeps_confirm_resets_and_is_audited() {
     assert_eq!(body["type"], 7, "the question is updated in place");
     assert_eq!(title(&body), "Nothing changed");
     assert!(custom_ids(&body).is_empty(), "the buttons are gone");
-    assert_eq!(b.store.guild_settings(GUILD).unwrap(), before);
+    assert_eq!(block_on(b.store.guild_settings(GUILD)).unwrap(), before);
 
     let t = ts("2026-11-25T12:30:00Z");
     let (handled, body) = send(
@@ -532,9 +539,9 @@ fn reset_asks_cancel_keeps_confirm_resets_and_is_audited() {
     );
     assert!(d.contains("private → public"), "{d}");
     assert!(custom_ids(&body).is_empty());
-    let s = b.store.guild_settings(GUILD).unwrap();
+    let s = block_on(b.store.guild_settings(GUILD)).unwrap();
     assert_eq!((s.onthisday, s.visibility), (None, Visibility::Public));
-    let trail = b.store.audit_trail(GUILD, 2).unwrap();
+    let trail = block_on(b.store.audit_trail(GUILD, 2)).unwrap();
     assert!(
         trail
             .iter()
@@ -551,7 +558,7 @@ fn reset_asks_cancel_keeps_confirm_resets_and_is_audited() {
         t,
     );
     assert_eq!(title(&body), "Nothing changed");
-    assert_eq!(b.store.audit_trail(GUILD, 50).unwrap().len(), 4);
+    assert_eq!(block_on(b.store.audit_trail(GUILD, 50)).unwrap().len(), 4);
 }
 
 #[test]
@@ -572,15 +579,22 @@ fn show_lists_the_audit_trail_newest_first_and_a_paused_schedule() {
         json!([text("visibility", "private")]),
         t2,
     );
-    assert!(
+    // The scheduler's first try is refused by Discord: the post is paused.
+    let due = block_on(b.store.guild_settings(GUILD))
+        .unwrap()
+        .next_post
+        .unwrap();
+    let lease = block_on(
         b.store
-            .pause_schedule(
-                GUILD,
-                "403 Missing Access: the bot may not post in <#77>",
-                t3
-            )
-            .unwrap()
-    );
+            .lease_due(due.at, "test", Duration::from_secs(60), 1),
+    )
+    .unwrap();
+    block_on(b.store.pause(
+        &lease[0],
+        "403 Missing Access: the bot may not post in <#77>",
+        t3,
+    ))
+    .unwrap();
 
     let (_, body) = b.moderator(MOD, "show", json!([]), now());
     let text = shown(&body);
@@ -637,7 +651,7 @@ fn show_lists_the_audit_trail_newest_first_and_a_paused_schedule() {
         description(&body).contains("It was paused (403 Missing Access"),
         "{body}"
     );
-    let s = b.store.guild_settings(GUILD).unwrap();
+    let s = block_on(b.store.guild_settings(GUILD)).unwrap();
     assert!(s.paused.is_none() && s.next_post.is_some());
 }
 

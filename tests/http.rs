@@ -19,7 +19,7 @@ use karabakh_reactions::discord::{interaction, render};
 use karabakh_reactions::metrics::MetricSet;
 use karabakh_reactions::service::Service;
 use karabakh_reactions::startup;
-use karabakh_store::{SettingsStore, SqliteStore};
+use karabakh_store::{SqliteStore, Store};
 use serde_json::{Value as Json, json};
 use support::payload::{self, fixture};
 use support::{binary_in, now};
@@ -43,7 +43,7 @@ struct Fixture {
 
 fn endpoint_fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn SettingsStore> =
+    let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(dir.path().join("settings.sqlite3")).unwrap());
     let service = Service::new(Arc::new(support::core_with_site(None)), Some(store));
     let endpoint = Endpoint::with_clock(
@@ -293,13 +293,16 @@ async fn every_command_of_the_table_is_answered_as_the_service_answers_it() {
         // its own: `/config onthisday` changes the settings it is answered from).
         let interaction = serde_json::from_value(payload).unwrap();
         let request = interaction::request(&interaction, now()).unwrap();
-        let expected = endpoint_fixture().service.handle(request);
+        let expected = endpoint_fixture().service.handle(request).await;
         let expected: Json = serde_json::from_str(&render::body(&expected.reply)).unwrap();
         assert_eq!(body, expected, "{}", spec.example);
     }
     // `/config onthisday` went through the endpoint's write path: the change is saved.
     let store = f.service.store.as_ref().unwrap();
-    let saved = store.guild_settings(1_100_000_000_000_000_100).unwrap();
+    let saved = store
+        .guild_settings(1_100_000_000_000_000_100)
+        .await
+        .unwrap();
     assert_eq!(
         saved.onthisday.map(|o| o.channel_id),
         Some(1_100_000_000_000_000_200)
@@ -448,7 +451,8 @@ async fn a_reply_with_a_chart_is_multipart_form_data_as_discord_documents() {
         let interaction = serde_json::from_value(payload::from_line(line)).unwrap();
         let expected = f
             .service
-            .handle(interaction::request(&interaction, now()).unwrap());
+            .handle(interaction::request(&interaction, now()).unwrap())
+            .await;
         assert_eq!(
             json,
             serde_json::from_str::<Json>(&render::body(&expected.reply)).unwrap(),

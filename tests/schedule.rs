@@ -22,7 +22,7 @@ use karabakh_reactions::operator::{self, Config};
 use karabakh_reactions::scheduler::{
     DEFAULT_CONCURRENCY, PostError, PostOutcome, Poster, Scheduler, TickReport,
 };
-use karabakh_store::{SettingsStore, SqliteStore};
+use karabakh_store::{SqliteStore, Store};
 use serde_json::json;
 use support::fake_discord::{self, FakeDiscord, Scripted};
 use support::{core, otd, ts};
@@ -70,7 +70,7 @@ impl Bench {
     /// Posts one after another, as a test of what follows a 429 or a 401 needs: with
     /// several in flight, those sent before the refusal came back are not held.
     fn sequential(mut self) -> Self {
-        let store: Arc<dyn SettingsStore> = Arc::clone(&self.store) as _;
+        let store: Arc<dyn Store> = Arc::clone(&self.store) as _;
         self.scheduler =
             Arc::new(Scheduler::new(store, core(), poster(&self.fake)).with_concurrency(1));
         self
@@ -82,15 +82,17 @@ impl Bench {
         self.scheduler = scheduler(&self.fake, Arc::clone(&self.store));
     }
 
-    fn set(&self, guild: u64, o: OnThisDay, at: &str) {
+    async fn set(&self, guild: u64, o: OnThisDay, at: &str) {
         self.store
-            .apply(guild, &Change::SetOnThisDay(o), MODERATOR, ts(at))
+            .apply(guild, Change::SetOnThisDay(o), MODERATOR, ts(at))
+            .await
             .unwrap();
     }
 
-    fn next_post(&self, guild: u64) -> Option<(Date, Timestamp)> {
+    async fn next_post(&self, guild: u64) -> Option<(Date, Timestamp)> {
         self.store
             .guild_settings(guild)
+            .await
             .unwrap()
             .next_post
             .map(|r| (r.date, r.at))
@@ -136,9 +138,10 @@ async fn new_york_posts_at_the_local_time_across_both_daylight_saving_changes() 
         1,
         otd(11, "02:30", "America/New_York"),
         "2022-03-12T12:00:00Z",
-    );
+    )
+    .await;
     assert_eq!(
-        b.next_post(1),
+        b.next_post(1).await,
         Some((date(2022, 3, 13), ts("2022-03-13T07:30:00Z")))
     );
     assert!(b.tick("2022-03-13T07:29:59Z").await.outcomes.is_empty());
@@ -150,7 +153,7 @@ async fn new_york_posts_at_the_local_time_across_both_daylight_saving_changes() 
     assert!(b.tick("2022-03-13T09:00:00Z").await.outcomes.is_empty());
     assert_eq!(b.fake.creates().len(), 1);
     assert_eq!(
-        b.next_post(1),
+        b.next_post(1).await,
         Some((date(2022, 3, 14), ts("2022-03-14T06:30:00Z")))
     );
 
@@ -160,7 +163,8 @@ async fn new_york_posts_at_the_local_time_across_both_daylight_saving_changes() 
         2,
         otd(12, "01:30", "America/New_York"),
         "2027-11-06T12:00:00Z",
-    );
+    )
+    .await;
     assert!(b.tick("2027-11-07T05:29:59Z").await.posted().is_empty());
     let report = b.tick("2027-11-07T05:30:00Z").await;
     assert_eq!(report.posted(), vec![2]);
@@ -174,7 +178,8 @@ async fn paris_and_sydney_post_once_on_the_days_their_clocks_change() {
     let b = Bench::new().await;
     // 2024-10-27: Paris goes back from 03:00 to 02:00; 02:30 comes twice. The first
     // (CEST, 00:30 UTC) posts; the second (CET, 01:30 UTC) does not.
-    b.set(1, otd(11, "02:30", "Europe/Paris"), "2024-10-26T12:00:00Z");
+    b.set(1, otd(11, "02:30", "Europe/Paris"), "2024-10-26T12:00:00Z")
+        .await;
     assert!(b.tick("2024-10-27T00:29:59Z").await.outcomes.is_empty());
     assert_eq!(posted(&b.tick("2024-10-27T00:30:00Z").await), 1);
     assert!(b.tick("2024-10-27T01:30:00Z").await.outcomes.is_empty());
@@ -187,9 +192,10 @@ async fn paris_and_sydney_post_once_on_the_days_their_clocks_change() {
         2,
         otd(12, "02:30", "Australia/Sydney"),
         "2022-10-01T00:00:00Z",
-    );
+    )
+    .await;
     assert_eq!(
-        b.next_post(2),
+        b.next_post(2).await,
         Some((date(2022, 10, 2), ts("2022-10-01T16:30:00Z")))
     );
     assert!(b.tick("2022-10-01T16:29:59Z").await.outcomes.is_empty());
@@ -203,16 +209,17 @@ async fn an_empty_day_is_skipped_and_the_schedule_moves_on() {
     let b = Bench::new().await;
     // 2024-03-31 (Paris skips 02:30 that night: 03:30 CEST, 01:30 UTC): the dataset
     // has nothing on 31 March, so nothing is posted; 1 April has entries.
-    b.set(1, otd(11, "02:30", "Europe/Paris"), "2024-03-30T12:00:00Z");
+    b.set(1, otd(11, "02:30", "Europe/Paris"), "2024-03-30T12:00:00Z")
+        .await;
     assert_eq!(
-        b.next_post(1),
+        b.next_post(1).await,
         Some((date(2024, 3, 31), ts("2024-03-31T01:30:00Z")))
     );
     let report = b.tick("2024-03-31T01:30:00Z").await;
     assert_eq!(report.outcome(1), Some(&PostOutcome::SkippedEmpty));
     assert!(b.fake.requests().is_empty(), "{:?}", b.fake.requests());
     assert_eq!(
-        b.next_post(1),
+        b.next_post(1).await,
         Some((date(2024, 4, 1), ts("2024-04-01T00:30:00Z")))
     );
     assert_eq!(posted(&b.tick("2024-04-01T00:30:00Z").await), 1);
@@ -224,7 +231,7 @@ async fn a_server_that_asked_for_empty_days_gets_them() {
     let b = Bench::new().await;
     let mut o = otd(12, "02:30", "Europe/Paris");
     o.post_empty_days = true;
-    b.set(2, o, "2024-03-30T12:00:00Z");
+    b.set(2, o, "2024-03-30T12:00:00Z").await;
     assert_eq!(posted(&b.tick("2024-03-31T01:30:00Z").await), 1);
     assert_eq!(b.titles(12), vec!["On this day: 31 March"]);
     let description = b.fake.messages(12)[0].json["embeds"][0]["description"]
@@ -240,7 +247,8 @@ async fn a_server_that_asked_for_empty_days_gets_them() {
 #[tokio::test]
 async fn the_request_is_a_silent_message_with_the_nonce_and_the_bot_token() {
     let b = Bench::new().await;
-    b.set(5, otd(55, "09:00", "UTC"), "2020-09-27T00:00:00Z");
+    b.set(5, otd(55, "09:00", "UTC"), "2020-09-27T00:00:00Z")
+        .await;
     let report = b.tick("2020-09-27T09:00:00Z").await;
     let creates = b.fake.creates();
     assert_eq!(creates.len(), 1);
@@ -299,7 +307,8 @@ async fn the_request_is_a_silent_message_with_the_nonce_and_the_bot_token() {
 #[tokio::test]
 async fn the_one_client_sends_the_body_the_fake_expects() {
     let b = Bench::new().await;
-    b.set(5, otd(55, "09:00", "UTC"), "2020-09-27T00:00:00Z");
+    b.set(5, otd(55, "09:00", "UTC"), "2020-09-27T00:00:00Z")
+        .await;
     let now = ts("2020-09-27T09:00:00Z");
     assert_eq!(posted(&b.tick("2020-09-27T09:00:00Z").await), 1);
     let daily = b.fake.creates()[0].body.clone().unwrap();
@@ -374,7 +383,8 @@ async fn the_one_client_sends_the_body_the_fake_expects() {
 #[tokio::test]
 async fn a_restart_after_the_post_does_not_repeat_it() {
     let mut b = Bench::new().await;
-    b.set(1, otd(11, "08:00", "Europe/Paris"), "2020-10-09T00:00:00Z");
+    b.set(1, otd(11, "08:00", "Europe/Paris"), "2020-10-09T00:00:00Z")
+        .await;
     assert_eq!(posted(&b.tick("2020-10-09T06:00:00Z").await), 1);
     b.restart();
     for now in [
@@ -385,7 +395,7 @@ async fn a_restart_after_the_post_does_not_repeat_it() {
         assert!(b.tick(now).await.outcomes.is_empty(), "{now}");
     }
     assert_eq!(b.fake.creates().len(), 1);
-    assert!(b.store.was_posted(1, date(2020, 10, 9)).unwrap());
+    assert!(b.store.was_posted(1, date(2020, 10, 9)).await.unwrap());
     // The next day posts as usual.
     assert_eq!(posted(&b.tick("2020-10-10T06:00:00Z").await), 0); // 10-10 is empty
     assert_eq!(posted(&b.tick("2020-10-11T06:00:00Z").await), 1);
@@ -420,7 +430,7 @@ impl Poster for CrashAfterSend {
 
 async fn crash_once(b: &Bench, now: &str) {
     let poster = poster(&b.fake);
-    let store: Arc<dyn SettingsStore> = Arc::new(SqliteStore::open(&b.path).unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&b.path).unwrap());
     let crashing = Arc::new(Scheduler::new(store, core(), CrashAfterSend(poster)));
     let now = ts(now);
     b.fake.set_now(now);
@@ -431,10 +441,11 @@ async fn crash_once(b: &Bench, now: &str) {
 #[tokio::test]
 async fn a_crash_between_send_and_record_does_not_double_the_post() {
     let mut b = Bench::new().await;
-    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z");
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z")
+        .await;
     crash_once(&b, "2020-10-09T08:00:00Z").await;
     assert_eq!(b.fake.messages(11).len(), 1, "the send reached Discord");
-    assert!(!b.store.was_posted(1, date(2020, 10, 9)).unwrap());
+    assert!(!b.store.was_posted(1, date(2020, 10, 9)).await.unwrap());
 
     // Back up 20 minutes later: Discord has forgotten the nonce by then, so only the
     // look at the channel's recent messages keeps the post from going out twice.
@@ -450,7 +461,7 @@ async fn a_crash_between_send_and_record_does_not_double_the_post() {
     );
     assert_eq!(b.fake.creates().len(), 1, "no second create");
     assert_eq!(b.fake.messages(11).len(), 1);
-    assert!(b.store.was_posted(1, date(2020, 10, 9)).unwrap());
+    assert!(b.store.was_posted(1, date(2020, 10, 9)).await.unwrap());
     let looked: Vec<_> = b
         .fake
         .requests()
@@ -478,7 +489,8 @@ async fn a_crash_between_send_and_record_does_not_double_the_post() {
 #[tokio::test]
 async fn a_message_serenity_cannot_parse_does_not_hide_the_earlier_post() {
     let mut b = Bench::new().await;
-    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z");
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z")
+        .await;
     crash_once(&b, "2020-10-09T08:00:00Z").await;
     b.fake.set_now(ts("2020-10-09T08:10:00Z"));
     let newer = json!({"content": "hi", "components": [{"type": 1, "components": [{"type": 99}]}]});
@@ -501,7 +513,8 @@ async fn a_message_serenity_cannot_parse_does_not_hide_the_earlier_post() {
 #[tokio::test]
 async fn a_post_of_the_same_day_a_year_before_is_not_taken_for_the_lost_one() {
     let mut b = Bench::new().await;
-    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z");
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z")
+        .await;
     assert_eq!(posted(&b.tick("2020-10-09T08:00:00Z").await), 1);
     // A year later the same title is due again; the first try dies after sending
     // nothing that is kept (the fake refuses it with a 500 and the process dies).
@@ -522,7 +535,8 @@ async fn a_post_of_the_same_day_a_year_before_is_not_taken_for_the_lost_one() {
 async fn forbidden_or_gone_channels_pause_only_their_server() {
     let b = Bench::new().await;
     for (guild, channel) in [(1, 21), (2, 22), (3, 23)] {
-        b.set(guild, otd(channel, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+        b.set(guild, otd(channel, "08:00", "UTC"), "2020-10-08T00:00:00Z")
+            .await;
     }
     b.fake.script(21, [Scripted::Forbidden]);
     b.fake.script(23, [Scripted::NotFound]);
@@ -537,10 +551,10 @@ async fn forbidden_or_gone_channels_pause_only_their_server() {
             reason: expected.to_owned()
         })
     );
-    let settings = b.store.guild_settings(1).unwrap();
+    let settings = b.store.guild_settings(1).await.unwrap();
     assert_eq!(settings.paused.as_ref().unwrap().reason, expected);
     assert_eq!(settings.next_post, None);
-    let audit = b.store.audit_trail(1, 1).unwrap();
+    let audit = b.store.audit_trail(1, 1).await.unwrap();
     assert_eq!(audit[0].setting, Setting::Pause);
     assert_eq!(audit[0].user_id, None, "paused by the bot");
     assert!(
@@ -548,7 +562,14 @@ async fn forbidden_or_gone_channels_pause_only_their_server() {
         "{}",
         audit[0].new_value
     );
-    let gone = b.store.guild_settings(3).unwrap().paused.unwrap().reason;
+    let gone = b
+        .store
+        .guild_settings(3)
+        .await
+        .unwrap()
+        .paused
+        .unwrap()
+        .reason;
     assert!(
         gone.contains("<#23>: Unknown Channel (404, code 10003)"),
         "{gone}"
@@ -559,8 +580,9 @@ async fn forbidden_or_gone_channels_pause_only_their_server() {
     assert_eq!(report.posted(), vec![2]);
     assert_eq!(b.fake.messages(21).len() + b.fake.messages(23).len(), 0);
     // A moderator setting the post again resumes it.
-    b.set(1, otd(24, "08:00", "UTC"), "2020-10-10T12:00:00Z");
-    assert!(b.store.guild_settings(1).unwrap().paused.is_none());
+    b.set(1, otd(24, "08:00", "UTC"), "2020-10-10T12:00:00Z")
+        .await;
+    assert!(b.store.guild_settings(1).await.unwrap().paused.is_none());
     assert_eq!(posted(&b.tick("2020-10-11T08:00:00Z").await), 2);
     assert_eq!(b.fake.messages(24).len(), 1);
 }
@@ -576,7 +598,8 @@ fn rate_limit_wait() -> jiff::SignedDuration {
 #[tokio::test]
 async fn a_429_is_waited_out_and_not_counted_as_a_failure() {
     let b = Bench::new().await;
-    b.set(1, otd(31, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.set(1, otd(31, "08:00", "UTC"), "2020-10-08T00:00:00Z")
+        .await;
     // Seven 429s in a row: more than the retries a failure gets.
     b.fake.script(
         31,
@@ -607,8 +630,10 @@ async fn a_429_is_waited_out_and_not_counted_as_a_failure() {
 #[tokio::test]
 async fn a_global_429_holds_every_post_of_the_tick() {
     let b = Bench::new().await.sequential();
-    b.set(1, otd(31, "08:00", "UTC"), "2020-10-08T00:00:00Z");
-    b.set(2, otd(32, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.set(1, otd(31, "08:00", "UTC"), "2020-10-08T00:00:00Z")
+        .await;
+    b.set(2, otd(32, "08:00", "UTC"), "2020-10-08T00:00:00Z")
+        .await;
     b.fake.script(
         31,
         [Scripted::RateLimited {
@@ -628,8 +653,10 @@ async fn a_global_429_holds_every_post_of_the_tick() {
 #[tokio::test]
 async fn a_429_of_unknown_scope_holds_the_rest_of_the_tick_too() {
     let b = Bench::new().await.sequential();
-    b.set(1, otd(31, "08:00", "UTC"), "2020-10-08T00:00:00Z");
-    b.set(2, otd(32, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.set(1, otd(31, "08:00", "UTC"), "2020-10-08T00:00:00Z")
+        .await;
+    b.set(2, otd(32, "08:00", "UTC"), "2020-10-08T00:00:00Z")
+        .await;
     b.fake.script(
         31,
         [Scripted::RateLimited {
@@ -648,7 +675,8 @@ async fn a_429_of_unknown_scope_holds_the_rest_of_the_tick_too() {
 #[tokio::test]
 async fn server_errors_are_retried_with_backoff_then_succeed() {
     let b = Bench::new().await;
-    b.set(1, otd(41, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.set(1, otd(41, "08:00", "UTC"), "2020-10-08T00:00:00Z")
+        .await;
     b.fake
         .script(41, [Scripted::ServerError, Scripted::ServerError]);
     let report = b.tick("2020-10-08T08:00:00Z").await;
@@ -672,13 +700,14 @@ async fn server_errors_are_retried_with_backoff_then_succeed() {
     assert_eq!(posted(&b.tick("2020-10-08T08:01:30Z").await), 1);
     assert_eq!(b.fake.creates().len(), 3);
     assert_eq!(b.fake.messages(41).len(), 1);
-    assert!(b.store.was_posted(1, date(2020, 10, 8)).unwrap());
+    assert!(b.store.was_posted(1, date(2020, 10, 8)).await.unwrap());
 }
 
 #[tokio::test]
 async fn after_the_last_retry_the_day_is_given_up() {
     let b = Bench::new().await;
-    b.set(1, otd(41, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.set(1, otd(41, "08:00", "UTC"), "2020-10-08T00:00:00Z")
+        .await;
     b.fake.script(41, (0..6).map(|_| Scripted::ServerError));
     let mut now = ts("2020-10-08T08:00:00Z");
     let mut waits = Vec::new();
@@ -695,18 +724,20 @@ async fn after_the_last_retry_the_day_is_given_up() {
     }
     assert_eq!(waits, vec![30, 60, 120, 240, 480]);
     assert_eq!(b.fake.creates().len(), 6);
-    assert!(!b.store.was_posted(1, date(2020, 10, 8)).unwrap());
-    assert!(b.store.guild_settings(1).unwrap().paused.is_none());
+    assert!(!b.store.was_posted(1, date(2020, 10, 8)).await.unwrap());
+    assert!(b.store.guild_settings(1).await.unwrap().paused.is_none());
     // The next day is tried afresh.
-    assert_eq!(b.next_post(1).unwrap().0, date(2020, 10, 9));
+    assert_eq!(b.next_post(1).await.unwrap().0, date(2020, 10, 9));
     assert_eq!(posted(&b.tick("2020-10-09T08:00:00Z").await), 1);
 }
 
 #[tokio::test]
 async fn a_rejected_token_puts_posts_off_and_pauses_nobody() {
     let b = Bench::new().await.sequential();
-    b.set(1, otd(51, "08:00", "UTC"), "2020-10-08T00:00:00Z");
-    b.set(2, otd(52, "08:00", "UTC"), "2020-10-08T00:00:00Z");
+    b.set(1, otd(51, "08:00", "UTC"), "2020-10-08T00:00:00Z")
+        .await;
+    b.set(2, otd(52, "08:00", "UTC"), "2020-10-08T00:00:00Z")
+        .await;
     b.fake.script(51, [Scripted::Unauthorized]);
     let report = b.tick("2020-10-08T08:00:00Z").await;
     let until = ts("2020-10-08T08:05:00Z");
@@ -717,7 +748,14 @@ async fn a_rejected_token_puts_posts_off_and_pauses_nobody() {
         "no more requests with a bad token"
     );
     for guild in [1, 2] {
-        assert!(b.store.guild_settings(guild).unwrap().paused.is_none());
+        assert!(
+            b.store
+                .guild_settings(guild)
+                .await
+                .unwrap()
+                .paused
+                .is_none()
+        );
     }
     assert_eq!(posted(&b.tick("2020-10-08T08:05:00Z").await), 2);
 }
@@ -726,14 +764,16 @@ async fn a_rejected_token_puts_posts_off_and_pauses_nobody() {
 async fn a_late_start_posts_the_same_day_and_missed_days_are_not_back_filled() {
     let b = Bench::new().await;
     // Due 15 October 09:00 in Paris (07:00 UTC); the bot is back at 22:00 local.
-    b.set(1, otd(61, "09:00", "Europe/Paris"), "2024-10-15T00:00:00Z");
+    b.set(1, otd(61, "09:00", "Europe/Paris"), "2024-10-15T00:00:00Z")
+        .await;
     let report = b.tick("2024-10-15T20:00:00Z").await;
     assert_eq!(posted(&report), 1);
     assert_eq!(b.titles(61), vec!["On this day: 15 October"]);
 
     // Due 15 October too, but the bot is down until 17 October 10:00 local: the
     // 15th and 16th are not posted; the 17th's post (09:00) goes out late.
-    b.set(2, otd(62, "09:00", "Europe/Paris"), "2024-10-15T00:00:00Z");
+    b.set(2, otd(62, "09:00", "Europe/Paris"), "2024-10-15T00:00:00Z")
+        .await;
     let report = b.tick("2024-10-17T08:00:00Z").await;
     let for_two: Vec<_> = report
         .outcomes
@@ -745,12 +785,12 @@ async fn a_late_start_posts_the_same_day_and_missed_days_are_not_back_filled() {
     assert_eq!(for_two.len(), 2, "{for_two:?}");
     assert!(matches!(for_two[1], (d, PostOutcome::Posted { .. }) if d == date(2024, 10, 17)));
     assert_eq!(b.titles(62), vec!["On this day: 17 October"]);
-    assert!(!b.store.was_posted(2, date(2024, 10, 16)).unwrap());
+    assert!(!b.store.was_posted(2, date(2024, 10, 16)).await.unwrap());
 }
 
 /// Sets guild 1's post (empty days too) to the current UTC minute, configured a
 /// minute ago: due now by the real clock. Its local date.
-fn due_now(b: &Bench, channel: u64) -> Date {
+async fn due_now(b: &Bench, channel: u64) -> Date {
     let now = Timestamp::now();
     let local = now.to_zoned_datetime(jiff::tz::TimeZone::UTC);
     let time = format!("{:02}:{:02}", local.hour(), local.minute());
@@ -758,7 +798,8 @@ fn due_now(b: &Bench, channel: u64) -> Date {
     o.post_empty_days = true;
     let set_at = now - jiff::SignedDuration::from_secs(61);
     b.store
-        .apply(1, &Change::SetOnThisDay(o), MODERATOR, set_at)
+        .apply(1, Change::SetOnThisDay(o), MODERATOR, set_at)
+        .await
         .unwrap();
     b.fake.set_now(now);
     local.date()
@@ -776,7 +817,7 @@ async fn run_loop_until_posted<P: Poster + 'static>(
     let handle =
         karabakh_reactions::scheduler::spawn(scheduler, Duration::from_secs(3600), wake, stopped);
     for _ in 0..200 {
-        if b.store.was_posted(1, day).unwrap() {
+        if b.store.was_posted(1, day).await.unwrap() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -791,11 +832,20 @@ async fn run_loop_until_posted<P: Poster + 'static>(
 #[tokio::test]
 async fn the_loop_posts_with_the_real_clock_and_stops_on_shutdown() {
     let b = Bench::new().await;
-    let day = due_now(&b, 71);
+    let day = due_now(&b, 71).await;
     run_loop_until_posted(&b, Arc::clone(&b.scheduler), day).await;
-    assert!(b.store.was_posted(1, day).unwrap());
+    assert!(b.store.was_posted(1, day).await.unwrap());
     assert_eq!(b.fake.messages(71).len(), 1);
-    assert!(b.store.guild_settings(1).unwrap().next_post.unwrap().date > day);
+    assert!(
+        b.store
+            .guild_settings(1)
+            .await
+            .unwrap()
+            .next_post
+            .unwrap()
+            .date
+            > day
+    );
 }
 
 /// Panics in its first create, before sending: a bug in one tick.
@@ -828,16 +878,16 @@ impl Poster for PanicsOnce {
 #[tokio::test]
 async fn a_panic_in_one_tick_does_not_stop_the_loop() {
     let b = Bench::new().await;
-    let day = due_now(&b, 72);
+    let day = due_now(&b, 72).await;
     let poster = poster(&b.fake);
-    let store: Arc<dyn SettingsStore> = Arc::clone(&b.store) as _;
+    let store: Arc<dyn Store> = Arc::clone(&b.store) as _;
     let scheduler = Arc::new(Scheduler::new(
         store,
         core(),
         PanicsOnce(poster, std::sync::atomic::AtomicBool::new(false)),
     ));
     run_loop_until_posted(&b, scheduler, day).await;
-    assert!(b.store.was_posted(1, day).unwrap());
+    assert!(b.store.was_posted(1, day).await.unwrap());
     assert_eq!(b.fake.messages(72).len(), 1);
     assert_eq!(b.fake.creates().len(), 1, "the panicking tick sent nothing");
 }
@@ -852,7 +902,7 @@ async fn the_serve_binary_sends_the_daily_post_through_the_rest_api() {
     use std::process::Stdio;
 
     let b = Bench::new().await;
-    let day = due_now(&b, 73);
+    let day = due_now(&b, 73).await;
     let public_key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]).verifying_key();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_karabakh-reactions"));
     command
@@ -893,7 +943,7 @@ async fn the_serve_binary_sends_the_daily_post_through_the_rest_api() {
     assert_eq!(status.code(), Some(0), "{log}");
     let messages = b.fake.messages(73);
     assert_eq!(messages.len(), 1, "{log}");
-    assert!(b.store.was_posted(1, day).unwrap(), "{log}");
+    assert!(b.store.was_posted(1, day).await.unwrap(), "{log}");
     let create = &b.fake.creates()[0];
     assert_eq!(create.headers["authorization"], format!("Bot {TOKEN}"));
     assert!(!log.contains(TOKEN), "the token is never logged: {log}");
@@ -906,7 +956,8 @@ async fn the_serve_binary_sends_the_daily_post_through_the_rest_api() {
 #[tokio::test]
 async fn the_look_for_an_earlier_post_ignores_replies_and_other_authors() {
     let mut b = Bench::new().await;
-    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z");
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z")
+        .await;
     // Claimed, then the process dies after a 500: nothing reached the channel.
     b.fake.script(11, [Scripted::ServerError]);
     crash_once(&b, "2020-10-09T08:00:00Z").await;
@@ -936,7 +987,7 @@ async fn the_look_for_an_earlier_post_ignores_replies_and_other_authors() {
         .filter(|m| m.nonce.as_deref() == Some(nonce.as_str()))
         .collect();
     assert_eq!(posts.len(), 1);
-    assert!(b.store.was_posted(1, date(2020, 10, 9)).unwrap());
+    assert!(b.store.was_posted(1, date(2020, 10, 9)).await.unwrap());
 }
 
 /// Posts due at the same minute go out several at a time, never faster than
@@ -951,7 +1002,7 @@ async fn posts_due_together_go_out_concurrently_within_discords_rate_limit() {
     for guild in 1..=servers {
         let mut o = otd(10_000 + guild, "08:00", "UTC");
         o.post_empty_days = true;
-        b.set(guild, o, "2020-10-08T00:00:00Z");
+        b.set(guild, o, "2020-10-08T00:00:00Z").await;
     }
     let report = b.tick("2020-10-08T08:00:00Z").await;
     assert_eq!(posted(&report), servers as usize, "{report:?}");
@@ -990,12 +1041,12 @@ async fn posts_due_together_go_out_concurrently_within_discords_rate_limit() {
 #[tokio::test]
 async fn a_post_set_through_config_goes_out_at_its_minute_whatever_the_poll() {
     use karabakh_reactions::discord::interaction;
-    use karabakh_reactions::scheduler::{Clock, spawn_with_clock};
+    use karabakh_reactions::scheduler::{Clock, spawn_with_clock, wake_on_changes};
     use karabakh_reactions::service::Service;
     use support::payload::{self, GUILD, MANAGE_SERVER};
 
     let b = Bench::new().await;
-    let service = Service::new(core(), Some(Arc::clone(&b.store) as Arc<dyn SettingsStore>));
+    let service = Service::new(core(), Some(Arc::clone(&b.store) as Arc<dyn Store>));
     let due = ts("2026-11-25T09:00:00Z");
     let offset = (due - jiff::SignedDuration::from_secs(3)).duration_since(Timestamp::now());
     let clock: Clock = Arc::new(move || Timestamp::now() + offset);
@@ -1004,17 +1055,17 @@ async fn a_post_set_through_config_goes_out_at_its_minute_whatever_the_poll() {
     let running = spawn_with_clock(
         Arc::clone(&b.scheduler),
         Duration::from_secs(3600),
-        Arc::clone(&service.schedule_changed),
+        wake_on_changes(b.store.as_ref()),
         stopped,
         Arc::clone(&clock),
     );
     // It has looked, found nothing due, and sleeps for the hour.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let config = |sub: &str, options: serde_json::Value| {
+    let config = async |sub: &str, options: serde_json::Value| {
         let asked = payload::config(GUILD, MODERATOR, MANAGE_SERVER, sub, options);
         let request = interaction::request(&asked, clock()).expect("answered");
-        let handled = service.handle(request);
+        let handled = service.handle(request).await;
         serde_json::from_str::<serde_json::Value>(&render::body(&handled.reply)).unwrap()
     };
     let mut options = payload::onthisday(81, "09:00", "UTC");
@@ -1022,9 +1073,9 @@ async fn a_post_set_through_config_goes_out_at_its_minute_whatever_the_poll() {
         .as_array_mut()
         .unwrap()
         .push(payload::boolean("empty-days", true));
-    let set = config("onthisday", options);
+    let set = config("onthisday", options).await;
     assert_eq!(set["type"], 4, "{set}");
-    let shown = config("show", json!([]));
+    let shown = config("show", json!([])).await;
     let text = shown["data"]["embeds"][0]["description"].as_str().unwrap();
     assert!(
         text.contains(&format!("Next post: <t:{}:F>.", due.as_second())),
@@ -1052,7 +1103,7 @@ async fn a_post_set_through_config_goes_out_at_its_minute_whatever_the_poll() {
         late >= jiff::SignedDuration::ZERO && late <= jiff::SignedDuration::from_secs(5),
         "due {due}, arrived {arrived} by the loop's clock ({late:?} after)"
     );
-    assert!(b.store.was_posted(GUILD, date(2026, 11, 25)).unwrap());
+    assert!(b.store.was_posted(GUILD, date(2026, 11, 25)).await.unwrap());
 }
 
 /// Runs the bot's binary with `args` on the bench's database and the fake Discord,
@@ -1112,7 +1163,7 @@ async fn run_binary(
 #[tokio::test]
 async fn the_schedule_subcommand_posts_and_serve_can_leave_the_posts_to_it() {
     let b = Bench::new().await;
-    let day = due_now(&b, 74);
+    let day = due_now(&b, 74).await;
     let serve = ["serve", "--listen", "127.0.0.1:0"];
     let off = [("KR_SCHEDULE_ENABLED", "false")];
     // Given a second and a half: with the scheduler on, the post due goes out at once.
@@ -1130,6 +1181,217 @@ async fn the_schedule_subcommand_posts_and_serve_can_leave_the_posts_to_it() {
     assert_eq!(code, Some(0), "{log}");
     assert!(log.contains("sending the daily posts"), "{log}");
     assert_eq!(b.fake.messages(74).len(), 1, "{log}");
-    assert!(b.store.was_posted(1, day).unwrap(), "{log}");
+    assert!(b.store.was_posted(1, day).await.unwrap(), "{log}");
     assert!(!log.contains(TOKEN), "the token is never logged: {log}");
+}
+
+/// Two schedulers, as two processes (each its own store handle on the file, its own
+/// owner name), tick at the same instant over the same 60 posts: each post is leased
+/// to one of them and sent once. At 8 requests a second each leases 40 at a time, so
+/// both take part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_share_the_posts_due_and_send_each_once() {
+    let b = Bench::new().await;
+    let servers: u64 = 60;
+    for guild in 1..=servers {
+        let mut o = otd(20_000 + guild, "08:00", "UTC");
+        o.post_empty_days = true;
+        b.set(guild, o, "2020-10-08T00:00:00Z").await;
+    }
+    let make = || {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&b.path).unwrap());
+        Arc::new(Scheduler::new(store, core(), poster(&b.fake)).with_requests_per_second(8))
+    };
+    let (one, two) = (make(), make());
+    assert_ne!(one.owner, two.owner);
+    let now = ts("2020-10-08T08:00:00Z");
+    b.fake.set_now(now);
+    let (a, b2) = tokio::join!(
+        tokio::spawn(async move { one.tick(now).await }),
+        tokio::spawn(async move { two.tick(now).await })
+    );
+    let (a, b2) = (a.unwrap(), b2.unwrap());
+    assert!(
+        !a.posted().is_empty() && !b2.posted().is_empty(),
+        "{a:?}\n{b2:?}"
+    );
+    let mut all: Vec<u64> = a.posted().into_iter().chain(b2.posted()).collect();
+    all.sort_unstable();
+    assert_eq!(all, (1..=servers).collect::<Vec<_>>(), "each once");
+    assert_eq!(
+        b.fake.creates().len(),
+        servers as usize,
+        "one create a post"
+    );
+    for guild in 1..=servers {
+        assert_eq!(b.fake.messages(20_000 + guild).len(), 1);
+    }
+}
+
+/// A scheduler that dies after sending leaves its lease: nobody takes the post while
+/// the lease runs (the loop sleeps until it runs out: `next_due_at`), then another
+/// scheduler takes it over, finds the message in the channel, and records it.
+#[tokio::test]
+async fn a_lease_left_by_a_dead_scheduler_is_taken_over_once_it_runs_out() {
+    use karabakh_reactions::scheduler::LEASE_FOR;
+
+    let b = Bench::new().await;
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z")
+        .await;
+    crash_once(&b, "2020-10-09T08:00:00Z").await;
+    assert_eq!(b.fake.messages(11).len(), 1);
+    let expiry = ts("2020-10-09T08:00:00Z") + jiff::SignedDuration::try_from(LEASE_FOR).unwrap();
+    assert_eq!(b.store.next_due_at().await.unwrap(), Some(expiry));
+    let just_before = expiry - jiff::SignedDuration::from_millis(1);
+    assert!(b.tick(&just_before.to_string()).await.outcomes.is_empty());
+    // Discord has forgotten the nonce by then in the worst case: the history decides.
+    b.fake.forget_nonces();
+    let report = b.tick(&expiry.to_string()).await;
+    let id = b.fake.messages(11)[0].id;
+    assert_eq!(
+        report.outcome(1),
+        Some(&PostOutcome::AlreadyPosted {
+            message_id: Some(id)
+        })
+    );
+    assert_eq!(b.fake.creates().len(), 1);
+    assert!(b.store.was_posted(1, date(2020, 10, 9)).await.unwrap());
+}
+
+/// Holds each create until the test lets it go: a request slow to come back.
+struct Stalls {
+    poster: ChannelPoster,
+    started: Arc<tokio::sync::Notify>,
+    go: Arc<tokio::sync::Notify>,
+}
+
+impl Poster for Stalls {
+    async fn create_message(
+        &self,
+        channel: u64,
+        m: &Message,
+        nonce: &str,
+    ) -> Result<u64, PostError> {
+        self.started.notify_one();
+        self.go.notified().await;
+        self.poster.create_message(channel, m, nonce).await
+    }
+    async fn recent_messages(
+        &self,
+        channel: u64,
+        limit: u8,
+    ) -> Result<Vec<ChannelMessage>, PostError> {
+        self.poster.recent_messages(channel, limit).await
+    }
+    async fn bot_user_id(&self) -> Result<u64, PostError> {
+        self.poster.bot_user_id().await
+    }
+}
+
+/// A scheduler whose lease ran out and was taken over cannot move the schedule: its
+/// late answer is refused (fenced), the one message stands (the nonce), and the
+/// schedule moved on once, by the scheduler that took over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduler_whose_lease_was_taken_over_cannot_record() {
+    let b = Bench::new().await;
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z")
+        .await;
+    let (started, go) = (
+        Arc::new(tokio::sync::Notify::new()),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let stalling = Stalls {
+        poster: poster(&b.fake),
+        started: Arc::clone(&started),
+        go: Arc::clone(&go),
+    };
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&b.path).unwrap());
+    let slow = Arc::new(Scheduler::new(store, core(), stalling));
+    b.fake.set_now(ts("2020-10-09T08:00:00Z"));
+    let first = tokio::spawn(async move { slow.tick(ts("2020-10-09T08:00:00Z")).await });
+    started.notified().await;
+    // Its lease has run out (by the clock it is handed): taken over and posted.
+    let report = b.tick("2020-10-09T08:01:00Z").await;
+    assert_eq!(posted(&report), 1, "{report:?}");
+    go.notify_one();
+    let late = first.await.unwrap();
+    assert_eq!(late.outcome(1), Some(&PostOutcome::LeaseLost));
+    assert_eq!(b.fake.messages(11).len(), 1, "one message: the nonce");
+    assert_eq!(b.next_post(1).await.unwrap().0, date(2020, 10, 10));
+}
+
+/// `GET path` on `addr` over a plain socket: the status line's code and the body (the
+/// empty string when nothing listens yet).
+#[cfg(unix)]
+fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let Ok(mut socket) = std::net::TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
+    let _ = socket.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if socket.write_all(request.as_bytes()).is_err() {
+        return (0, String::new());
+    }
+    let mut response = String::new();
+    let _ = socket.read_to_string(&mut response);
+    let code = response
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (code, body)
+}
+
+/// The scheduler role's admin address: healthy (dataset and store), and its metrics
+/// count the post it sent.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_schedule_role_reports_its_posts_on_the_admin_address() {
+    let b = Bench::new().await;
+    due_now(&b, 75).await;
+    // A free port for the admin address (the test reads it while the role runs).
+    let admin = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let listen = admin.to_string();
+    let seen = std::sync::Mutex::new((0u16, String::new(), String::new()));
+    let (code, log) = run_binary(&b, &["schedule"], &[("KR_ADMIN_LISTEN", &listen)], |b| {
+        if b.fake.messages(75).is_empty() {
+            return false;
+        }
+        let (status, health) = http_get(admin, "/healthz");
+        let (_, metrics) = http_get(admin, "/metrics");
+        let sent = metrics
+            .lines()
+            .any(|l| l == r#"kr_daily_posts_total{outcome="sent"} 1"#);
+        *seen.lock().unwrap() = (status, health, metrics);
+        sent
+    })
+    .await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains(&format!("admin on http://{admin}")), "{log}");
+    let (status, health, metrics) = seen.into_inner().unwrap();
+    assert_eq!(status, 200, "{health}");
+    let health: serde_json::Value = serde_json::from_str(&health).unwrap();
+    assert_eq!(health["role"], "schedule");
+    assert_eq!(health["checks"]["store"]["ok"], true, "{health}");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == r#"kr_daily_posts_total{outcome="sent"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == r#"kr_daily_post_delay_seconds_count 1"#),
+        "{metrics}"
+    );
+    assert_eq!(b.fake.messages(75).len(), 1, "{log}");
 }

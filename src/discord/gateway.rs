@@ -42,11 +42,11 @@ use crate::admin;
 use crate::metrics::{self, Interactions, MetricSet};
 
 use crate::discord::register::{self, Scope};
-use karabakh_core::commands::RequestKind;
+use karabakh_core::commands::{RequestKind, Resolution};
 
 use crate::discord::{interaction, render, rest};
 use crate::operator::{Config, Secret};
-use crate::service::Service;
+use crate::service::{Handled, Service};
 
 /// No intents at all: interactions reach a bot whatever its intents, and it reads
 /// nothing else (no messages, no members, no presences; nothing privileged).
@@ -328,6 +328,9 @@ pub async fn run(
         tracing::info!("the daily posts are sent by the process that runs shard 0");
         None
     };
+    if let (Some(admin), Some(posts)) = (&admin, &scheduler) {
+        admin.add_metrics(Arc::clone(&posts.metrics) as Arc<dyn MetricSet>);
+    }
     let result = tokio::select! {
         result = started => match result {
             Ok(()) => {
@@ -611,9 +614,22 @@ impl EventHandler for Handler {
             tracing::debug!(kind = ?interaction.kind(), "ignored an interaction the bot does not answer");
             return;
         };
-        let kind = request.kind();
-        // On the blocking pool when there is a settings database, within its budget.
-        let mut handled = self.service.answer(request).await;
+        let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
+        let service = Arc::clone(&self.service);
+        // Its own task, so that a panic (a bug) is answered with the failure reply; the
+        // settings database is given its budget (`Service::answer`).
+        let mut handled = match tokio::spawn(async move { service.answer(request).await }).await {
+            Ok(handled) => handled,
+            Err(e) => {
+                tracing::error!(error = %e, kind = kind.label(), "answering an interaction failed");
+                Handled {
+                    reply: self.service.core.failure(),
+                    command,
+                    kind,
+                    resolution: Resolution::Failed,
+                }
+            }
+        };
         self.metrics.interactions.handled(&handled);
         let picture = self.service.picture(&mut handled.reply).await;
         let answered = started.elapsed();

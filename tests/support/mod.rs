@@ -5,13 +5,14 @@
 
 pub mod fake_discord;
 pub mod payload;
+#[cfg(unix)]
+pub mod processes;
 
 use std::sync::{Arc, OnceLock};
 
 use jiff::Timestamp;
 use karabakh_core::commands::{Context, Core, Request};
 use karabakh_core::reply::ButtonId;
-use karabakh_core::settings::{OnThisDay, PostTime, TimeZoneName};
 use karabakh_reactions::console;
 
 /// The core on the embedded dataset as the bot runs it (charts in its answers), without
@@ -27,8 +28,22 @@ pub fn core_with_site(public_url: Option<&str>) -> Core {
     karabakh_reactions::startup::core(data, public_url)
 }
 
-pub fn ts(s: &str) -> Timestamp {
-    s.parse().expect("a timestamp")
+#[allow(unused_imports)]
+pub use karabakh_core::testing::{otd, ts};
+
+/// Runs an async call (the store's, the service's) to its end from a synchronous
+/// test, on one runtime shared by the test binary.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime")
+        })
+        .block_on(future)
 }
 
 /// The tests' fixed "now", so answers that depend on it are reproducible.
@@ -76,14 +91,4 @@ pub fn binary_in(dir: &tempfile::TempDir) -> std::process::Command {
         c.env("PATH", path);
     }
     c
-}
-
-/// A daily post in `channel_id` at `time` (HH:MM) in `zone`, empty days skipped.
-pub fn otd(channel_id: u64, time: &str, zone: &str) -> OnThisDay {
-    OnThisDay {
-        channel_id,
-        time: PostTime::parse(time).unwrap(),
-        zone: TimeZoneName::parse(zone).unwrap(),
-        post_empty_days: false,
-    }
 }

@@ -10,9 +10,12 @@
 
 pub mod commands;
 pub mod dataset;
+pub mod lease;
 pub mod query;
 pub mod reply;
 pub mod schedule;
 pub mod settings;
 pub mod site;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 pub mod text;

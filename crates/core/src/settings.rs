@@ -9,6 +9,8 @@ use jiff::Timestamp;
 use jiff::civil::{Date, Time};
 use jiff::tz::{TimeZone, TimeZoneDatabase};
 
+pub mod rules;
+
 /// A value a moderator typed that cannot be used. Its message is a sentence naming
 /// the forms that are accepted, fit to show the moderator as it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -511,17 +513,10 @@ pub(crate) mod tests {
 
     /// A daily post in channel 1 (for the core's unit tests).
     pub(crate) fn otd(time: &str, zone: &str) -> OnThisDay {
-        OnThisDay {
-            channel_id: 1,
-            time: PostTime::parse(time).unwrap(),
-            zone: TimeZoneName::parse(zone).unwrap(),
-            post_empty_days: false,
-        }
+        crate::testing::otd(1, time, zone)
     }
 
-    pub(crate) fn ts(s: &str) -> Timestamp {
-        s.parse().unwrap()
-    }
+    pub(crate) use crate::testing::ts;
 
     #[test]
     fn the_next_run_is_today_until_its_time_then_tomorrow() {

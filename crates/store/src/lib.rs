@@ -2,190 +2,189 @@
 //!
 //! An edge: it does I/O and keeps values; what a command means and what Discord
 //! says live elsewhere. The values it keeps are the core's
-//! ([`karabakh_core::settings`]). Everything goes through [`SettingsStore`], so that another
-//! database (PostgreSQL, for several processes) can stand in for [`SqliteStore`].
+//! ([`karabakh_core::settings`]), and so are the rules of what a change does
+//! ([`karabakh_core::settings::rules`]) and of leases ([`karabakh_core::lease`]): a
+//! backend reads the current state in a transaction, asks the core, and stores what
+//! it answers.
 //!
-//! The trait is synchronous; async callers use `tokio::task::spawn_blocking`. The
-//! store does not read the clock: callers hand in "now", which keeps tests exact.
+//! Everything goes through the async [`Store`] port, used as `Arc<dyn Store>`: no call
+//! blocks a tokio worker. [`SqliteStore`] is the embedded default (one writer thread,
+//! reader connections on the blocking pool); [`PgStore`] lets any number of processes
+//! share one PostgreSQL server. [`open`] picks one from a [`Database`].
+//!
+//! The store does not read the clock: callers hand in "now", which keeps tests exact.
 //! (One exception: [`SqliteStore::open`] schedules, from the time of opening, the
 //! daily posts carried over from a database older than migration 0002.)
 
+mod error;
 mod migrations;
+mod postgres;
 mod sqlite;
+mod values;
+
+use std::time::Duration;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use karabakh_core::settings::{AuditEntry, Change, GuildSettings, OnThisDay, Run};
+use karabakh_core::settings::{AuditEntry, Change, GuildSettings, OnThisDay};
 
-pub use migrations::{MIGRATIONS, Migration, SCHEMA_VERSION};
+pub use error::{StoreError, StoreResult};
+pub use migrations::{
+    Migration, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, SQLITE_MIGRATIONS,
+    SQLITE_SCHEMA_VERSION,
+};
+pub use postgres::{DEFAULT_POOL_SIZE, PgConfig, PgStore, redact};
 pub use sqlite::SqliteStore;
 
-/// Why the store could not do what it was asked. Each message is a sentence for the
-/// operator's log: it names the database file or the table and row at fault, never a
-/// secret.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{path}: cannot create the database's folder: {source}")]
-    CreateDir {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: cannot open the database: {source}")]
-    Open {
-        path: String,
-        #[source]
-        source: rusqlite::Error,
-    },
-    #[error(
-        "{path}: the database is at schema version {found}, newer than this build knows \
-         (up to {known}); run the newer build that wrote it, or restore a backup"
-    )]
-    TooNew {
-        path: String,
-        found: i64,
-        known: i64,
-    },
-    #[error("{path}: migration {name} failed, the database is left at version {at}: {source}")]
-    Migration {
-        path: String,
-        name: &'static str,
-        at: i64,
-        #[source]
-        source: rusqlite::Error,
-    },
-    #[error("database error while {doing}: {source}")]
-    Sqlite {
-        doing: String,
-        #[source]
-        source: rusqlite::Error,
-    },
-    #[error("the database holds a bad value in {table}.{column} for {row}: {reason}")]
-    Corrupt {
-        table: &'static str,
-        column: &'static str,
-        row: String,
-        reason: String,
-    },
-    #[error(
-        "cannot record the post of guild {guild_id} for {date} as sent: it was never \
-         claimed (claim_post comes before sending)"
-    )]
-    Unclaimed { guild_id: u64, date: Date },
-    #[error("cannot compute the next daily post of guild {guild_id}: {reason}")]
-    Schedule { guild_id: u64, reason: String },
+/// Which database a process uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An embedded SQLite file (the default): one process.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL server: any number of processes.
+    Postgres(PgConfig),
 }
 
-/// What [`SettingsStore::claim_post`] found for a server's post of a local date.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// Send the post now, to this channel, with this nonce and `enforce_nonce`; then
-    /// call [`SettingsStore::record_post`].
-    Send(PostClaim),
-    /// The post for that date is recorded as sent: do not send it again.
-    AlreadySent {
-        message_id: Option<u64>,
-        sent_at: Timestamp,
-    },
-    /// The server has no daily post configured any more, or it is paused.
-    NotScheduled,
+impl Database {
+    /// What it is, for the operator's log (never a password).
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(path) => format!("SQLite at {}", path.display()),
+            Database::Postgres(pg) => format!("PostgreSQL at {}", redact(&pg.url)),
+        }
+    }
 }
 
-/// A post claimed for sending.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostClaim {
-    /// [`post_nonce`] of the server and date: the same on every attempt.
-    pub nonce: String,
-    /// The channel configured now.
-    pub channel_id: u64,
-    /// 1 on the first attempt. More means an earlier attempt was claimed and never
-    /// recorded as sent: it may have reached Discord before a crash, which the
-    /// nonce guards against.
-    pub attempt: u32,
-    pub first_claimed_at: Timestamp,
+/// Opens (creates, migrates) the database. SQLite's file work runs on the blocking
+/// pool; must run inside a tokio runtime.
+pub async fn open(database: &Database) -> StoreResult<std::sync::Arc<dyn Store>> {
+    match database {
+        Database::Sqlite(path) => {
+            let path = path.clone();
+            let shown = path.display().to_string();
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open(path))
+                .await
+                .map_err(|e| StoreError::Unavailable {
+                    doing: format!("opening {shown}"),
+                    reason: e.to_string(),
+                })??;
+            Ok(std::sync::Arc::new(store))
+        }
+        Database::Postgres(pg) => Ok(std::sync::Arc::new(PgStore::connect(pg).await?)),
+    }
 }
 
-/// A server's daily post as the scheduler sees it.
+/// A lease on one due daily post: held by `owner` until `until`, fenced by `fence`.
+/// Every lease of a post gets a new fence; a write made with an older one is refused
+/// as [`StoreError::Fenced`], so a process whose lease ran out and was taken over
+/// cannot move the schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Schedule {
+pub struct Lease {
     pub guild_id: u64,
+    /// The local date the post is for.
+    pub date: Date,
+    /// The daily post as configured when it was leased.
     pub onthisday: OnThisDay,
-    pub next_run: Run,
+    /// The channel configured now (`onthisday.channel_id`).
+    pub channel_id: u64,
+    /// [`karabakh_core::settings::post_nonce`] of the server and date: the same on
+    /// every attempt.
+    pub nonce: String,
+    /// 1 on the first lease of this post. More means an earlier attempt was leased
+    /// and never recorded as sent: it may have reached Discord before a crash, which
+    /// the nonce and the channel-history check guard against. Counted in the database.
+    pub attempt: u32,
+    /// When the post was first leased (the channel-history check looks from then on).
+    pub first_leased_at: Timestamp,
+    pub fence: i64,
+    pub owner: String,
+    pub until: Timestamp,
 }
 
-/// Where settings, their audit trail and the schedule's state are kept.
-pub trait SettingsStore: Send + Sync {
+/// Something that changed in the store, for caches and the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    /// This server's settings or schedule changed.
+    Guild(u64),
+    /// Anything may have changed (notifications from other processes were lost, e.g.
+    /// while a listener reconnected): forget everything cached.
+    All,
+}
+
+/// How many [`Changed`] notices a slow receiver may fall behind by before it misses
+/// some (it then gets `RecvError::Lagged`, which means [`Changed::All`]).
+pub const CHANGES_BUFFER: usize = 1024;
+
+/// Where settings, their audit trail and the schedule's state are kept. Every method
+/// is async and never blocks the caller's worker thread.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// What the store is, for the operator's log (never a password).
+    fn describe(&self) -> String;
+
+    /// The schema version the database is at.
+    async fn schema_version(&self) -> StoreResult<i64>;
+
     /// A server's settings; the defaults for a server that never configured anything
     /// (nothing is written for it).
-    fn guild_settings(&self, guild_id: u64) -> Result<GuildSettings, StoreError>;
+    async fn guild_settings(&self, guild_id: u64) -> StoreResult<GuildSettings>;
 
     /// Applies a moderator's change and records it in the audit trail, all in one
-    /// transaction: both happen or neither. Each setting whose value changes gets an
-    /// audit record and its "last changed" mark; a change to the value already set
-    /// records nothing. Setting the daily post clears a pause and schedules the next
-    /// post from `at` on (skipping a day already posted); clearing it or a reset
-    /// removes the schedule but keeps the record of past posts. Returns the settings
-    /// as they are after the change.
-    fn apply(
+    /// transaction: both happen or neither. What it does is the core's
+    /// ([`karabakh_core::settings::rules::apply`]); a change of the schedule takes
+    /// back any lease on it. Returns the settings as they are after the change.
+    async fn apply(
         &self,
         guild_id: u64,
-        change: &Change,
+        change: Change,
         user_id: u64,
         at: Timestamp,
-    ) -> Result<GuildSettings, StoreError>;
+    ) -> StoreResult<GuildSettings>;
 
     /// A server's recorded changes, newest first, at most `limit`.
-    fn audit_trail(&self, guild_id: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+    async fn audit_trail(&self, guild_id: u64, limit: usize) -> StoreResult<Vec<AuditEntry>>;
 
-    /// Every daily post configured and not paused, soonest first.
-    fn enabled_schedules(&self) -> Result<Vec<Schedule>, StoreError>;
+    /// The soonest time any post not paused is handed out (its run, its retry time,
+    /// or the expiry of its lease): how long a scheduler may sleep.
+    async fn next_due_at(&self) -> StoreResult<Option<Timestamp>>;
 
-    /// The schedules due at `now` (next run at or before it, not paused), soonest
-    /// first, at most `limit`. Costs in the number due, not the number of servers.
-    fn due_schedules(&self, now: Timestamp, limit: usize) -> Result<Vec<Schedule>, StoreError>;
-
-    /// When the soonest run of any schedule not paused is due, if any: how long the
-    /// scheduler may sleep.
-    fn next_due_at(&self) -> Result<Option<Timestamp>, StoreError>;
-
-    /// Claims the post of a server for a local date before it is sent, durably. A
-    /// second claim of the same post (a retry, or after a crash) gets the same nonce
-    /// and a higher attempt number.
-    fn claim_post(&self, guild_id: u64, date: Date, at: Timestamp) -> Result<Claim, StoreError>;
-
-    /// Records the post of a server for a local date as sent, and moves its schedule
-    /// on to the next local day (skipping days already past).
-    fn record_post(
+    /// Leases up to `limit` posts due at `now` ([`karabakh_core::lease::is_due`]) to
+    /// `owner` until `now + lease_for`, soonest first, each with a new fence and its
+    /// attempt count raised in the database. Two callers never get the same post
+    /// while its lease runs.
+    async fn lease_due(
         &self,
-        guild_id: u64,
-        date: Date,
-        message_id: u64,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
+        now: Timestamp,
+        owner: &str,
+        lease_for: Duration,
+        limit: usize,
+    ) -> StoreResult<Vec<Lease>>;
 
-    /// Whether the post of a server for a local date is recorded as sent.
-    fn was_posted(&self, guild_id: u64, date: Date) -> Result<bool, StoreError>;
+    /// The post went out as `message_id`: records it and moves the schedule to the
+    /// next local day not posted. Fenced: with a lease that is no longer current the
+    /// message is still recorded as the post of its day (it exists), but the schedule
+    /// is not touched and the answer is [`StoreError::Fenced`].
+    async fn record_sent(&self, lease: &Lease, message_id: u64, at: Timestamp) -> StoreResult<()>;
 
-    /// Gives up the post for a local date without sending it (e.g. found too late)
-    /// and moves the schedule on, as [`record_post`](Self::record_post) does. Does
-    /// nothing if the schedule is already past that date or gone.
-    fn skip_post(&self, guild_id: u64, date: Date, at: Timestamp) -> Result<(), StoreError>;
+    /// Gives the post up (a missed day, an empty day, retries exhausted) and moves
+    /// the schedule on from `at`. Fenced.
+    async fn skip(&self, lease: &Lease, at: Timestamp) -> StoreResult<()>;
 
-    /// Puts the post for a local date off until `until` (a retry after a failure
-    /// that may pass). Does nothing if the schedule is already past that date or gone.
-    fn postpone_post(&self, guild_id: u64, date: Date, until: Timestamp) -> Result<(), StoreError>;
+    /// Releases the lease; the post is due again at `retry_at`. Fenced.
+    async fn retry_at(&self, lease: &Lease, retry_at: Timestamp) -> StoreResult<()>;
 
-    /// Stops a server's daily post with a reason shown to moderators, recorded in the
-    /// audit trail as made by the bot. Returns false if the server has no daily post,
-    /// or it is paused already (the first reason is kept).
-    fn pause_schedule(
-        &self,
-        guild_id: u64,
-        reason: &str,
-        at: Timestamp,
-    ) -> Result<bool, StoreError>;
+    /// Pauses the server's daily post with a reason shown to moderators (Discord
+    /// refused it), recorded in the audit trail as made by the bot. Fenced.
+    async fn pause(&self, lease: &Lease, reason: &str, at: Timestamp) -> StoreResult<()>;
 
     /// Starts a paused daily post again from `at` on, recorded as made by the bot.
     /// Returns false if it was not paused.
-    fn resume_schedule(&self, guild_id: u64, at: Timestamp) -> Result<bool, StoreError>;
+    async fn resume_schedule(&self, guild_id: u64, at: Timestamp) -> StoreResult<bool>;
+
+    /// Whether the post of a server for a local date is recorded as sent.
+    async fn was_posted(&self, guild_id: u64, date: Date) -> StoreResult<bool>;
+
+    /// The servers whose settings or schedule change from now on, in this process and
+    /// (PostgreSQL) in others: feeds the settings cache and wakes the scheduler.
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<Changed>;
 }

@@ -1,11 +1,7 @@
-//! The database's schema versions. Each migration is a SQL file under `migrations/`,
-//! compiled in, applied in order at open inside its own transaction together with
-//! the new `PRAGMA user_version`: a crash leaves the database at the old version or
-//! the new one, never between.
-
-use rusqlite::{Connection, TransactionBehavior};
-
-use super::StoreError;
+//! The databases' schema versions. Each migration is a SQL file under
+//! `migrations/<backend>/`, compiled in, applied in order at open inside its own
+//! transaction together with the new version number: a crash leaves the database at
+//! the old version or the new one, never between.
 
 /// One step of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -17,70 +13,42 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-/// Every migration, in order; the versions are 1, 2, 3, …
-pub const MIGRATIONS: &[Migration] = &[
+/// Every SQLite migration, in order; the versions are 1, 2, 3, …
+pub const SQLITE_MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         name: "0001_settings.sql",
-        sql: include_str!("../migrations/0001_settings.sql"),
+        sql: include_str!("../migrations/sqlite/0001_settings.sql"),
     },
     Migration {
         version: 2,
         name: "0002_schedule.sql",
-        sql: include_str!("../migrations/0002_schedule.sql"),
+        sql: include_str!("../migrations/sqlite/0002_schedule.sql"),
     },
     Migration {
         version: 3,
         name: "0003_empty_days.sql",
-        sql: include_str!("../migrations/0003_empty_days.sql"),
+        sql: include_str!("../migrations/sqlite/0003_empty_days.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "0004_leases.sql",
+        sql: include_str!("../migrations/sqlite/0004_leases.sql"),
     },
 ];
 
-/// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
+/// Every PostgreSQL migration, in order; the versions are 1, 2, 3, …
+pub const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_schema.sql",
+    sql: include_str!("../migrations/postgres/0001_schema.sql"),
+}];
 
-pub(super) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.pragma_query_value(None, "user_version", |row| row.get(0))
-}
+/// The PostgreSQL schema version this build writes (`kr_schema_migrations`).
+pub const POSTGRES_SCHEMA_VERSION: i64 = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.len() - 1].version;
 
-/// Brings the database to [`SCHEMA_VERSION`], or refuses one that is newer.
-pub(super) fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
-    let open_error = |source| StoreError::Open {
-        path: path.to_owned(),
-        source,
-    };
-    let found = user_version(conn).map_err(open_error)?;
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
-            path: path.to_owned(),
-            found,
-            known: SCHEMA_VERSION,
-        });
-    }
-    for m in MIGRATIONS {
-        let failed = |at, source| StoreError::Migration {
-            path: path.to_owned(),
-            name: m.name,
-            at,
-            source,
-        };
-        // IMMEDIATE takes the write lock first, so that two processes opening the
-        // same new database apply each step once: the second sees the new version.
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| failed(found, e))?;
-        let at = user_version(&tx).map_err(|e| failed(found, e))?;
-        if at >= m.version {
-            continue;
-        }
-        tx.execute_batch(m.sql).map_err(|e| failed(at, e))?;
-        tx.pragma_update(None, "user_version", m.version)
-            .map_err(|e| failed(at, e))?;
-        tx.commit().map_err(|e| failed(at, e))?;
-        tracing::info!(path, migration = m.name, "applied database migration");
-    }
-    Ok(())
-}
+/// The SQLite schema version this build writes (`PRAGMA user_version`).
+pub const SQLITE_SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.len() - 1].version;
 
 #[cfg(test)]
 mod tests {
@@ -88,7 +56,7 @@ mod tests {
 
     #[test]
     fn versions_count_up_from_one_and_files_are_named_after_them() {
-        for (i, m) in MIGRATIONS.iter().enumerate() {
+        for (i, m) in SQLITE_MIGRATIONS.iter().enumerate() {
             assert_eq!(m.version, i as i64 + 1, "{}", m.name);
             assert!(
                 m.name.starts_with(&format!("{:04}_", m.version)),
@@ -96,37 +64,11 @@ mod tests {
                 m.name
             );
         }
-        assert_eq!(SCHEMA_VERSION, MIGRATIONS.len() as i64);
-    }
-
-    #[test]
-    fn a_fresh_database_reaches_the_latest_version_and_a_second_run_changes_nothing() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        migrate(&mut conn, ":memory:").unwrap();
-        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
-        migrate(&mut conn, ":memory:").unwrap();
-        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
-    }
-
-    #[test]
-    fn a_failing_migration_leaves_the_previous_version_whole() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        // A table 0002 wants to create already exists: 0002 fails, 0001 stays.
-        conn.execute_batch("CREATE TABLE posts (x INTEGER)")
-            .unwrap();
-        let err = migrate(&mut conn, "test.sqlite3").unwrap_err().to_string();
-        assert!(
-            err.contains("0002_schedule.sql") && err.contains("version 1"),
-            "{err}"
-        );
-        assert_eq!(user_version(&conn).unwrap(), 1);
-        let schedules: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_schema WHERE name = 'schedules'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(schedules, 0, "half of 0002 was kept");
+        assert_eq!(SQLITE_SCHEMA_VERSION, SQLITE_MIGRATIONS.len() as i64);
+        for (i, m) in POSTGRES_MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1, "{}", m.name);
+            assert!(m.name.starts_with(&format!("{:04}_", m.version)));
+        }
+        assert_eq!(POSTGRES_SCHEMA_VERSION, POSTGRES_MIGRATIONS.len() as i64);
     }
 }
