@@ -6,6 +6,7 @@
 //! ([`crate::discord::interaction`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use karabakh_chart::Chart;
 use karabakh_core::commands::{Core, Effect, Request, RequestKind, Resolution};
@@ -15,6 +16,10 @@ use karabakh_store::{Store, StoreError};
 
 /// How many audit records `/config show` lists.
 pub const AUDIT_SHOWN: usize = 10;
+
+/// How long a request waits for the settings database before it is answered without
+/// it: well inside the server's deadline (2.5 s) and Discord's 3 s.
+pub const STORE_BUDGET: Duration = Duration::from_millis(1500);
 
 /// The core, the drawn charts, and, when the bot has a database, the settings store.
 #[derive(Clone)]
@@ -109,8 +114,18 @@ impl Service {
             resolution: Resolution::Failed,
         };
         if let Err(e) = self.load(&mut request).await {
-            tracing::error!(error = %e, command, "could not read the server's settings");
-            return failed(&self.core);
+            if needs_settings(&request) {
+                tracing::error!(error = %e, command, "could not read the server's settings");
+                return Handled {
+                    reply: self.core.settings_unavailable(),
+                    command,
+                    kind,
+                    resolution: Resolution::Failed,
+                };
+            }
+            // The answer does not depend on the settings but for its visibility:
+            // answered with the defaults rather than refused.
+            tracing::warn!(error = %e, command, "could not read the server's settings; answering with the defaults");
         }
         let response = self.core.respond(&request);
         let now = request.context().now;
@@ -144,6 +159,50 @@ impl Service {
         }
     }
 
+    /// Answers `request` as [`Service::handle`] does, within [`STORE_BUDGET`] when there
+    /// is a store (which may wait for a lock or the disk). Past it, the request is
+    /// answered without the store: a request that does not need the settings
+    /// ([`needs_settings`]) with the defaults, `/config show` with a sentence saying
+    /// the settings are out of reach, a change with one saying it is not confirmed
+    /// (the store makes a change whole or not at all, whenever it gets to it).
+    pub async fn answer(&self, request: Request) -> Handled {
+        if self.store.is_none() {
+            return self.handle(request).await;
+        }
+        let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
+        let fallback = request.clone();
+        match tokio::time::timeout(STORE_BUDGET, self.handle(request)).await {
+            Ok(handled) => handled,
+            Err(_) => {
+                tracing::warn!(
+                    command,
+                    budget_ms = STORE_BUDGET.as_millis() as u64,
+                    "the settings database did not answer in time"
+                );
+                if needs_settings(&fallback) {
+                    let reply = if fallback.may_write() {
+                        self.core.settings_unconfirmed()
+                    } else {
+                        self.core.settings_unavailable()
+                    };
+                    return Handled {
+                        reply,
+                        command,
+                        kind,
+                        resolution: Resolution::Failed,
+                    };
+                }
+                let response = self.core.respond(&fallback);
+                Handled {
+                    resolution: response.resolution(),
+                    reply: response.reply,
+                    command,
+                    kind,
+                }
+            }
+        }
+    }
+
     /// Puts the server's settings (and, for commands that show it, its audit trail)
     /// into the request's context. Autocomplete reads nothing: no suggestion depends
     /// on a server's settings, and it is asked for on every keystroke.
@@ -166,6 +225,13 @@ impl Service {
         context.audit = audit;
         Ok(())
     }
+}
+
+/// Whether a request cannot be answered without the server's settings: it may change
+/// them, or shows them (its audit trail). Any other is answered with the defaults when
+/// the settings are out of reach.
+fn needs_settings(request: &Request) -> bool {
+    request.may_write() || request.spec().is_some_and(|s| s.needs_audit)
 }
 
 fn drop_chart(reply: &mut Reply) {

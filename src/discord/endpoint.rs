@@ -40,7 +40,7 @@ use serenity::all::Interaction;
 use serenity::interactions_endpoint::Verifier;
 
 use crate::discord::{interaction, render};
-use crate::service::{Handled, Service};
+use crate::service::Service;
 use karabakh_core::commands::{Request, RequestKind};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -403,54 +403,20 @@ async fn interactions(
         m.rejected(reason);
         return (StatusCode::UNAUTHORIZED, "invalid request signature\n").into_response();
     }
-    // One pass to learn the type (serde skips the other fields without building
-    // them, but still checks the whole body is JSON), then one typed pass straight
-    // from the bytes: half the cost of a `serde_json::Value` followed by serenity's
-    // `Interaction`, which itself rebuilds a map before the typed parse.
-    let kind = match serde_json::from_slice::<Peek>(&body) {
-        Ok(peek) => peek.kind,
-        Err(e) if e.is_data() => {
-            return bad(
-                m,
-                BadRequest::MalformedJson,
-                "the interaction has no numeric type",
-            );
-        }
-        Err(_) => return bad(m, BadRequest::MalformedJson, "the body is not JSON"),
-    };
-    let parsed = match kind {
-        1 => {
+    let request = match read(&body, now) {
+        Ok(Interacted::Ping) => {
             m.pings.inc();
-            let mut pong = json(Bytes::from_static(br#"{"type":1}"#));
+            let mut pong = json(Bytes::from_static(PONG));
             pong.extensions_mut().insert(Answered::Ping);
             return pong;
         }
-        2 => serde_json::from_slice(&body).map(Interaction::Command),
-        4 => serde_json::from_slice(&body).map(Interaction::Autocomplete),
-        3 => serde_json::from_slice(&body).map(Interaction::Component),
-        _ => {
-            return bad(
-                m,
-                BadRequest::UnknownType,
-                "an interaction type this bot does not answer",
-            );
+        Ok(Interacted::Request(request)) => *request,
+        Err((reason, message)) => {
+            m.bad(reason);
+            return (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response();
         }
     };
-    let Ok(interaction) = parsed else {
-        return bad(
-            m,
-            BadRequest::Unparsable,
-            "the interaction's fields are not as Discord sends them",
-        );
-    };
-    let Some(request) = interaction::request(&interaction, now) else {
-        return bad(
-            m,
-            BadRequest::UnknownType,
-            "an interaction this bot does not answer",
-        );
-    };
-    let mut handled = answer(&endpoint, request).await;
+    let mut handled = endpoint.service.answer(request).await;
     m.interactions.handled(&handled);
     let picture = endpoint.service.picture(&mut handled.reply).await;
     let body = render::http_body(&handled.reply, picture.as_deref().map(|c| c.png.as_slice()));
@@ -466,17 +432,64 @@ async fn interactions(
     response
 }
 
-/// Asks the service: its store calls are async (SQLite's writes on the writer
-/// thread, its reads on the blocking pool), so the worker keeps answering others.
-async fn answer(endpoint: &Arc<Endpoint>, request: Request) -> Handled {
-    endpoint.service.handle(request).await
-}
-
 /// The one field read before the typed parse.
 #[derive(serde::Deserialize)]
 struct Peek {
     #[serde(rename = "type")]
     kind: u64,
+}
+
+/// The answer to a PING.
+pub const PONG: &[u8] = br#"{"type":1}"#;
+
+/// What a verified body asks for.
+#[derive(Debug)]
+pub enum Interacted {
+    Ping,
+    Request(Box<Request>),
+}
+
+/// Reads a verified request's body: a PING, or the core's request; `Err` says why it
+/// cannot be answered (400), for the metrics and in a sentence.
+pub fn read(body: &[u8], now: Timestamp) -> Result<Interacted, (BadRequest, &'static str)> {
+    // One pass to learn the type (serde skips the other fields without building
+    // them, but still checks the whole body is JSON), then one typed pass straight
+    // from the bytes: half the cost of a `serde_json::Value` followed by serenity's
+    // `Interaction`, which itself rebuilds a map before the typed parse.
+    let kind = match serde_json::from_slice::<Peek>(body) {
+        Ok(peek) => peek.kind,
+        Err(e) if e.is_data() => {
+            return Err((
+                BadRequest::MalformedJson,
+                "the interaction has no numeric type",
+            ));
+        }
+        Err(_) => return Err((BadRequest::MalformedJson, "the body is not JSON")),
+    };
+    let parsed = match kind {
+        1 => return Ok(Interacted::Ping),
+        2 => serde_json::from_slice(body).map(Interaction::Command),
+        4 => serde_json::from_slice(body).map(Interaction::Autocomplete),
+        3 => serde_json::from_slice(body).map(Interaction::Component),
+        _ => {
+            return Err((
+                BadRequest::UnknownType,
+                "an interaction type this bot does not answer",
+            ));
+        }
+    };
+    let interaction = parsed.map_err(|_| {
+        (
+            BadRequest::Unparsable,
+            "the interaction's fields are not as Discord sends them",
+        )
+    })?;
+    interaction::request(&interaction, now)
+        .map(|r| Interacted::Request(Box::new(r)))
+        .ok_or((
+            BadRequest::UnknownType,
+            "an interaction this bot does not answer",
+        ))
 }
 
 fn json(body: Bytes) -> Response {
@@ -486,11 +499,6 @@ fn json(body: Bytes) -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
-}
-
-fn bad(m: &Metrics, reason: BadRequest, message: &'static str) -> Response {
-    m.bad(reason);
-    (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response()
 }
 
 async fn healthz(State(endpoint): State<Arc<Endpoint>>) -> Response {
