@@ -11,6 +11,7 @@ pub mod admin;
 pub mod cli;
 pub mod console;
 pub mod discord;
+pub mod fuzzing;
 pub mod metrics;
 pub mod operator;
 pub mod scheduler;

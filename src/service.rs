@@ -6,6 +6,7 @@
 //! ([`crate::discord::interaction`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use karabakh_chart::Chart;
 use karabakh_core::commands::{Core, Effect, Request, RequestKind, Resolution};
@@ -15,6 +16,10 @@ use karabakh_store::{Store, StoreError};
 
 /// How many audit records `/config show` lists.
 pub const AUDIT_SHOWN: usize = 10;
+
+/// How long a request waits for the settings database before it is answered without
+/// it: well inside the server's deadline (2.5 s) and Discord's 3 s.
+pub const STORE_BUDGET: Duration = Duration::from_millis(1500);
 
 /// The core, the drawn charts, and, when the bot has a database, the settings store.
 #[derive(Clone)]
@@ -107,23 +112,65 @@ impl Service {
     }
 
     /// Puts the server's settings (and, for commands that show it, its audit trail)
-    /// into the request's context; when they cannot be read, the failure to answer
-    /// with.
+    /// into the request's context. When they cannot be read, a request that needs them
+    /// ([`needs_settings`]) gets the answer to give instead; any other goes on with the
+    /// defaults, and a log line.
     pub async fn load_settings(&self, request: &mut Request) -> Result<(), Box<Handled>> {
-        self.load(request).await.map_err(|e| {
-            let command = request.spec().map(|s| s.name);
+        let Err(e) = self.load(request).await else {
+            return Ok(());
+        };
+        let command = request.spec().map(|s| s.name);
+        if needs_settings(request) {
             tracing::error!(error = %e, command, "could not read the server's settings");
-            Box::new(Handled {
-                reply: self.core.failure(),
+            return Err(Box::new(Handled {
+                reply: self.core.settings_unavailable(),
                 command,
                 kind: request.kind(),
                 resolution: Resolution::Failed,
-            })
-        })
+            }));
+        }
+        // The answer does not depend on the settings but for its visibility: answered
+        // with the defaults rather than refused.
+        tracing::warn!(error = %e, command, "could not read the server's settings; answering with the defaults");
+        Ok(())
     }
 
-    /// Handles a request whose settings [`Service::load_settings`] has loaded: asks
-    /// the core and makes the requested change durable.
+    /// [`Service::load_settings`] within [`STORE_BUDGET`]: past it, the request goes on
+    /// with the defaults, or gets the sentence [`Service::answer`] gives when it needs
+    /// the settings.
+    pub async fn load_settings_in_time(&self, request: &mut Request) -> Result<(), Box<Handled>> {
+        if self.store.is_none() {
+            return Ok(());
+        }
+        match tokio::time::timeout(STORE_BUDGET, self.load_settings(request)).await {
+            Ok(loaded) => loaded,
+            Err(_) => {
+                let command = request.spec().map(|s| s.name);
+                tracing::warn!(
+                    command,
+                    budget_ms = STORE_BUDGET.as_millis() as u64,
+                    "the settings database did not answer in time"
+                );
+                if !needs_settings(request) {
+                    return Ok(());
+                }
+                let reply = if request.may_write() {
+                    self.core.settings_unconfirmed()
+                } else {
+                    self.core.settings_unavailable()
+                };
+                Err(Box::new(Handled {
+                    reply,
+                    command,
+                    kind: request.kind(),
+                    resolution: Resolution::Failed,
+                }))
+            }
+        }
+    }
+
+    /// Handles a request whose settings [`Service::load_settings`] has put in: asks the
+    /// core and makes the requested change durable.
     pub async fn handle_loaded(&self, request: Request) -> Handled {
         let kind = request.kind();
         let command = request.spec().map(|s| s.name);
@@ -165,8 +212,53 @@ impl Service {
         }
     }
 
-    /// Autocomplete reads nothing: no suggestion depends on a server's settings, and
-    /// it is asked for on every keystroke.
+    /// Answers `request` as [`Service::handle`] does, within [`STORE_BUDGET`] when there
+    /// is a store (which may wait for a lock or the disk). Past it, the request is
+    /// answered without the store: a request that does not need the settings
+    /// ([`needs_settings`]) with the defaults, `/config show` with a sentence saying
+    /// the settings are out of reach, a change with one saying it is not confirmed
+    /// (the store makes a change whole or not at all, whenever it gets to it).
+    pub async fn answer(&self, request: Request) -> Handled {
+        if self.store.is_none() {
+            return self.handle(request).await;
+        }
+        let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
+        let fallback = request.clone();
+        match tokio::time::timeout(STORE_BUDGET, self.handle(request)).await {
+            Ok(handled) => handled,
+            Err(_) => {
+                tracing::warn!(
+                    command,
+                    budget_ms = STORE_BUDGET.as_millis() as u64,
+                    "the settings database did not answer in time"
+                );
+                if needs_settings(&fallback) {
+                    let reply = if fallback.may_write() {
+                        self.core.settings_unconfirmed()
+                    } else {
+                        self.core.settings_unavailable()
+                    };
+                    return Handled {
+                        reply,
+                        command,
+                        kind,
+                        resolution: Resolution::Failed,
+                    };
+                }
+                let response = self.core.respond(&fallback);
+                Handled {
+                    resolution: response.resolution(),
+                    reply: response.reply,
+                    command,
+                    kind,
+                }
+            }
+        }
+    }
+
+    /// Puts the server's settings (and, for commands that show it, its audit trail)
+    /// into the request's context. Autocomplete reads nothing: no suggestion depends
+    /// on a server's settings, and it is asked for on every keystroke.
     async fn load(&self, request: &mut Request) -> Result<(), StoreError> {
         let (Some(store), Some(guild)) = (&self.store, request.context().guild_id) else {
             return Ok(());
@@ -186,6 +278,13 @@ impl Service {
         context.audit = audit;
         Ok(())
     }
+}
+
+/// Whether a request cannot be answered without the server's settings: it may change
+/// them, or shows them (its audit trail). Any other is answered with the defaults when
+/// the settings are out of reach.
+fn needs_settings(request: &Request) -> bool {
+    request.may_write() || request.spec().is_some_and(|s| s.needs_audit)
 }
 
 fn drop_chart(reply: &mut Reply) {

@@ -415,36 +415,17 @@ async fn interactions(
         m.rejected(reason);
         return (StatusCode::UNAUTHORIZED, "invalid request signature\n").into_response();
     }
-    // One pass over the body, reading only what the bot uses (see
-    // `interaction::from_json`).
-    let request = match interaction::from_json(&body, now) {
-        Ok(Parsed::Request(request)) => request,
-        Ok(Parsed::Ping) => {
+    let request = match read(&body, now) {
+        Ok(Interacted::Ping) => {
             m.pings.inc();
-            let mut pong = json(Bytes::from_static(br#"{"type":1}"#));
+            let mut pong = json(Bytes::from_static(PONG));
             pong.extensions_mut().insert(Answered::Ping);
             return pong;
         }
-        Ok(Parsed::Unanswered) => {
-            return bad(
-                m,
-                BadRequest::UnknownType,
-                "an interaction this bot does not answer",
-            );
-        }
-        Err(Unreadable::NotJson) => {
-            return bad(
-                m,
-                BadRequest::MalformedJson,
-                "the body is not JSON with a numeric type",
-            );
-        }
-        Err(Unreadable::Malformed) => {
-            return bad(
-                m,
-                BadRequest::Unparsable,
-                "the interaction's fields are not as Discord sends them",
-            );
+        Ok(Interacted::Request(request)) => *request,
+        Err((reason, message)) => {
+            m.bad(reason);
+            return (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response();
         }
     };
     let answer = answer(&endpoint, request).await;
@@ -469,9 +450,9 @@ async fn interactions(
 async fn answer(endpoint: &Arc<Endpoint>, mut request: Request) -> Arc<written::Answer> {
     let service = &endpoint.service;
     if request.may_write() {
-        return write(service, service.handle(request).await).await.0;
+        return write(service, service.answer(request).await).await.0;
     }
-    if let Err(failed) = service.load_settings(&mut request).await {
+    if let Err(failed) = service.load_settings_in_time(&mut request).await {
         return write(service, *failed).await.0;
     }
     let key = request.answer_key();
@@ -503,6 +484,39 @@ async fn write(service: &Service, mut handled: Handled) -> (Arc<written::Answer>
     (Arc::new(answer), !charted || picture.is_some())
 }
 
+/// The answer to a PING.
+pub const PONG: &[u8] = br#"{"type":1}"#;
+
+/// What a verified body asks for.
+#[derive(Debug)]
+pub enum Interacted {
+    Ping,
+    Request(Box<Request>),
+}
+
+/// Reads a verified request's body: a PING, or the core's request; `Err` says why it
+/// cannot be answered (400), for the metrics and in a sentence.
+pub fn read(body: &[u8], now: Timestamp) -> Result<Interacted, (BadRequest, &'static str)> {
+    // One pass over the body, reading only what the bot uses (see
+    // `interaction::from_json`).
+    match interaction::from_json(body, now) {
+        Ok(Parsed::Ping) => Ok(Interacted::Ping),
+        Ok(Parsed::Request(request)) => Ok(Interacted::Request(Box::new(request))),
+        Ok(Parsed::Unanswered) => Err((
+            BadRequest::UnknownType,
+            "an interaction this bot does not answer",
+        )),
+        Err(Unreadable::NotJson) => Err((
+            BadRequest::MalformedJson,
+            "the body is not JSON with a numeric type",
+        )),
+        Err(Unreadable::Malformed) => Err((
+            BadRequest::Unparsable,
+            "the interaction's fields are not as Discord sends them",
+        )),
+    }
+}
+
 fn json(body: Bytes) -> Response {
     let mut response = Response::new(Body::from(body));
     response.headers_mut().insert(
@@ -510,11 +524,6 @@ fn json(body: Bytes) -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
-}
-
-fn bad(m: &Metrics, reason: BadRequest, message: &'static str) -> Response {
-    m.bad(reason);
-    (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response()
 }
 
 async fn healthz(State(endpoint): State<Arc<Endpoint>>) -> Response {

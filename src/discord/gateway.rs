@@ -445,6 +445,79 @@ async fn prepare(
     Ok(Prepared { client, shards })
 }
 
+/// How long Discord waits for an interaction's first answer.
+pub const ANSWER_WINDOW: Duration = Duration::from_secs(3);
+
+/// The most one attempt at the callback may take, so that a hung one leaves time to
+/// try again within [`ANSWER_WINDOW`].
+pub const CALLBACK_ATTEMPT: Duration = Duration::from_millis(1200);
+
+/// The pause before trying the callback again: Discord's own hiccups pass in
+/// milliseconds.
+const CALLBACK_RETRY_PAUSE: Duration = Duration::from_millis(150);
+
+/// Discord's error code for a callback to an interaction already answered.
+const ALREADY_ACKNOWLEDGED: isize = 40060;
+
+/// Sends an interaction's answer through its callback
+/// (`POST /interactions/{id}/{token}/callback`), within Discord's window counted from
+/// `received`. A failure that may pass (5xx, 429, a timeout or a lost connection) is
+/// tried again while the window leaves room; that is safe because a callback can only
+/// succeed once: when an earlier attempt did reach Discord, the next is refused as
+/// "already acknowledged" (40060), which counts as sent. Anything else (400, 401, 404:
+/// the token expired or the interaction is unknown) is not retried. Each failed
+/// attempt is logged.
+pub async fn send_answer(
+    http: &serenity::http::Http,
+    id: serenity::all::InteractionId,
+    token: &str,
+    reply: &karabakh_core::reply::Reply,
+    png: Option<&[u8]>,
+    received: Instant,
+) -> Result<(), String> {
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let left = ANSWER_WINDOW.saturating_sub(received.elapsed());
+        let sent = tokio::time::timeout(
+            left.min(CALLBACK_ATTEMPT),
+            render::response(reply, png).execute(http, (id, token)),
+        )
+        .await;
+        let (error, may_pass) = match sent {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r))))
+                if r.status_code.as_u16() == 400 && r.error.code == ALREADY_ACKNOWLEDGED =>
+            {
+                tracing::debug!(
+                    attempt,
+                    "the answer had reached Discord on an earlier attempt"
+                );
+                return Ok(());
+            }
+            Ok(Err(e)) => {
+                let may_pass = match &e {
+                    serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)) => {
+                        r.status_code.is_server_error() || r.status_code.as_u16() == 429
+                    }
+                    serenity::Error::Http(serenity::http::HttpError::Request(r)) => {
+                        r.is_timeout() || r.is_connect() || r.is_request()
+                    }
+                    _ => false,
+                };
+                (e.to_string(), may_pass)
+            }
+            Err(_) => ("no answer from Discord in time".to_owned(), true),
+        };
+        let left = ANSWER_WINDOW.saturating_sub(received.elapsed());
+        if !may_pass || left <= CALLBACK_RETRY_PAUSE * 2 {
+            return Err(format!("{error} (attempt {attempt})"));
+        }
+        tracing::warn!(attempt, error, "the answer could not be sent; trying again");
+        tokio::time::sleep(CALLBACK_RETRY_PAUSE).await;
+    }
+}
+
 /// One sentence for an error that ended the gateway client.
 fn describe_gateway(e: &serenity::Error, base: &str) -> String {
     match e {
@@ -543,8 +616,9 @@ impl EventHandler for Handler {
         };
         let (kind, command) = (request.kind(), request.spec().map(|s| s.name));
         let service = Arc::clone(&self.service);
-        // Its own task, so that a panic (a bug) is answered with the failure reply.
-        let mut handled = match tokio::spawn(async move { service.handle(request).await }).await {
+        // Its own task, so that a panic (a bug) is answered with the failure reply; the
+        // settings database is given its budget (`Service::answer`).
+        let mut handled = match tokio::spawn(async move { service.answer(request).await }).await {
             Ok(handled) => handled,
             Err(e) => {
                 tracing::error!(error = %e, kind = kind.label(), "answering an interaction failed");
@@ -559,9 +633,15 @@ impl EventHandler for Handler {
         self.metrics.interactions.handled(&handled);
         let picture = self.service.picture(&mut handled.reply).await;
         let answered = started.elapsed();
-        let sent = render::response(&handled.reply, picture.as_deref().map(|c| c.png.as_slice()))
-            .execute(&ctx.http, (id, &token))
-            .await;
+        let sent = send_answer(
+            &ctx.http,
+            id,
+            &token,
+            &handled.reply,
+            picture.as_deref().map(|c| c.png.as_slice()),
+            started,
+        )
+        .await;
         metrics::observe(&self.metrics.answer, started.elapsed());
         if sent.is_err() {
             self.metrics.responses_failed.inc();

@@ -326,6 +326,35 @@ impl Core {
         )
     }
 
+    /// What the transport replies when the server's settings cannot be read or
+    /// written in time (the database is busy, full or unreachable), for a request that
+    /// needs them.
+    pub fn settings_unavailable(&self) -> Reply {
+        Reply::Message(
+            self.notice(
+                "Settings out of reach",
+                "The bot cannot reach this server's settings right now, so nothing was shown or changed. \
+                 Please try again in a minute; if it keeps happening, tell the bot's operator.",
+            )
+            .page(1),
+        )
+    }
+
+    /// What the transport replies when a change was handed to the settings database
+    /// but not confirmed in time: it is made whole or not at all, once the database
+    /// answers.
+    pub fn settings_unconfirmed(&self) -> Reply {
+        Reply::Message(
+            self.notice(
+                "Not confirmed",
+                "The bot's settings database is slow to answer, so this change is not confirmed: it is \
+                 either made in full in a moment or not at all. Check with /config show in a minute \
+                 before trying again.",
+            )
+            .page(1),
+        )
+    }
+
     /// A private, polite answer to the asker's own mistake.
     pub fn notice(&self, title: &str, text: &str) -> Answer {
         Answer::notice(title, text, self.credit.clone())
