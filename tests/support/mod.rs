@@ -5,6 +5,7 @@
 
 pub mod fake_discord;
 pub mod payload;
+pub mod postgres;
 
 use std::sync::{Arc, OnceLock};
 
