@@ -344,7 +344,14 @@ fn run(
             .map(|(s, t, b)| format!("{s} {t} {b}\n"));
         std::fs::write(&file, lines.collect::<String>()).unwrap();
         Command::new("wrk")
-            .args(["-t1", "-c1", &format!("-d{seconds}s"), "--timeout", "5s", "-s"])
+            .args([
+                "-t1",
+                "-c1",
+                &format!("-d{seconds}s"),
+                "--timeout",
+                "5s",
+                "-s",
+            ])
             .arg(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/benches/http_load.lua"

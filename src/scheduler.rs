@@ -17,9 +17,10 @@
 //! the bot's post first ([`find_earlier_post`]).
 //!
 //! On time and within Discord's limits: the loop ([`spawn`]) sleeps until the soonest
-//! post due, exactly, and is woken at once by a `/config` change made in its own
-//! process ([`Service::schedule_changed`](crate::service::Service)); the poll only
-//! bounds how late a change made by another process is seen. Posts due together go
+//! post due, exactly, and is woken at once by a change the store reports
+//! ([`wake_on_changes`]: a `/config` change made in its own process, and, where the
+//! store hears of them, other processes' changes); the poll only bounds how late a
+//! change the store does not report is seen. Posts due together go
 //! out [`DEFAULT_CONCURRENCY`] at a time, every request to Discord paced by one
 //! [`RateLimiter`] (under Discord's global 50 requests/s, and held for every post
 //! after a bot-wide 429).
@@ -41,7 +42,7 @@ use karabakh_core::commands::Core;
 use karabakh_core::reply::{Answer, Message};
 use karabakh_core::schedule::{
     BACKOFF, ChannelMessage, Decision, PostMarker, RECENT_MESSAGES, UNAUTHORIZED_WAIT, answer_for,
-    decide, find_earlier_post, local_date, refusal_reason, sleep_for,
+    decide, find_earlier_post, lease_batch, lease_covers, local_date, refusal_reason, sleep_for,
 };
 use karabakh_store::{Lease, Store, StoreError};
 
@@ -181,6 +182,10 @@ pub enum PostOutcome {
     Paused {
         reason: String,
     },
+    /// The lease would run out before a request started now could end (the post
+    /// waited long for its turn): released, due again at once, for this process or
+    /// another.
+    Released,
     /// The lease was lost: the schedule was changed, cleared or paused meanwhile, or
     /// the lease ran out and another scheduler took the post over.
     LeaseLost,
@@ -197,7 +202,9 @@ impl PostOutcome {
             PostOutcome::AlreadyPosted { .. }
             | PostOutcome::SkippedMissed
             | PostOutcome::SkippedEmpty => PostCount::Skipped,
-            PostOutcome::Postponed { .. } | PostOutcome::Retrying { .. } => PostCount::Retried,
+            PostOutcome::Postponed { .. }
+            | PostOutcome::Retrying { .. }
+            | PostOutcome::Released => PostCount::Retried,
             PostOutcome::GaveUp | PostOutcome::StoreFailed => PostCount::Failed,
             PostOutcome::Paused { .. } => PostCount::Paused,
             PostOutcome::LeaseLost => return None,
@@ -256,6 +263,8 @@ pub struct Scheduler<P> {
     concurrency: usize,
     /// Every request to Discord waits for its turn here.
     limiter: RateLimiter,
+    /// How many posts are leased at a time ([`lease_batch`] of the rate).
+    lease_limit: usize,
     /// Failures (5xx, network) per server and date in this process: the store's
     /// attempt count also counts tries put off by 429s, which are not failures. A
     /// restart starts the count again (so at most [`BACKOFF`]'s length more tries).
@@ -276,6 +285,7 @@ impl<P: Poster> Scheduler<P> {
             owner: owner_name(),
             concurrency: DEFAULT_CONCURRENCY,
             limiter: RateLimiter::per_second(DEFAULT_REQUESTS_PER_SECOND),
+            lease_limit: lease_batch(DEFAULT_REQUESTS_PER_SECOND, BATCH),
             failures: Mutex::new(HashMap::new()),
             metrics: Arc::new(SchedulerMetrics::default()),
             held: Mutex::new(HashMap::new()),
@@ -313,6 +323,7 @@ impl<P: Poster> Scheduler<P> {
     /// At most `per_second` requests a second to Discord from this scheduler.
     pub fn with_requests_per_second(mut self, per_second: u32) -> Self {
         self.limiter = RateLimiter::per_second(per_second);
+        self.lease_limit = lease_batch(per_second, BATCH);
         self
     }
 
@@ -333,11 +344,14 @@ impl<P: Poster> Scheduler<P> {
         let mut seen: HashSet<(u64, Date)> = HashSet::new();
         let halt: Mutex<Option<Halt>> = Mutex::new(None);
         let mut days: HashMap<Date, Answer> = HashMap::new();
+        // `now` is the tick's instant; the real time it took is added to it when a
+        // lease's time left is checked.
+        let started = tokio::time::Instant::now();
         self.metrics.tick();
         loop {
             let due = match self
                 .store
-                .lease_due(now, &self.owner, LEASE_FOR, BATCH)
+                .lease_due(now, &self.owner, LEASE_FOR, self.lease_limit)
                 .await
             {
                 Ok(due) => due,
@@ -376,7 +390,7 @@ impl<P: Poster> Scheduler<P> {
             // the compiler's check that the tick's future is `Send`.
             let posts: Vec<_> = fresh
                 .iter()
-                .map(|lease| self.handle(lease, &days[&lease.date], now, halt))
+                .map(|lease| self.handle(lease, &days[&lease.date], now, started, halt))
                 .collect();
             let outcomes: Vec<PostOutcome> = futures::stream::iter(posts)
                 .buffered(self.concurrency)
@@ -410,6 +424,7 @@ impl<P: Poster> Scheduler<P> {
         lease: &Lease,
         answer: &Answer,
         now: Timestamp,
+        started: tokio::time::Instant,
         halt: &Mutex<Option<Halt>>,
     ) -> PostOutcome {
         let guild = lease.guild_id;
@@ -437,7 +452,7 @@ impl<P: Poster> Scheduler<P> {
             return self.halted(lease, now, h).await;
         }
         let message = answer.page(1);
-        let sent = match self.earlier_post(lease, &message).await {
+        let sent = match self.earlier_post(lease, &message, now, started).await {
             Ok(Some(id)) => {
                 tracing::warn!(
                     guild, %date, message_id = id, attempt = lease.attempt,
@@ -450,6 +465,9 @@ impl<P: Poster> Scheduler<P> {
                 // A 429 or a 401 may have come while this post waited its turn.
                 if let Some(h) = halted(halt) {
                     return self.halted(lease, now, h).await;
+                }
+                if !self.lease_covers_a_request(lease, now, started) {
+                    return self.release(lease, now, started).await;
                 }
                 self.poster
                     .create_message(lease.channel_id, &message, &lease.nonce)
@@ -469,11 +487,20 @@ impl<P: Poster> Scheduler<P> {
         &self,
         lease: &Lease,
         message: &Message,
+        now: Timestamp,
+        started: tokio::time::Instant,
     ) -> Result<Option<u64>, PostError> {
         if lease.attempt <= 1 {
             return Ok(None);
         }
         self.limiter.acquire().await;
+        if !self.lease_covers_a_request(lease, now, started) {
+            // Not the look, and not the post after it: put off like a request that
+            // could not be made (a timeout), so the next try comes soon.
+            return Err(PostError::Transient(
+                "the lease would run out before the channel's messages came".to_owned(),
+            ));
+        }
         let me = self.poster.bot_user_id().await?;
         self.limiter.acquire().await;
         let recent = self
@@ -486,6 +513,36 @@ impl<P: Poster> Scheduler<P> {
             title: &message.embed.title,
         };
         Ok(find_earlier_post(&recent, &marker, lease.first_leased_at))
+    }
+
+    /// Whether a request started now (the tick's `now` plus the time since it
+    /// `started`) ends before `lease` runs out ([`lease_covers`]).
+    fn lease_covers_a_request(
+        &self,
+        lease: &Lease,
+        now: Timestamp,
+        started: tokio::time::Instant,
+    ) -> bool {
+        lease_covers(
+            lease.until,
+            later(now, started.elapsed()),
+            crate::discord::rest::REQUEST_TIMEOUT,
+        )
+    }
+
+    /// Gives the lease back, the post due again at once.
+    async fn release(
+        &self,
+        lease: &Lease,
+        now: Timestamp,
+        started: tokio::time::Instant,
+    ) -> PostOutcome {
+        let at = later(now, started.elapsed());
+        tracing::warn!(
+            guild = lease.guild_id, date = %lease.date,
+            "the post waited too long for its turn to be sent within its lease; released"
+        );
+        self.postpone(lease, at, PostOutcome::Released).await
     }
 
     async fn record(
@@ -665,7 +722,7 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 /// Runs `scheduler` until `shutdown` turns true (or its sender is dropped): a tick
 /// with the real clock, then a sleep until the soonest post due (exactly) or `poll`,
 /// whichever is sooner, cut short by `wake` (a change to the schedules made in this
-/// process: [`Service::schedule_changed`](crate::service::Service)). `poll` bounds how
+/// process: [`wake_on_changes`]). `poll` bounds how
 /// late a change made by another process is seen.
 pub fn spawn<P: Poster + 'static>(
     scheduler: Arc<Scheduler<P>>,
@@ -731,6 +788,23 @@ pub fn spawn_with_clock<P: Poster + 'static>(
         }
         tracing::info!("the daily posts' scheduler stopped");
     })
+}
+
+/// A wake-up for [`spawn`] on every change `store` reports ([`Store::changes`]: a
+/// settings change, a schedule moved), from a task of its own; many changes while the
+/// loop is busy make one wake-up. A receiver that fell behind wakes it too.
+pub fn wake_on_changes(store: &dyn Store) -> Arc<Notify> {
+    let wake = Arc::new(Notify::new());
+    let mut changes = store.changes();
+    let waking = Arc::clone(&wake);
+    tokio::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        // Closed: the store is gone.
+        while let Ok(_) | Err(RecvError::Lagged(_)) = changes.recv().await {
+            waking.notify_one();
+        }
+    });
+    wake
 }
 
 /// What stops the rest of the tick, if anything has.

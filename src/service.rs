@@ -28,10 +28,6 @@ pub struct Service {
     pub settings: Option<Arc<SettingsCache>>,
     /// Charts already drawn, by cache key: shared by every transport (and the site).
     pub charts: Arc<ChartCache>,
-    /// Signalled after every settings change this process saves: wakes this process's
-    /// daily-post scheduler at once, so a post set for the next minute goes out on
-    /// time however long the scheduler's poll is.
-    pub schedule_changed: Arc<tokio::sync::Notify>,
 }
 
 /// A handled request: the reply, and what it was, for logs and metrics.
@@ -70,7 +66,6 @@ impl Service {
                 .map(|s| Arc::new(SettingsCache::new(Arc::clone(s), ttl))),
             store,
             charts: Arc::new(ChartCache::default()),
-            schedule_changed: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -161,7 +156,6 @@ impl Service {
                 return failed(&self.core);
             }
             tracing::info!(guild_id, user_id, command, change = ?change, "settings changed");
-            self.schedule_changed.notify_one();
         }
         Handled {
             resolution: response.resolution(),

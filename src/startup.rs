@@ -162,6 +162,9 @@ pub fn start_scheduler(
         return None;
     };
     let poster = rest::ChannelPoster::new(http, &config.discord.api_base);
+    // Woken by every change the store reports: this process's `/config` at once, and
+    // (PostgreSQL) other processes' too.
+    let wake = scheduler::wake_on_changes(store.as_ref());
     let metrics = Arc::new(SchedulerMetrics::default());
     let scheduler = Scheduler::new(store, Arc::clone(&service.core), poster)
         .with_requests_per_second(config.schedule.requests_per_second)
@@ -171,11 +174,6 @@ pub fn start_scheduler(
     Some(DailyPosts {
         metrics,
         stop,
-        handle: scheduler::spawn(
-            Arc::new(scheduler),
-            poll,
-            Arc::clone(&service.schedule_changed),
-            stopped,
-        ),
+        handle: scheduler::spawn(Arc::new(scheduler), poll, wake, stopped),
     })
 }

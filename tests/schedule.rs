@@ -1041,7 +1041,7 @@ async fn posts_due_together_go_out_concurrently_within_discords_rate_limit() {
 #[tokio::test]
 async fn a_post_set_through_config_goes_out_at_its_minute_whatever_the_poll() {
     use karabakh_reactions::discord::interaction;
-    use karabakh_reactions::scheduler::{Clock, spawn_with_clock};
+    use karabakh_reactions::scheduler::{Clock, spawn_with_clock, wake_on_changes};
     use karabakh_reactions::service::Service;
     use support::payload::{self, GUILD, MANAGE_SERVER};
 
@@ -1055,7 +1055,7 @@ async fn a_post_set_through_config_goes_out_at_its_minute_whatever_the_poll() {
     let running = spawn_with_clock(
         Arc::clone(&b.scheduler),
         Duration::from_secs(3600),
-        Arc::clone(&service.schedule_changed),
+        wake_on_changes(b.store.as_ref()),
         stopped,
         Arc::clone(&clock),
     );
@@ -1183,6 +1183,141 @@ async fn the_schedule_subcommand_posts_and_serve_can_leave_the_posts_to_it() {
     assert_eq!(b.fake.messages(74).len(), 1, "{log}");
     assert!(b.store.was_posted(1, day).await.unwrap(), "{log}");
     assert!(!log.contains(TOKEN), "the token is never logged: {log}");
+}
+
+/// Two schedulers, as two processes (each its own store handle on the file, its own
+/// owner name), tick at the same instant over the same 60 posts: each post is leased
+/// to one of them and sent once. At 8 requests a second each leases 40 at a time, so
+/// both take part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_share_the_posts_due_and_send_each_once() {
+    let b = Bench::new().await;
+    let servers: u64 = 60;
+    for guild in 1..=servers {
+        let mut o = otd(20_000 + guild, "08:00", "UTC");
+        o.post_empty_days = true;
+        b.set(guild, o, "2020-10-08T00:00:00Z").await;
+    }
+    let make = || {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&b.path).unwrap());
+        Arc::new(Scheduler::new(store, core(), poster(&b.fake)).with_requests_per_second(8))
+    };
+    let (one, two) = (make(), make());
+    assert_ne!(one.owner, two.owner);
+    let now = ts("2020-10-08T08:00:00Z");
+    b.fake.set_now(now);
+    let (a, b2) = tokio::join!(
+        tokio::spawn(async move { one.tick(now).await }),
+        tokio::spawn(async move { two.tick(now).await })
+    );
+    let (a, b2) = (a.unwrap(), b2.unwrap());
+    assert!(
+        !a.posted().is_empty() && !b2.posted().is_empty(),
+        "{a:?}\n{b2:?}"
+    );
+    let mut all: Vec<u64> = a.posted().into_iter().chain(b2.posted()).collect();
+    all.sort_unstable();
+    assert_eq!(all, (1..=servers).collect::<Vec<_>>(), "each once");
+    assert_eq!(
+        b.fake.creates().len(),
+        servers as usize,
+        "one create a post"
+    );
+    for guild in 1..=servers {
+        assert_eq!(b.fake.messages(20_000 + guild).len(), 1);
+    }
+}
+
+/// A scheduler that dies after sending leaves its lease: nobody takes the post while
+/// the lease runs (the loop sleeps until it runs out: `next_due_at`), then another
+/// scheduler takes it over, finds the message in the channel, and records it.
+#[tokio::test]
+async fn a_lease_left_by_a_dead_scheduler_is_taken_over_once_it_runs_out() {
+    use karabakh_reactions::scheduler::LEASE_FOR;
+
+    let b = Bench::new().await;
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z")
+        .await;
+    crash_once(&b, "2020-10-09T08:00:00Z").await;
+    assert_eq!(b.fake.messages(11).len(), 1);
+    let expiry = ts("2020-10-09T08:00:00Z") + jiff::SignedDuration::try_from(LEASE_FOR).unwrap();
+    assert_eq!(b.store.next_due_at().await.unwrap(), Some(expiry));
+    let just_before = expiry - jiff::SignedDuration::from_millis(1);
+    assert!(b.tick(&just_before.to_string()).await.outcomes.is_empty());
+    // Discord has forgotten the nonce by then in the worst case: the history decides.
+    b.fake.forget_nonces();
+    let report = b.tick(&expiry.to_string()).await;
+    let id = b.fake.messages(11)[0].id;
+    assert_eq!(
+        report.outcome(1),
+        Some(&PostOutcome::AlreadyPosted {
+            message_id: Some(id)
+        })
+    );
+    assert_eq!(b.fake.creates().len(), 1);
+    assert!(b.store.was_posted(1, date(2020, 10, 9)).await.unwrap());
+}
+
+/// Holds each create until the test lets it go: a request slow to come back.
+struct Stalls {
+    poster: ChannelPoster,
+    started: Arc<tokio::sync::Notify>,
+    go: Arc<tokio::sync::Notify>,
+}
+
+impl Poster for Stalls {
+    async fn create_message(
+        &self,
+        channel: u64,
+        m: &Message,
+        nonce: &str,
+    ) -> Result<u64, PostError> {
+        self.started.notify_one();
+        self.go.notified().await;
+        self.poster.create_message(channel, m, nonce).await
+    }
+    async fn recent_messages(
+        &self,
+        channel: u64,
+        limit: u8,
+    ) -> Result<Vec<ChannelMessage>, PostError> {
+        self.poster.recent_messages(channel, limit).await
+    }
+    async fn bot_user_id(&self) -> Result<u64, PostError> {
+        self.poster.bot_user_id().await
+    }
+}
+
+/// A scheduler whose lease ran out and was taken over cannot move the schedule: its
+/// late answer is refused (fenced), the one message stands (the nonce), and the
+/// schedule moved on once, by the scheduler that took over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduler_whose_lease_was_taken_over_cannot_record() {
+    let b = Bench::new().await;
+    b.set(1, otd(11, "08:00", "UTC"), "2020-10-09T00:00:00Z")
+        .await;
+    let (started, go) = (
+        Arc::new(tokio::sync::Notify::new()),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let stalling = Stalls {
+        poster: poster(&b.fake),
+        started: Arc::clone(&started),
+        go: Arc::clone(&go),
+    };
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&b.path).unwrap());
+    let slow = Arc::new(Scheduler::new(store, core(), stalling));
+    b.fake.set_now(ts("2020-10-09T08:00:00Z"));
+    let first = tokio::spawn(async move { slow.tick(ts("2020-10-09T08:00:00Z")).await });
+    started.notified().await;
+    // Its lease has run out (by the clock it is handed): taken over and posted.
+    let report = b.tick("2020-10-09T08:01:00Z").await;
+    assert_eq!(posted(&report), 1, "{report:?}");
+    go.notify_one();
+    let late = first.await.unwrap();
+    assert_eq!(late.outcome(1), Some(&PostOutcome::LeaseLost));
+    assert_eq!(b.fake.messages(11).len(), 1, "one message: the nonce");
+    assert_eq!(b.next_post(1).await.unwrap().0, date(2020, 10, 10));
 }
 
 /// `GET path` on `addr` over a plain socket: the status line's code and the body (the

@@ -6,6 +6,8 @@
 pub mod fake_discord;
 pub mod payload;
 pub mod postgres;
+#[cfg(unix)]
+pub mod processes;
 
 use std::sync::{Arc, OnceLock};
 

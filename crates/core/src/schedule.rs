@@ -39,6 +39,30 @@ pub const MIN_SLEEP: Duration = Duration::from_millis(500);
 /// post found after a crash (clocks of the bot and Discord differ a little).
 pub const CLOCK_SLACK: SignedDuration = SignedDuration::from_secs(120);
 
+/// What a lease must still have left, beyond the longest a request may take, for its
+/// holder to start a request to Discord: room for the clocks of the processes to
+/// differ a little.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+/// How many posts one scheduler leases at a time when it sends `per_second` requests a
+/// second: what it sends in about five seconds (at least one, at most `most`), so that
+/// a post leased does not wait long for its turn while its lease runs.
+pub fn lease_batch(per_second: u32, most: usize) -> usize {
+    (per_second as usize)
+        .saturating_mul(5)
+        .clamp(1, most.max(1))
+}
+
+/// Whether the holder of a lease running `until` may start, at `at`, a request that
+/// takes at most `longest` (answered or timed out): only if it ends before the lease
+/// does, with [`LEASE_MARGIN`] to spare. So a process never sends a post after its
+/// lease ran out and another process may have taken the post over.
+pub fn lease_covers(until: Timestamp, at: Timestamp, longest: Duration) -> bool {
+    let needed = SignedDuration::try_from(longest.saturating_add(LEASE_MARGIN))
+        .unwrap_or(SignedDuration::MAX);
+    at.checked_add(needed).is_ok_and(|end| end <= until)
+}
+
 /// How many recent messages of a channel are searched for an earlier try's post.
 pub const RECENT_MESSAGES: u8 = 50;
 
@@ -370,6 +394,35 @@ mod tests {
             MIN_SLEEP
         );
         assert_eq!(sleep_for(Some(now), now, poll), MIN_SLEEP);
+    }
+
+    #[test]
+    fn a_request_starts_only_if_it_ends_within_the_lease() {
+        let until = ts("2024-01-01T00:01:00Z");
+        let longest = Duration::from_secs(30);
+        // 30 s for the request, 5 s of margin: the last start is 25 s after the lease.
+        assert!(lease_covers(until, ts("2024-01-01T00:00:00Z"), longest));
+        assert!(lease_covers(until, ts("2024-01-01T00:00:25Z"), longest));
+        assert!(!lease_covers(
+            until,
+            ts("2024-01-01T00:00:25.001Z"),
+            longest
+        ));
+        assert!(!lease_covers(until, ts("2024-01-01T00:02:00Z"), longest));
+        assert!(!lease_covers(
+            until,
+            ts("2024-01-01T00:00:00Z"),
+            Duration::MAX
+        ));
+    }
+
+    #[test]
+    fn a_scheduler_leases_what_it_sends_in_five_seconds() {
+        assert_eq!(lease_batch(40, 100), 100);
+        assert_eq!(lease_batch(10, 100), 50);
+        assert_eq!(lease_batch(1, 100), 5);
+        assert_eq!(lease_batch(0, 100), 1);
+        assert_eq!(lease_batch(u32::MAX, 100), 100);
     }
 
     #[test]
