@@ -20,9 +20,18 @@
 //! at peak, and the CPU time of the signature check alone (serenity's `Verifier`, on
 //! the same bodies, a second after each run).
 //!
-//! Run: `cargo bench --bench http_load`. Knobs (environment): `ROUNDS` (4), `SECONDS`
-//! (15 a run), `WARMUP` (3 s a load), `CONNECTIONS` (64), `THREADS` (wrk's, 1), `LOG`
-//! (the server's `KR_LOG`, `info` as in production), `KR_BIN`. Linux only (`/proc`).
+//! A fourth load measures reads while settings are written: `/reaction` from a server
+//! as above, while a second wrk (one connection, back to back) sends `/config replies`
+//! to the same server, flipping its visibility each time (every write a real change:
+//! a transaction, an audit record, an fsync on SQLite). Its p99 against the read-only
+//! load's is the ratio the issue bounds (1.5×).
+//!
+//! Run: `cargo bench --bench http_load`. Knobs (environment): `DATABASE` (`sqlite`, or
+//! `postgres`: the server at `KR_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/test`, in a schema made for the run with `psql`
+//! and dropped after), `ROUNDS` (4), `SECONDS` (15 a run), `WARMUP` (3 s a load),
+//! `CONNECTIONS` (64), `THREADS` (wrk's, 1), `LOG` (the server's `KR_LOG`, `info` as
+//! in production), `KR_BIN`. Linux only (`/proc`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -35,12 +44,97 @@ const ACTORS: &[&str] = &[
     "Turkey", "Russia", "France", "Iran", "Hungary", "Georgia", "Pakistan", "Israel",
 ];
 
-/// (name, fixture): PING as it is; the two commands become `/reaction` over `ACTORS`.
-const LOADS: [(&str, &str); 3] = [
+/// (name, fixture): PING as it is; the commands become `/reaction` over `ACTORS`.
+const LOADS: [(&str, &str); 4] = [
     ("PING", "ping.json"),
     ("`/reaction` from a server", "command-guild.json"),
     ("`/reaction` in a DM", "command-dm.json"),
+    (
+        "`/reaction` from a server, `/config` writes alongside",
+        "command-guild.json",
+    ),
 ];
+
+/// The load measured while `/config` writes run alongside.
+const WITH_WRITES: usize = 3;
+
+/// `/config replies visibility:…` in the fixture's server by a member with Manage
+/// Server, alternating private and public.
+fn config_bodies() -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/interactions");
+    let text = std::fs::read_to_string(format!("{dir}/command-guild.json")).unwrap();
+    let template: serde_json::Value = serde_json::from_str(&text).unwrap();
+    (0..512)
+        .map(|i| {
+            let mut p = template.clone();
+            p["id"] = json!((1_300_000_000_000_000_000u64 + i as u64).to_string());
+            p["token"] = json!(format!("bench-config-{i}"));
+            p["member"]["permissions"] = json!("32"); // Manage Server
+            p["data"]["name"] = json!("config");
+            let v = if i % 2 == 0 { "private" } else { "public" };
+            p["data"]["options"] = json!([{"name": "replies", "type": 1, "options": [
+                {"name": "visibility", "type": 3, "value": v}
+            ]}]);
+            serde_json::to_string(&p).unwrap()
+        })
+        .collect()
+}
+
+/// The database the server runs on for this bench: `KR_DATABASE` (SQLite) or
+/// `KR_DATABASE_URL` (PostgreSQL, a schema of its own, dropped by `Drop`).
+enum Database {
+    Sqlite,
+    Postgres { url: String, schema: String },
+}
+
+impl Database {
+    fn from_env() -> Database {
+        match std::env::var("DATABASE").as_deref() {
+            Ok("postgres") => {
+                let url = std::env::var("KR_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+                let schema = format!("kr_bench_{}", std::process::id());
+                psql(&url, &format!("CREATE SCHEMA {schema}"));
+                Database::Postgres { url, schema }
+            }
+            Ok("sqlite") | Err(_) => Database::Sqlite,
+            Ok(other) => panic!("DATABASE={other}: write sqlite or postgres"),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Database::Sqlite => "SQLite",
+            Database::Postgres { .. } => "PostgreSQL",
+        }
+    }
+
+    fn env(&self, dir: &Path) -> (&'static str, String) {
+        match self {
+            Database::Sqlite => ("KR_DATABASE", dir.join("s.sqlite3").display().to_string()),
+            Database::Postgres { url, schema } => (
+                "KR_DATABASE_URL",
+                format!("{url}?options=-c%20search_path%3D{schema}"),
+            ),
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Database::Postgres { url, schema } = self {
+            psql(url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let status = Command::new("psql")
+        .args([url, "-qc", sql])
+        .status()
+        .unwrap_or_else(|e| panic!("http_load: DATABASE=postgres needs psql: {e}"));
+    assert!(status.success(), "psql failed: {sql}");
+}
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -128,7 +222,14 @@ struct Server {
 }
 
 impl Server {
-    fn start(bin: &Path, dir: &Path, key: &SigningKey, log_level: &str) -> Server {
+    fn start(
+        bin: &Path,
+        dir: &Path,
+        key: &SigningKey,
+        log_level: &str,
+        database: &Database,
+    ) -> Server {
+        let (db_var, db_value) = database.env(dir);
         let log = dir.join("server.log");
         let child = Command::new(bin)
             .args(["serve", "--listen", "127.0.0.1:0"])
@@ -138,7 +239,7 @@ impl Server {
                 "DISCORD_PUBLIC_KEY",
                 hex::encode(key.verifying_key().to_bytes()),
             )
-            .env("KR_DATABASE", dir.join("s.sqlite3"))
+            .env(db_var, db_value)
             .env("KR_LOG", log_level)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -221,13 +322,47 @@ struct Run {
     log_bytes: f64,
 }
 
-/// Runs wrk for `seconds` on `bodies`, signed just before.
-fn run(server: &Server, dir: &Path, key: &SigningKey, bodies: &[String], seconds: u64) -> Run {
+/// Runs wrk for `seconds` on `bodies`, signed just before; with `writes`, a second
+/// wrk (one connection) sends those alongside for the same time.
+fn run(
+    server: &Server,
+    dir: &Path,
+    key: &SigningKey,
+    bodies: &[String],
+    seconds: u64,
+    writes: Option<&[String]>,
+) -> Run {
     let file = dir.join("requests.txt");
     let lines = sign(key, bodies)
         .into_iter()
         .map(|(s, t, b)| format!("{s} {t} {b}\n"));
     std::fs::write(&file, lines.collect::<String>()).unwrap();
+    let writer = writes.map(|writes| {
+        let file = dir.join("writes.txt");
+        let lines = sign(key, writes)
+            .into_iter()
+            .map(|(s, t, b)| format!("{s} {t} {b}\n"));
+        std::fs::write(&file, lines.collect::<String>()).unwrap();
+        Command::new("wrk")
+            .args([
+                "-t1",
+                "-c1",
+                &format!("-d{seconds}s"),
+                "--timeout",
+                "5s",
+                "-s",
+            ])
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/benches/http_load.lua"
+            ))
+            .arg(&server.url)
+            .arg("--")
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    });
     let usage = || {
         (
             server.cpu_us(),
@@ -252,6 +387,19 @@ fn run(server: &Server, dir: &Path, key: &SigningKey, bodies: &[String], seconds
         .output()
         .unwrap();
     let after = usage();
+    if let Some(writer) = writer {
+        let out = writer.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("wrk-result "))
+            .unwrap_or_else(|| panic!("the writing wrk failed:\n{text}"));
+        let requests = line
+            .split(' ')
+            .find_map(|kv| kv.strip_prefix("requests="))
+            .unwrap_or("0");
+        eprintln!("  alongside: {requests} `/config` writes in {seconds} s ({line})");
+    }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let Some(result) = stdout.lines().find_map(|l| l.strip_prefix("wrk-result ")) else {
         panic!(
@@ -346,13 +494,16 @@ fn main() {
 
     let key = SigningKey::from_bytes(&[7u8; 32]);
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&bin, dir.path(), &key, &log_level);
+    let database = Database::from_env();
+    let server = Server::start(&bin, dir.path(), &key, &log_level, &database);
+    let writes = config_bodies();
     std::thread::sleep(Duration::from_secs(1));
     let idle_rss = server.mib("VmRSS");
     let bodies: Vec<Vec<String>> = LOADS.iter().map(|(_, fixture)| bodies(fixture)).collect();
 
-    for b in &bodies {
-        run(&server, dir.path(), &key, b, warmup);
+    for (l, b) in bodies.iter().enumerate() {
+        let alongside = (l == WITH_WRITES).then_some(writes.as_slice());
+        run(&server, dir.path(), &key, b, warmup, alongside);
     }
     let mut runs: Vec<Vec<Run>> = LOADS.iter().map(|_| Vec::new()).collect();
     // The signature check alone, a second after each run (the server idle): the same
@@ -360,7 +511,8 @@ fn main() {
     let mut verified = [(0.0, 0.0); LOADS.len()];
     for round in 1..=rounds {
         for (l, (name, _)) in LOADS.iter().enumerate() {
-            let r = run(&server, dir.path(), &key, &bodies[l], seconds);
+            let alongside = (l == WITH_WRITES).then_some(writes.as_slice());
+            let r = run(&server, dir.path(), &key, &bodies[l], seconds, alongside);
             eprintln!(
                 "round {round}, {name}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {:.1} µs CPU/request, {} errors",
                 r.requests / r.seconds,
@@ -382,8 +534,9 @@ fn main() {
     let cores = |rs: &[Run], f: fn(&Run) -> f64| sum(rs, f) / sum(rs, |r| r.seconds) / 1e6;
     let ping_us = per_request(&runs[0], |r| r.server_us);
     println!(
-        "\nwrk -t{} -c{}, {rounds} interleaved rounds of {seconds} s after {warmup} s of each load; \
+        "\n{} database; wrk -t{} -c{}, {rounds} interleaved rounds of {seconds} s after {warmup} s of each load; \
          server log {log_level}, to a file; {} cores; load average before: {load_average}",
+        database.name(),
         env("THREADS", 1),
         env("CONNECTIONS", 64),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -423,6 +576,11 @@ fn main() {
         verify.join(", ")
     );
     println!("server RSS: idle {idle_rss:.1} MiB, peak under load (VmHWM) {peak_rss:.1} MiB");
+    let p99 = |l: usize| median(runs[l].iter().map(|r| r.p99_ms).collect());
+    println!(
+        "p99 of `/reaction` from a server with `/config` writes alongside / without: {:.2}",
+        p99(WITH_WRITES) / p99(1)
+    );
     let errors: f64 = runs.iter().map(|rs| sum(rs, |r| r.errors)).sum();
     assert_eq!(errors, 0.0, "wrk saw non-2xx answers or socket errors");
 }

@@ -17,5 +17,6 @@ pub mod operator;
 pub mod scheduler;
 pub mod server;
 pub mod service;
+pub mod settings_cache;
 pub mod startup;
 pub mod web;

@@ -14,6 +14,8 @@ use karabakh_core::reply::Reply;
 use karabakh_site::charts::{self, ChartCache};
 use karabakh_store::{Store, StoreError};
 
+use crate::settings_cache::{self, SettingsCache};
+
 /// How many audit records `/config show` lists.
 pub const AUDIT_SHOWN: usize = 10;
 
@@ -26,6 +28,9 @@ pub const STORE_BUDGET: Duration = Duration::from_millis(1500);
 pub struct Service {
     pub core: Arc<Core>,
     pub store: Option<Arc<dyn Store>>,
+    /// The settings read by commands, kept in memory a few seconds
+    /// ([`settings_cache`]); `None` without a store.
+    pub settings: Option<Arc<SettingsCache>>,
     /// Charts already drawn, by cache key: shared by every transport (and the site).
     pub charts: Arc<ChartCache>,
 }
@@ -50,8 +55,20 @@ impl Handled {
 
 impl Service {
     pub fn new(core: Arc<Core>, store: Option<Arc<dyn Store>>) -> Self {
+        Self::with_settings_ttl(core, store, settings_cache::TTL)
+    }
+
+    /// [`Service::new`] with cached settings kept at most `ttl`.
+    pub fn with_settings_ttl(
+        core: Arc<Core>,
+        store: Option<Arc<dyn Store>>,
+        ttl: std::time::Duration,
+    ) -> Self {
         Self {
             core,
+            settings: store
+                .as_ref()
+                .map(|s| Arc::new(SettingsCache::new(Arc::clone(s), ttl))),
             store,
             charts: Arc::new(ChartCache::default()),
         }
@@ -192,7 +209,11 @@ impl Service {
                 Some(store) => store
                     .apply(*guild_id, change.clone(), *user_id, now)
                     .await
-                    .map(|_| ()),
+                    .map(|settings| {
+                        if let Some(cache) = &self.settings {
+                            cache.put(*guild_id, settings);
+                        }
+                    }),
                 None => Err(StoreError::Schedule {
                     guild_id: *guild_id,
                     reason: "the bot runs without a database".to_owned(),
@@ -258,7 +279,9 @@ impl Service {
 
     /// Puts the server's settings (and, for commands that show it, its audit trail)
     /// into the request's context. Autocomplete reads nothing: no suggestion depends
-    /// on a server's settings, and it is asked for on every keystroke.
+    /// on a server's settings, and it is asked for on every keystroke. A command that
+    /// may change the settings, or shows them with their audit trail (`/config`),
+    /// reads them from the store; every other reads the cache.
     async fn load(&self, request: &mut Request) -> Result<(), StoreError> {
         let (Some(store), Some(guild)) = (&self.store, request.context().guild_id) else {
             return Ok(());
@@ -267,7 +290,10 @@ impl Service {
             return Ok(());
         }
         let needs_audit = request.spec().is_some_and(|s| s.needs_audit);
-        let settings = store.guild_settings(guild).await?;
+        let settings = match &self.settings {
+            Some(cache) if !needs_audit && !request.may_write() => cache.get(guild).await?,
+            _ => store.guild_settings(guild).await?,
+        };
         let audit = if needs_audit {
             store.audit_trail(guild, AUDIT_SHOWN).await?
         } else {

@@ -5,6 +5,7 @@
 
 pub mod fake_discord;
 pub mod payload;
+pub mod postgres;
 #[cfg(unix)]
 pub mod processes;
 

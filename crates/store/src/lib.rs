@@ -20,6 +20,8 @@ mod error;
 mod migrations;
 mod postgres;
 mod sqlite;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod values;
 
 use std::time::Duration;
