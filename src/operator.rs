@@ -39,6 +39,8 @@ pub const MAX_REQUESTS_PER_SECOND: u32 = 50;
 pub const KEYS: &[&str] = &[
     "admin.listen",
     "database.path",
+    "database.pool_size",
+    "database.url",
     "discord.api_base",
     "discord.dev_guild",
     "http.listen",
@@ -53,6 +55,8 @@ pub const KEYS: &[&str] = &[
 pub const ENV_VARS: &[(&str, &str)] = &[
     ("KR_ADMIN_LISTEN", "admin.listen"),
     ("KR_DATABASE", "database.path"),
+    ("KR_DATABASE_POOL_SIZE", "database.pool_size"),
+    ("KR_DATABASE_URL", "database.url"),
     ("DISCORD_API_BASE", "discord.api_base"),
     ("KR_DEV_GUILD", "discord.dev_guild"),
     ("KR_LISTEN", "http.listen"),
@@ -65,6 +69,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     ("KR_PUBLIC_URL", "site.public_url"),
 ];
+
+/// Read for `database.url` when `KR_DATABASE_URL` is not set: the name most tools and
+/// hosts use for a PostgreSQL URL.
+pub const DATABASE_URL_ALIAS: &str = "DATABASE_URL";
 
 /// The environment variables secrets come from: each value directly, or a file
 /// holding it (surrounding whitespace ignored).
@@ -96,8 +104,52 @@ pub struct AdminConfig {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatabaseConfig {
-    /// `database.path`: the SQLite file, created with its folder on first run.
+    /// `database.path`: the SQLite file, created with its folder on first run. Used
+    /// when no `database.url` is set.
     pub path: PathBuf,
+    /// `database.url`: a PostgreSQL server (`postgres://user[:password]@host[:port]/db`)
+    /// shared by any number of the bot's processes, instead of the SQLite file. Its
+    /// password is best kept out of the file: `KR_DATABASE_URL` or `DATABASE_URL`.
+    pub url: Option<DatabaseUrl>,
+    /// `database.pool_size`: the most PostgreSQL connections this process opens (2–100).
+    pub pool_size: u32,
+}
+
+impl DatabaseConfig {
+    /// The database the process uses: PostgreSQL when a URL is set, else SQLite.
+    pub fn database(&self) -> karabakh_store::Database {
+        match &self.url {
+            Some(url) => karabakh_store::Database::Postgres(karabakh_store::PgConfig {
+                url: url.expose().to_owned(),
+                pool_size: self.pool_size,
+                schema: None,
+            }),
+            None => karabakh_store::Database::Sqlite(self.path.clone()),
+        }
+    }
+}
+
+/// A PostgreSQL URL: `Debug` and `Display` show it without its password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL itself, password included, for the one place that connects.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&karabakh_store::redact(&self.0))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&karabakh_store::redact(&self.0))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +207,8 @@ impl Default for Config {
         Config {
             admin: AdminConfig::default(),
             database: DatabaseConfig {
+                url: None,
+                pool_size: karabakh_store::DEFAULT_POOL_SIZE,
                 path: PathBuf::from(DEFAULT_DATABASE),
             },
             discord: DiscordConfig {
@@ -335,6 +389,8 @@ struct FileAdmin {
 #[serde(deny_unknown_fields)]
 struct FileDatabase {
     path: Option<String>,
+    pool_size: Option<u64>,
+    url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -393,8 +449,16 @@ fn apply_file(config: &mut Config, origin: &str, text: &str) -> Result<(), Confi
     if let Some(v) = raw.admin.and_then(|a| a.listen) {
         config.admin.listen = Some(check_listen(&v).map_err(bad("admin.listen"))?);
     }
-    if let Some(v) = raw.database.and_then(|d| d.path) {
-        config.database.path = check_path(&v).map_err(bad("database.path"))?;
+    if let Some(d) = raw.database {
+        if let Some(v) = d.path {
+            config.database.path = check_path(&v).map_err(bad("database.path"))?;
+        }
+        if let Some(v) = d.pool_size {
+            config.database.pool_size = check_pool_size(v).map_err(bad("database.pool_size"))?;
+        }
+        if let Some(v) = d.url {
+            config.database.url = Some(check_database_url(&v).map_err(bad("database.url"))?);
+        }
     }
     if let Some(d) = raw.discord {
         if let Some(v) = d.api_base {
@@ -487,6 +551,21 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
     }
     if let Some(v) = var(env, "KR_DATABASE") {
         config.database.path = check_path(&v).map_err(bad("KR_DATABASE"))?;
+    }
+    if let Some(v) = var(env, "KR_DATABASE_POOL_SIZE") {
+        let n = parse_number(&v).and_then(check_pool_size);
+        config.database.pool_size = n.map_err(bad("KR_DATABASE_POOL_SIZE"))?;
+    }
+    for name in ["KR_DATABASE_URL", DATABASE_URL_ALIAS] {
+        if let Some(v) = var(env, name) {
+            let checked = check_database_url(&v).map_err(|reason| ConfigError {
+                origin: "environment".to_owned(),
+                key: Some(name.to_owned()),
+                reason,
+            })?;
+            config.database.url = Some(checked);
+            break;
+        }
     }
     if let Some(v) = var(env, "DISCORD_API_BASE") {
         config.discord.api_base = check_api_base(&v).map_err(bad("DISCORD_API_BASE"))?;
@@ -592,6 +671,37 @@ fn check_public_key(v: &str) -> Result<(), String> {
             }
         ))
     }
+}
+
+fn check_pool_size(n: u64) -> Result<u32, String> {
+    match u32::try_from(n) {
+        Ok(n) if (2..=100).contains(&n) => Ok(n),
+        _ => Err(format!("must be from 2 to 100 connections, not {n}")),
+    }
+}
+
+/// A PostgreSQL URL. The messages show it without its password.
+fn check_database_url(v: &str) -> Result<DatabaseUrl, String> {
+    let v = v.trim();
+    let form = "write it as postgres://user@host:5432/database (SQLite is the default: \
+                leave database.url unset and set database.path)";
+    let parsed = url::Url::parse(v).map_err(|e| {
+        format!("not a URL ({e}; the value is not shown, it may hold a password): {form}")
+    })?;
+    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+        return Err(format!(
+            "a `{}:` URL is not a PostgreSQL URL (it must start with postgres://; the \
+             value is not shown, it may hold a password): {form}",
+            parsed.scheme()
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "`{}` names no host: {form}",
+            karabakh_store::redact(v)
+        ));
+    }
+    Ok(DatabaseUrl(v.to_owned()))
 }
 
 fn check_path(v: &str) -> Result<PathBuf, String> {
@@ -748,6 +858,8 @@ mod tests {
             }),
             database: Some(FileDatabase {
                 path: Some("x".into()),
+                pool_size: Some(2),
+                url: Some("x".into()),
             }),
             discord: Some(FileDiscord {
                 api_base: Some("x".into()),

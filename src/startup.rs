@@ -12,7 +12,7 @@ use crate::operator::{self, Config, Loaded};
 use crate::service::Service;
 use karabakh_core::commands::{Core, CoreConfig};
 use karabakh_core::dataset::{self, Dataset};
-use karabakh_store::{SqliteStore, Store};
+use karabakh_store::Store;
 
 /// Reads the configuration: defaults, then the file (`--config PATH`, or
 /// `config/bot.toml` if it exists), then the environment.
@@ -45,13 +45,13 @@ pub fn load_dataset(path: Option<&Path>) -> Result<Dataset, String> {
     }
 }
 
-/// Opens (or creates, and migrates) the settings database the config names.
+/// Opens (or creates, and migrates) the settings database the config names:
+/// PostgreSQL when `database.url` (or `KR_DATABASE_URL` / `DATABASE_URL`) is set, else
+/// the SQLite file at `database.path`.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
-    let path = config.database.path.clone();
-    let store: Arc<dyn Store> = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+    let database = config.database.database();
+    let store = karabakh_store::open(&database)
         .await
-        .map_err(|e| format!("opening the database failed: {e}"))?
-        .map(Arc::new)
         .map_err(|e| e.to_string())?;
     let schema = store.schema_version().await.map_err(|e| e.to_string())?;
     tracing::info!(database = %store.describe(), schema, "settings database ready");

@@ -80,13 +80,77 @@ fn the_example_file_documents_every_key_and_variable() {
     let uncommented = EXAMPLE
         .replace("# dev_guild = ", "dev_guild = ")
         .replace("# public_url = ", "public_url = ")
-        .replace("# listen = ", "listen = ");
+        .replace("# listen = ", "listen = ")
+        .replace("# url = ", "url = ");
     let c = operator::resolve(Some(("example", &uncommented)), &no_env).unwrap();
+    assert_eq!(
+        c.database.url.map(|u| u.expose().to_owned()).as_deref(),
+        Some("postgres://karabakh@db.example.org:5432/karabakh")
+    );
     assert_eq!(c.discord.dev_guild, Some(123_456_789_012_345_678));
     assert_eq!(c.admin.listen, Some("127.0.0.1:9100".parse().unwrap()));
     assert_eq!(
         c.site.public_url.as_deref(),
         Some("https://karabakh.example.org")
+    );
+}
+
+#[test]
+fn a_postgres_url_picks_postgres_and_its_password_never_shows() {
+    let c = operator::resolve(None, &no_env).unwrap();
+    assert!(matches!(
+        c.database.database(),
+        karabakh_store::Database::Sqlite(_)
+    ));
+    let file = "[database]\nurl = \"postgres://bot@db.example.org/bot\"\npool_size = 4\n";
+    let c = from_file(file).unwrap();
+    let karabakh_store::Database::Postgres(pg) = c.database.database() else {
+        panic!("{c:?}")
+    };
+    assert_eq!(
+        (pg.url.as_str(), pg.pool_size),
+        ("postgres://bot@db.example.org/bot", 4)
+    );
+    // The environment over the file; KR_DATABASE_URL over DATABASE_URL.
+    let secret = "postgres://bot:hunter2@db.example.org:5432/bot";
+    let c = operator::resolve(
+        Some(("f", file)),
+        &env(&[("DATABASE_URL", secret), ("KR_DATABASE_POOL_SIZE", "20")]),
+    )
+    .unwrap();
+    assert_eq!(c.database.url.as_ref().unwrap().expose(), secret);
+    assert_eq!(c.database.pool_size, 20);
+    let shown = format!("{c:?} {}", c.database.url.as_ref().unwrap());
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(
+        shown.contains("postgres://bot:***@db.example.org:5432/bot"),
+        "{shown}"
+    );
+    let c = operator::resolve(
+        None,
+        &env(&[
+            ("DATABASE_URL", secret),
+            ("KR_DATABASE_URL", "postgres://other@h/db"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.database.url.unwrap().expose(), "postgres://other@h/db");
+    // Refusals name the key and never the password.
+    for (bad, why) in [
+        ("mysql://bot:hunter2@h/db", "not a PostgreSQL URL"),
+        ("postgres://bot:hunter2@/db", "empty host"),
+        ("bot:hunter2@h", "not"),
+    ] {
+        let err = operator::resolve(None, &env(&[("DATABASE_URL", bad)]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DATABASE_URL") && err.contains(why), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+    let err = refusal("[database]\npool_size = 1\n");
+    assert!(
+        err.contains("database.pool_size") && err.contains("2 to 100"),
+        "{err}"
     );
 }
 
@@ -165,7 +229,10 @@ fn an_unknown_key_is_refused_with_its_name_and_the_known_keys() {
         "{err}"
     );
     assert!(
-        err.contains("known keys: admin.listen, database.path, discord.api_base"),
+        err.contains(
+            "known keys: admin.listen, database.path, database.pool_size, database.url, \
+             discord.api_base"
+        ),
         "{err}"
     );
     let err = refusal("[database]\npaht = \"x\"\n");

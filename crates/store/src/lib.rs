@@ -9,7 +9,8 @@
 //!
 //! Everything goes through the async [`Store`] port, used as `Arc<dyn Store>`: no call
 //! blocks a tokio worker. [`SqliteStore`] is the embedded default (one writer thread,
-//! reader connections on the blocking pool).
+//! reader connections on the blocking pool); [`PgStore`] lets any number of processes
+//! share one PostgreSQL server. [`open`] picks one from a [`Database`].
 //!
 //! The store does not read the clock: callers hand in "now", which keeps tests exact.
 //! (One exception: [`SqliteStore::open`] schedules, from the time of opening, the
@@ -17,7 +18,9 @@
 
 mod error;
 mod migrations;
+mod postgres;
 mod sqlite;
+mod values;
 
 use std::time::Duration;
 
@@ -26,8 +29,50 @@ use jiff::civil::Date;
 use karabakh_core::settings::{AuditEntry, Change, GuildSettings, OnThisDay};
 
 pub use error::{StoreError, StoreResult};
-pub use migrations::{Migration, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION};
+pub use migrations::{
+    Migration, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, SQLITE_MIGRATIONS,
+    SQLITE_SCHEMA_VERSION,
+};
+pub use postgres::{DEFAULT_POOL_SIZE, PgConfig, PgStore, redact};
 pub use sqlite::SqliteStore;
+
+/// Which database a process uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An embedded SQLite file (the default): one process.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL server: any number of processes.
+    Postgres(PgConfig),
+}
+
+impl Database {
+    /// What it is, for the operator's log (never a password).
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(path) => format!("SQLite at {}", path.display()),
+            Database::Postgres(pg) => format!("PostgreSQL at {}", redact(&pg.url)),
+        }
+    }
+}
+
+/// Opens (creates, migrates) the database. SQLite's file work runs on the blocking
+/// pool; must run inside a tokio runtime.
+pub async fn open(database: &Database) -> StoreResult<std::sync::Arc<dyn Store>> {
+    match database {
+        Database::Sqlite(path) => {
+            let path = path.clone();
+            let shown = path.display().to_string();
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open(path))
+                .await
+                .map_err(|e| StoreError::Unavailable {
+                    doing: format!("opening {shown}"),
+                    reason: e.to_string(),
+                })??;
+            Ok(std::sync::Arc::new(store))
+        }
+        Database::Postgres(pg) => Ok(std::sync::Arc::new(PgStore::connect(pg).await?)),
+    }
+}
 
 /// A lease on one due daily post: held by `owner` until `until`, fenced by `fence`.
 /// Every lease of a post gets a new fence; a write made with an older one is refused

@@ -37,6 +37,16 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// Every PostgreSQL migration, in order; the versions are 1, 2, 3, …
+pub const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_schema.sql",
+    sql: include_str!("../migrations/postgres/0001_schema.sql"),
+}];
+
+/// The PostgreSQL schema version this build writes (`kr_schema_migrations`).
+pub const POSTGRES_SCHEMA_VERSION: i64 = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.len() - 1].version;
+
 /// The SQLite schema version this build writes (`PRAGMA user_version`).
 pub const SQLITE_SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.len() - 1].version;
 
@@ -55,5 +65,10 @@ mod tests {
             );
         }
         assert_eq!(SQLITE_SCHEMA_VERSION, SQLITE_MIGRATIONS.len() as i64);
+        for (i, m) in POSTGRES_MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1, "{}", m.name);
+            assert!(m.name.starts_with(&format!("{:04}_", m.version)));
+        }
+        assert_eq!(POSTGRES_SCHEMA_VERSION, POSTGRES_MIGRATIONS.len() as i64);
     }
 }

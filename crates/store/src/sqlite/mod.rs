@@ -403,7 +403,7 @@ mod tests {
     #[test]
     fn ids_above_i64_max_survive_the_round_trip() {
         for id in [0, 1, 81_384_788_765_712_384, i64::MAX as u64, u64::MAX] {
-            assert_eq!(rows::id_out(rows::id_in(id)), id);
+            assert_eq!(crate::values::id_out(crate::values::id_in(id)), id);
         }
     }
 }

@@ -11,6 +11,7 @@ use karabakh_core::settings::*;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::rows::*;
+use crate::values::*;
 use crate::{Lease, StoreError};
 
 /// Applies a moderator's change; returns the settings after it.
