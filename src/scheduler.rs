@@ -86,15 +86,23 @@ impl RateLimiter {
         }
     }
 
-    /// Waits for this request's turn.
+    /// Waits for this request's turn: the interval is counted from when the last
+    /// request actually went, read when this one is about to go. (Handing out slots in
+    /// advance would let a process that stalled, its sleeps all due at once, send a
+    /// burst when it wakes: two such processes got a 429 at 20 requests a second each.)
     pub async fn acquire(&self) {
-        let slot = {
-            let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
-            let slot = (*next).max(tokio::time::Instant::now());
-            *next = slot + self.interval;
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
+        loop {
+            let wait_until = {
+                let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+                let now = tokio::time::Instant::now();
+                if now >= *next {
+                    *next = now + self.interval;
+                    return;
+                }
+                *next
+            };
+            tokio::time::sleep_until(wait_until).await;
+        }
     }
 
     /// Holds every request not yet sent for `wait` (a bot-wide 429).
