@@ -80,8 +80,8 @@ fn the_example_file_documents_every_key_and_variable() {
     let uncommented = EXAMPLE
         .replace("# dev_guild = ", "dev_guild = ")
         .replace("# public_url = ", "public_url = ")
-        .replace("# url = ", "url = ")
-        .replace("# listen = ", "listen = ");
+        .replace("# listen = ", "listen = ")
+        .replace("# url = ", "url = ");
     let c = operator::resolve(Some(("example", &uncommented)), &no_env).unwrap();
     assert_eq!(
         c.database.url.map(|u| u.expose().to_owned()).as_deref(),
