@@ -1,0 +1,128 @@
+//! A TCP proxy on 127.0.0.1 between the bot and a server (PostgreSQL) that injects
+//! the faults of a server going away: [`FaultProxy::cut`] closes every connection open
+//! through it, as a server that stops does; [`FaultProxy::refuse`] makes it accept new
+//! connections and close them at once, as a server still starting does; and
+//! [`FaultProxy::pass`] lets traffic through again. Each connection is two copies
+//! (bot → server, server → bot) in one task, which ends when either side closes or at
+//! the next cut: nothing outlives the proxy.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+pub struct FaultProxy {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+struct Shared {
+    upstream: SocketAddr,
+    refusing: AtomicBool,
+    /// Bumped by every cut: each connection ends when it changes.
+    cuts: watch::Sender<u64>,
+    /// Connections taken through to the server, in all.
+    passed: AtomicUsize,
+    /// Connections accepted and closed at once while refusing.
+    refused: AtomicUsize,
+}
+
+impl FaultProxy {
+    /// A proxy to `upstream` (a loopback address), passing traffic.
+    pub async fn start(upstream: SocketAddr) -> FaultProxy {
+        assert!(
+            upstream.ip().is_loopback(),
+            "the tests talk to loopback only"
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shared = Arc::new(Shared {
+            upstream,
+            refusing: AtomicBool::new(false),
+            cuts: watch::channel(0).0,
+            passed: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
+        });
+        let accepting = Arc::clone(&shared);
+        let accept = tokio::spawn(async move {
+            loop {
+                let Ok((client, _)) = listener.accept().await else {
+                    continue;
+                };
+                if accepting.refusing.load(Ordering::SeqCst) {
+                    accepting.refused.fetch_add(1, Ordering::SeqCst);
+                    drop(client);
+                    continue;
+                }
+                tokio::spawn(relay(client, Arc::clone(&accepting)));
+            }
+        });
+        FaultProxy {
+            addr,
+            shared,
+            accept,
+        }
+    }
+
+    /// Where the bot connects instead of the server.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Closes every connection open through the proxy.
+    pub fn cut(&self) {
+        self.shared.cuts.send_modify(|n| *n += 1);
+    }
+
+    /// The server is down: every open connection is cut, and new ones are accepted and
+    /// closed at once until [`FaultProxy::pass`].
+    pub fn refuse(&self) {
+        self.shared.refusing.store(true, Ordering::SeqCst);
+        self.cut();
+    }
+
+    /// The server is back: new connections go through.
+    pub fn pass(&self) {
+        self.shared.refusing.store(false, Ordering::SeqCst);
+    }
+
+    /// Connections taken through to the server so far.
+    pub fn passed(&self) -> usize {
+        self.shared.passed.load(Ordering::SeqCst)
+    }
+
+    /// Connections refused so far.
+    pub fn refused(&self) -> usize {
+        self.shared.refused.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.cut();
+    }
+}
+
+/// One connection: copied both ways until either side closes or the next cut.
+async fn relay(mut client: TcpStream, shared: Arc<Shared>) {
+    let mut cuts = shared.cuts.subscribe();
+    cuts.mark_unchanged();
+    // Refused (and cut) between its accept and here: closed as the others.
+    if shared.refusing.load(Ordering::SeqCst) {
+        return;
+    }
+    let Ok(mut server) = TcpStream::connect(shared.upstream).await else {
+        return;
+    };
+    shared.passed.fetch_add(1, Ordering::SeqCst);
+    let _ = client.set_nodelay(true);
+    let _ = server.set_nodelay(true);
+    tokio::select! {
+        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+        _ = cuts.changed() => {}
+    }
+}
