@@ -179,6 +179,9 @@ impl Serve {
     fn stop(mut self) -> String {
         let code = self.bot.stop();
         let log = self.bot.log();
+        if std::env::var_os("KR_SHOW_LOG").is_some() {
+            eprintln!("--- {} ---\n{log}", self.bot.name);
+        }
         assert_eq!(code, Some(0), "{log}");
         assert!(!log.contains("panicked"), "{log}");
         assert!(!log.contains(PASSWORD), "the password in the log:\n{log}");
@@ -422,6 +425,80 @@ async fn postgresql_down_for_a_few_seconds_under_serve() {
     assert!(
         log.contains("answering with the defaults") || log.contains("did not answer in time"),
         "the read that fell back to the defaults is logged:\n{log}"
+    );
+}
+
+/// The server stops answering without closing anything (hung, or the network between
+/// lost) for a few seconds: the proxy holds every byte both ways. No store call fails;
+/// none ends: each request is answered when its 1.5 s for the database are up, a
+/// command with the defaults, `/config show` with "Settings out of reach", a change
+/// with "Not confirmed", all in Discord's window. Once the bytes flow again, the bot
+/// goes on by itself: the settings are read, a change is saved, the two agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_silent_for_a_few_seconds_under_serve() {
+    let test = "postgresql_silent_for_a_few_seconds_under_serve";
+    let Some(db) = OwnDatabase::new(test).await else {
+        return;
+    };
+    let proxy = FaultProxy::start(db.server_addr()).await;
+    let fake = FakeDiscord::start().await;
+    let serve = Serve::start(&db, Some(&proxy), &fake);
+    let other = db.store().await;
+    let answer = serve.ask_in_time(&set_visibility(GUILD_A, "private")).await;
+    assert_eq!(title(&answer), "Replies changed", "{answer}");
+    other
+        .apply(
+            GUILD_B,
+            Change::SetVisibility(Visibility::Private),
+            MODERATOR,
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+
+    proxy.stall();
+    // Members of servers never read yet, twelve at once (more than the pool's ten
+    // connections): each answered in time, with the defaults.
+    let asked: Vec<Json> = (0..12).map(|i| reaction(GUILD_B + 100 + i)).collect();
+    let members = futures::future::join_all(asked.iter().map(|r| serve.ask(r))).await;
+    for (answer, took) in members {
+        assert!(took < DISCORD_WINDOW, "{took:?}");
+        assert!(answer.to_string().contains("Turkey"), "{answer}");
+    }
+    let answer = serve.ask_in_time(&reaction(GUILD_B)).await;
+    assert!(answer.to_string().contains("Turkey"), "{answer}");
+    assert!(!private(&answer), "the defaults: public: {answer}");
+    let shown = serve.ask_in_time(&config(GUILD_A, "show", json!([]))).await;
+    assert!(private(&shown), "{shown}");
+    assert_eq!(title(&shown), "Settings out of reach", "{shown}");
+    let answer = serve.ask_in_time(&set_visibility(GUILD_A, "public")).await;
+    assert!(private(&answer), "{answer}");
+    assert_eq!(title(&answer), "Not confirmed", "{answer}");
+    proxy.pass();
+
+    // Made whole or not at all.
+    let (visibility, records) = whole(other.as_ref(), GUILD_A).await;
+    let took = serve.wait_for_replies(GUILD_B, true).await;
+    eprintln!(
+        "settings read again {took:?} after the bytes flowed again; the change not \
+         confirmed was {}",
+        if records == 2 { "made" } else { "not made" }
+    );
+    let next = if visibility == Visibility::Private {
+        ("public", Visibility::Public)
+    } else {
+        ("private", Visibility::Private)
+    };
+    let answer = serve.ask_in_time(&set_visibility(GUILD_A, next.0)).await;
+    assert_eq!(title(&answer), "Replies changed", "{answer}");
+    assert_eq!(whole(other.as_ref(), GUILD_A).await, (next.1, records + 1));
+    let shown = serve.ask_in_time(&config(GUILD_A, "show", json!([]))).await;
+    assert_eq!(title(&shown), "Settings of this server", "{shown}");
+
+    let log = serve.stop();
+    assert!(
+        log.contains("the settings database did not answer in time"),
+        "the budget ran out, and it is logged:\n{log}"
     );
 }
 

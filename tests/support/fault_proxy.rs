@@ -1,7 +1,9 @@
 //! A TCP proxy on 127.0.0.1 between the bot and a server (PostgreSQL) that injects
 //! the faults of a server going away: [`FaultProxy::cut`] closes every connection open
 //! through it, as a server that stops does; [`FaultProxy::refuse`] makes it accept new
-//! connections and close them at once, as a server still starting does; and
+//! connections and close them at once, as a server still starting does;
+//! [`FaultProxy::stall`] holds every byte, both ways, on every connection, as a server
+//! (or a network) that stops answering without closing anything; and
 //! [`FaultProxy::pass`] lets traffic through again. Each connection is two copies
 //! (bot → server, server → bot) in one task, which ends when either side closes or at
 //! the next cut: nothing outlives the proxy.
@@ -10,6 +12,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -22,6 +26,8 @@ pub struct FaultProxy {
 struct Shared {
     upstream: SocketAddr,
     refusing: AtomicBool,
+    /// While true, bytes read from either side are held, not written on.
+    stalled: watch::Sender<bool>,
     /// Bumped by every cut: each connection ends when it changes.
     cuts: watch::Sender<u64>,
     /// Connections taken through to the server, in all.
@@ -42,6 +48,7 @@ impl FaultProxy {
         let shared = Arc::new(Shared {
             upstream,
             refusing: AtomicBool::new(false),
+            stalled: watch::channel(false).0,
             cuts: watch::channel(0).0,
             passed: AtomicUsize::new(0),
             refused: AtomicUsize::new(0),
@@ -84,9 +91,16 @@ impl FaultProxy {
         self.cut();
     }
 
-    /// The server is back: new connections go through.
+    /// The server stops answering: every byte is held, on the connections open and on
+    /// new ones, until [`FaultProxy::pass`]; nothing is closed.
+    pub fn stall(&self) {
+        self.shared.stalled.send_replace(true);
+    }
+
+    /// The server is back: new connections go through, and bytes held are passed on.
     pub fn pass(&self) {
         self.shared.refusing.store(false, Ordering::SeqCst);
+        self.shared.stalled.send_replace(false);
     }
 
     /// Connections taken through to the server so far.
@@ -108,21 +122,38 @@ impl Drop for FaultProxy {
 }
 
 /// One connection: copied both ways until either side closes or the next cut.
-async fn relay(mut client: TcpStream, shared: Arc<Shared>) {
+async fn relay(client: TcpStream, shared: Arc<Shared>) {
     let mut cuts = shared.cuts.subscribe();
     cuts.mark_unchanged();
     // Refused (and cut) between its accept and here: closed as the others.
     if shared.refusing.load(Ordering::SeqCst) {
         return;
     }
-    let Ok(mut server) = TcpStream::connect(shared.upstream).await else {
+    let Ok(server) = TcpStream::connect(shared.upstream).await else {
         return;
     };
     shared.passed.fetch_add(1, Ordering::SeqCst);
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
+    let (from_client, to_client) = client.into_split();
+    let (from_server, to_server) = server.into_split();
     tokio::select! {
-        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+        () = copy(from_client, to_server, shared.stalled.subscribe()) => {}
+        () = copy(from_server, to_client, shared.stalled.subscribe()) => {}
         _ = cuts.changed() => {}
+    }
+}
+
+/// Copies `from` to `to` until either closes, holding what it read while `stalled`.
+async fn copy(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut stalled: watch::Receiver<bool>) {
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if stalled.wait_for(|s| !*s).await.is_err() || to.write_all(&buffer[..n]).await.is_err() {
+            return;
+        }
     }
 }
