@@ -109,21 +109,29 @@ struct Serve {
 
 impl Serve {
     fn start(db: &OwnDatabase, proxy: Option<&FaultProxy>, fake: &FakeDiscord) -> Serve {
+        Self::start_with(db, proxy, fake, &[])
+    }
+
+    /// [`Serve::start`] with more environment variables.
+    fn start_with(
+        db: &OwnDatabase,
+        proxy: Option<&FaultProxy>,
+        fake: &FakeDiscord,
+        extra: &[(&str, String)],
+    ) -> Serve {
         let url = match proxy {
             Some(p) => db.url_through(p.addr()),
             None => db.url(),
         };
-        let mut bot = Bot::start(
-            "serve",
-            &["serve", "--listen", "127.0.0.1:0"],
-            &[
-                ("KR_DATABASE_URL", with_password(&url)),
-                ("DISCORD_API_BASE", fake.base()),
-                // An hour: a post is sent after the outage because the scheduler
-                // looks again by itself, not because its poll came round.
-                ("KR_SCHEDULE_POLL_SECONDS", "3600".to_owned()),
-            ],
-        );
+        let mut env = vec![
+            ("KR_DATABASE_URL", with_password(&url)),
+            ("DISCORD_API_BASE", fake.base()),
+            // An hour: a post is sent after the outage because the scheduler looks
+            // again by itself, not because its poll came round.
+            ("KR_SCHEDULE_POLL_SECONDS", "3600".to_owned()),
+        ];
+        env.extend(extra.iter().cloned());
+        let mut bot = Bot::start("serve", &["serve", "--listen", "127.0.0.1:0"], &env);
         let addr = bot.listening();
         Serve {
             bot,
@@ -456,6 +464,10 @@ async fn postgresql_silent_for_a_few_seconds_under_serve() {
         .await
         .unwrap();
 
+    // The answer's chart drawn once (as in a bot that has been answering): what
+    // follows is about the database, not the first drawing.
+    assert!(private(&serve.ask_in_time(&reaction(GUILD_A)).await));
+
     proxy.stall();
     // Members of servers never read yet, twelve at once (more than the pool's ten
     // connections): each answered in time, with the defaults.
@@ -500,6 +512,53 @@ async fn postgresql_silent_for_a_few_seconds_under_serve() {
         log.contains("the settings database did not answer in time"),
         "the budget ran out, and it is logged:\n{log}"
     );
+}
+
+/// The connection is lost just as PostgreSQL commits a moderator's change: the server
+/// has the `COMMIT` and commits it, the bot never hears back. The bot cannot know
+/// whether the change was made, so it says so ("Not confirmed": look with `/config
+/// show`), never "Not saved … nothing was changed", which would be false here. The
+/// change is there, whole, and the next requests are answered as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_lost_as_postgresql_commits_a_change() {
+    let test = "the_connection_lost_as_postgresql_commits_a_change";
+    let Some(db) = OwnDatabase::new(test).await else {
+        return;
+    };
+    let proxy = FaultProxy::start(db.server_addr()).await;
+    let fake = FakeDiscord::start().await;
+    // No scheduler: the only COMMIT is the change's.
+    let serve = Serve::start_with(
+        &db,
+        Some(&proxy),
+        &fake,
+        &[("KR_SCHEDULE_ENABLED", "false".to_owned())],
+    );
+    let other = db.store().await;
+    let answer = serve.ask_in_time(&set_visibility(GUILD_A, "private")).await;
+    assert_eq!(title(&answer), "Replies changed", "{answer}");
+
+    proxy.lose_next_commit();
+    let answer = serve.ask_in_time(&set_visibility(GUILD_A, "public")).await;
+    assert!(private(&answer), "{answer}");
+    assert_eq!(title(&answer), "Not confirmed", "{answer}");
+    // It was made, whole.
+    assert_eq!(
+        whole(other.as_ref(), GUILD_A).await,
+        (Visibility::Public, 2)
+    );
+    // And shown; the next change is saved.
+    let shown = serve.ask_in_time(&config(GUILD_A, "show", json!([]))).await;
+    assert_eq!(replies_shown(&shown), "Public", "{shown}");
+    let answer = serve.ask_in_time(&set_visibility(GUILD_A, "private")).await;
+    assert_eq!(title(&answer), "Replies changed", "{answer}");
+    assert_eq!(
+        whole(other.as_ref(), GUILD_A).await,
+        (Visibility::Private, 3)
+    );
+
+    let log = serve.stop();
+    assert!(log.contains("a settings change was not confirmed"), "{log}");
 }
 
 /// A daily post due after an outage goes out once, at its minute, though the

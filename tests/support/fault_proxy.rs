@@ -3,14 +3,17 @@
 //! through it, as a server that stops does; [`FaultProxy::refuse`] makes it accept new
 //! connections and close them at once, as a server still starting does;
 //! [`FaultProxy::stall`] holds every byte, both ways, on every connection, as a server
-//! (or a network) that stops answering without closing anything; and
-//! [`FaultProxy::pass`] lets traffic through again. Each connection is two copies
-//! (bot → server, server → bot) in one task, which ends when either side closes or at
-//! the next cut: nothing outlives the proxy.
+//! (or a network) that stops answering without closing anything;
+//! [`FaultProxy::lose_next_commit`] lets the next `COMMIT` reach the server but closes
+//! that connection before its answer comes back; and [`FaultProxy::pass`] lets traffic
+//! through again. Each connection is two copies (bot → server, server → bot) in one
+//! task, which ends when either side closes or at the next cut: nothing outlives the
+//! proxy.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -28,6 +31,8 @@ struct Shared {
     refusing: AtomicBool,
     /// While true, bytes read from either side are held, not written on.
     stalled: watch::Sender<bool>,
+    /// Armed by [`FaultProxy::lose_next_commit`].
+    commit_trap: AtomicBool,
     /// Bumped by every cut: each connection ends when it changes.
     cuts: watch::Sender<u64>,
     /// Connections taken through to the server, in all.
@@ -49,6 +54,7 @@ impl FaultProxy {
             upstream,
             refusing: AtomicBool::new(false),
             stalled: watch::channel(false).0,
+            commit_trap: AtomicBool::new(false),
             cuts: watch::channel(0).0,
             passed: AtomicUsize::new(0),
             refused: AtomicUsize::new(0),
@@ -97,6 +103,13 @@ impl FaultProxy {
         self.shared.stalled.send_replace(true);
     }
 
+    /// The next `COMMIT` a bot sends reaches the server, which commits it, but its
+    /// answer never reaches the bot: the connection is closed 300 ms after, as when a
+    /// server (or the network) goes away just as it commits.
+    pub fn lose_next_commit(&self) {
+        self.shared.commit_trap.store(true, Ordering::SeqCst);
+    }
+
     /// The server is back: new connections go through, and bytes held are passed on.
     pub fn pass(&self) {
         self.shared.refusing.store(false, Ordering::SeqCst);
@@ -135,25 +148,50 @@ async fn relay(client: TcpStream, shared: Arc<Shared>) {
     shared.passed.fetch_add(1, Ordering::SeqCst);
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
-    let (from_client, to_client) = client.into_split();
-    let (from_server, to_server) = server.into_split();
-    tokio::select! {
-        () = copy(from_client, to_server, shared.stalled.subscribe()) => {}
-        () = copy(from_server, to_client, shared.stalled.subscribe()) => {}
-        _ = cuts.changed() => {}
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_server, mut to_server) = server.into_split();
+    let trapped = tokio::select! {
+        trapped = copy(
+            &mut from_client,
+            &mut to_server,
+            shared.stalled.subscribe(),
+            Some(&shared.commit_trap),
+        ) => trapped,
+        _ = copy(&mut from_server, &mut to_client, shared.stalled.subscribe(), None) => false,
+        _ = cuts.changed() => false,
+    };
+    if trapped {
+        // The server has the COMMIT and commits it; its answer is never read, and
+        // both connections close once it has had the time to.
+        tokio::time::sleep(COMMIT_TIME).await;
     }
 }
 
-/// Copies `from` to `to` until either closes, holding what it read while `stalled`.
-async fn copy(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut stalled: watch::Receiver<bool>) {
+/// What the server is given to commit before a trapped connection is closed.
+const COMMIT_TIME: Duration = Duration::from_millis(300);
+
+/// Copies `from` to `to` until either closes (`false`), holding what it read while
+/// `stalled`; with an armed `commit_trap`, until it has passed on a `COMMIT` (`true`,
+/// the trap disarmed).
+async fn copy(
+    from: &mut OwnedReadHalf,
+    to: &mut OwnedWriteHalf,
+    mut stalled: watch::Receiver<bool>,
+    commit_trap: Option<&AtomicBool>,
+) -> bool {
     let mut buffer = vec![0u8; 16 * 1024];
     loop {
         let n = match from.read(&mut buffer).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return false,
             Ok(n) => n,
         };
         if stalled.wait_for(|s| !*s).await.is_err() || to.write_all(&buffer[..n]).await.is_err() {
-            return;
+            return false;
+        }
+        // A simple query `COMMIT` (how sqlx ends a transaction): 'Q', its length, the text.
+        let commit = buffer[..n].windows(7).any(|w| w == b"COMMIT\0");
+        if commit && commit_trap.is_some_and(|t| t.swap(false, Ordering::SeqCst)) {
+            return true;
         }
     }
 }
