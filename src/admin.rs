@@ -11,7 +11,9 @@
 //!
 //! The admin address is for the operator's network only (a loopback address, or one
 //! a firewall keeps in): the public listener of `serve` keeps `/healthz` for load
-//! balancers, but shows no metrics.
+//! balancers, but shows no metrics. It is served by the public listener's server
+//! ([`crate::server`]) within [`limits`]: a client that sends its head slowly, holds
+//! connections or makes a check panic cannot hold it either.
 //!
 //! Any role starts it with [`start`]: build an [`Admin`] with the role's name, its
 //! checks and its metric sets, and keep the [`AdminServer`] until the role stops.
@@ -30,6 +32,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::metrics::{self, MetricSet};
+use crate::server::{self, Limits};
 
 /// How long one health check may take before it counts as failed.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -220,11 +223,34 @@ impl AdminServer {
     }
 }
 
+/// The bounds the admin server holds its clients to: those of the public listener
+/// ([`Limits::default`]: the time to send a head, the deadline, the body, a panic
+/// answered 500), with fewer connections and requests at once, since only the
+/// operator's tools should come (and each `/healthz` asks the database).
+pub fn limits() -> Limits {
+    Limits {
+        connections: 256,
+        refusals: 64,
+        in_flight: 32,
+        ..Limits::default()
+    }
+}
+
 /// Starts the admin server on `addr` for `admin`'s role, or nothing (logged) when the
 /// operator set no admin address. Prints one plain line on standard error,
 /// `karabakh-reactions: admin on http://ADDR`, whatever the log level (scripts and
 /// tests using port 0 read it). An address that cannot be bound stops the role.
 pub async fn start(addr: Option<SocketAddr>, admin: Admin) -> Result<Option<AdminServer>, String> {
+    start_with(addr, admin, limits()).await
+}
+
+/// [`start`] within other bounds (the tests' shorter ones). The server is the public
+/// listener's ([`server::serve`]), so the admin address is as hard to hold as it.
+pub async fn start_with(
+    addr: Option<SocketAddr>,
+    admin: Admin,
+    limits: Limits,
+) -> Result<Option<AdminServer>, String> {
     let Some(addr) = addr else {
         tracing::info!(
             role = admin.role,
@@ -243,13 +269,9 @@ pub async fn start(addr: Option<SocketAddr>, admin: Admin) -> Result<Option<Admi
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let admin = Arc::new(admin);
     let app = router(Arc::clone(&admin));
-    let handle = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let handle = tokio::spawn(server::serve(listener, app, limits, async move {
+        let _ = stopped.await;
+    }));
     Ok(Some(AdminServer {
         addr: bound,
         admin,

@@ -56,6 +56,11 @@ pub const BATCH: usize = 100;
 /// (the process died) is taken over by another scheduler.
 pub const LEASE_FOR: Duration = Duration::from_secs(60);
 
+/// How soon the loop looks again when the store could not say when the next post is
+/// due (the database is down or restarting): the bound on how late a post due after
+/// an outage goes out, whatever the poll.
+pub const STORE_RETRY: Duration = Duration::from_secs(5);
+
 /// How many posts are in flight at once by default: enough to keep
 /// [`DEFAULT_REQUESTS_PER_SECOND`] going when Discord takes a few hundred
 /// milliseconds to answer each.
@@ -786,14 +791,20 @@ pub fn spawn_with_clock<P: Poster + 'static>(
                 }
             }
             // Read after the tick: what it did, and any change made meanwhile, counts.
-            let next = match scheduler.next_due_at().await {
-                Ok(next) => next,
+            let sleep = match scheduler.next_due_at().await {
+                Ok(next) => sleep_for(next, clock(), poll),
+                // The database is out of reach (restarting, say): look again soon,
+                // not at the next poll, which may be an hour away.
                 Err(e) => {
-                    tracing::error!(error = %e, "could not read when the next post is due");
-                    None
+                    let retry = STORE_RETRY.min(poll);
+                    tracing::error!(
+                        error = %e,
+                        retry_s = retry.as_secs(),
+                        "could not read when the next post is due; looking again soon"
+                    );
+                    retry
                 }
             };
-            let sleep = sleep_for(next, clock(), poll);
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
                 // A change made during the tick left a permit: the loop looks again at once.

@@ -220,6 +220,17 @@ impl Service {
                 }),
             };
             if let Err(e) = saved {
+                if let StoreError::Unconfirmed { .. } = e {
+                    // Made in full or not at all: the moderator is told to look, not
+                    // that nothing changed.
+                    tracing::error!(error = %e, guild_id, command, "a settings change was not confirmed");
+                    return Handled {
+                        reply: self.core.settings_unconfirmed(),
+                        command,
+                        kind,
+                        resolution: Resolution::Failed,
+                    };
+                }
                 tracing::error!(error = %e, guild_id, command, "could not save a settings change");
                 return failed(&self.core);
             }

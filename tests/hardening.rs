@@ -338,3 +338,83 @@ async fn a_panic_in_one_request_answers_500_and_the_next_is_served() {
     signed_requests_are_answered(server.addr).await;
     server.stop().await;
 }
+
+/// The admin address (`admin.listen`) is served by the same server, within its own
+/// bounds ([`admin::limits`]; here shorter): a client that sends its head slowly is
+/// closed after its time for it, the connection over the bound gets 503 with
+/// `Retry-After`, and a health check that panics answers 500 while `/metrics` and the
+/// next requests are answered. Before, it ran on plain `axum::serve`, which waits for
+/// a head forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_address_is_held_to_the_same_bounds() {
+    use karabakh_reactions::admin::{self, Admin};
+
+    // The admin view's own bounds are those of the public listener but for how many
+    // at once.
+    let defaults = Limits::default();
+    let own = admin::limits();
+    assert_eq!(
+        (own.header_read, own.deadline, own.body),
+        (defaults.header_read, defaults.deadline, defaults.body)
+    );
+    assert!(own.connections < defaults.connections && own.in_flight < defaults.in_flight);
+
+    let limits = Limits {
+        header_read: Duration::from_secs(1),
+        connections: 2,
+        ..admin::limits()
+    };
+    let view = Admin::new("serve").check("store", || async {
+        if std::hint::black_box(true) {
+            panic!("a check's bug");
+        }
+        Ok(serde_json::Value::Null)
+    });
+    let server = admin::start_with(Some("127.0.0.1:0".parse().unwrap()), view, limits)
+        .await
+        .unwrap()
+        .unwrap();
+    let addr = server.addr;
+    let get =
+        |path: &str| format!("GET {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n");
+
+    // A panic in a check: 500; the server carries on.
+    let (answer, _) = exchange(addr, get("/healthz").as_bytes()).await;
+    assert_eq!(status(&answer), 500, "{answer}");
+    let (answer, _) = exchange(addr, get("/metrics").as_bytes()).await;
+    assert_eq!(status(&answer), 200, "{answer}");
+
+    // A head sent slowly: closed after its second, not held.
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /metrics HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 256];
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match slow.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "a slow head held the admin address");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+
+    // Two connections held: the one over the bound gets 503 and `Retry-After`.
+    let held = [
+        TcpStream::connect(addr).await.unwrap(),
+        TcpStream::connect(addr).await.unwrap(),
+    ];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (answer, _) = exchange(addr, get("/metrics").as_bytes()).await;
+    assert_eq!(status(&answer), 503, "{answer}");
+    assert_eq!(header(&answer, "retry-after"), Some("1"));
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (answer, _) = exchange(addr, get("/metrics").as_bytes()).await;
+    assert_eq!(status(&answer), 200, "{answer}");
+    server.stop().await;
+}

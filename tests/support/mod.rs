@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake_discord;
+pub mod fault_proxy;
 pub mod payload;
 pub mod postgres;
 #[cfg(unix)]

@@ -150,7 +150,8 @@ pub async fn interact(client: &reqwest::Client, addr: &str, interaction: &Json) 
 }
 
 /// Sends `interaction` to the interactions endpoint at `addr`, signed now, and
-/// returns Discord's view of the answer: the status and the JSON body.
+/// returns Discord's view of the answer: the status and the JSON body (of an answer
+/// with a picture attached, its `payload_json`).
 pub async fn try_interact(
     client: &reqwest::Client,
     addr: &str,
@@ -173,9 +174,33 @@ pub async fn try_interact(
         .send()
         .await?;
     let status = response.status().as_u16();
-    let text = response.text().await?;
+    let multipart = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/"));
+    let text = String::from_utf8_lossy(&response.bytes().await?).into_owned();
+    let json = if multipart {
+        payload_json(&text)
+    } else {
+        &text
+    };
     Ok((
         status,
-        serde_json::from_str(&text).unwrap_or(Json::String(text)),
+        serde_json::from_str(json).unwrap_or(Json::String(text.clone())),
     ))
+}
+
+/// The `payload_json` part of a multipart answer (one with a chart attached).
+fn payload_json(body: &str) -> &str {
+    let Some(start) = body.find("name=\"payload_json\"") else {
+        return body;
+    };
+    let Some(json_start) = body[start..].find("\r\n\r\n").map(|i| start + i + 4) else {
+        return body;
+    };
+    let json_end = body[json_start..]
+        .find("\r\n--")
+        .map_or(body.len(), |i| json_start + i);
+    &body[json_start..json_end]
 }

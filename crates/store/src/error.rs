@@ -50,6 +50,13 @@ pub enum StoreError {
     },
     #[error("the database is unavailable while {doing}: {reason}")]
     Unavailable { doing: String, reason: String },
+    /// The connection was lost while the database committed: the change was made in
+    /// full or not at all, and this process cannot tell which.
+    #[error(
+        "the connection to the database was lost while it committed {doing}: it was made in \
+         full or not at all: {reason}"
+    )]
+    Unconfirmed { doing: String, reason: String },
     #[error("the database holds a bad value in {table}.{column} for {row}: {reason}")]
     Corrupt {
         table: &'static str,

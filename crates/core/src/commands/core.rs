@@ -341,15 +341,15 @@ impl Core {
     }
 
     /// What the transport replies when a change was handed to the settings database
-    /// but not confirmed in time: it is made whole or not at all, once the database
-    /// answers.
+    /// but not confirmed: not in time (it is made whole or not at all, once the
+    /// database answers), or the connection was lost as the database committed it.
     pub fn settings_unconfirmed(&self) -> Reply {
         Reply::Message(
             self.notice(
                 "Not confirmed",
-                "The bot's settings database is slow to answer, so this change is not confirmed: it is \
-                 either made in full in a moment or not at all. Check with /config show in a minute \
-                 before trying again.",
+                "The bot's settings database did not confirm this change, so it is either made in full \
+                 (perhaps in a moment) or not at all. Check with /config show in a minute before trying \
+                 again.",
             )
             .page(1),
         )

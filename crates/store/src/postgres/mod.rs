@@ -34,8 +34,14 @@ pub const DEFAULT_POOL_SIZE: u32 = 10;
 /// as [`StoreError::Unavailable`].
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How long the listener waits before connecting again after the server went away.
+/// How long the listener waits before connecting again after the server went away;
+/// doubled after each failed attempt, up to [`LISTEN_RETRY_MAX`].
 const LISTEN_RETRY: Duration = Duration::from_secs(1);
+
+/// The longest the listener waits between two attempts to connect: the bound, with
+/// the pool's [`ACQUIRE_TIMEOUT`], on how late it listens again once the server is
+/// back.
+const LISTEN_RETRY_MAX: Duration = Duration::from_secs(4);
 
 /// The `NOTIFY` channel every process listens on (`kr_<schema>` in a schema of its
 /// own).
@@ -209,28 +215,47 @@ impl Drop for PgStore {
     }
 }
 
-/// Passes other processes' changes (and this one's) on to [`Store::changes`]. When
-/// the connection is lost, notifications sent meanwhile are lost too: it says
-/// [`Changed::All`] and connects again.
+/// Passes other processes' changes (and this one's) on to [`Store::changes`].
+///
+/// When the connection is lost (the server restarted, or is down), notifications
+/// sent meanwhile are lost too: it says [`Changed::All`] at once (what was cached may
+/// be stale), tries to connect again, 1 s after the loss and then at most every
+/// [`LISTEN_RETRY_MAX`], and says [`Changed::All`] once more when it listens again
+/// (what was read while it was not listening may be stale too; and the scheduler,
+/// woken by it, looks for posts due at once rather than at its next poll).
 async fn listen(pool: PgPool, channel: String, changes: broadcast::Sender<Changed>) {
+    let mut retry = LISTEN_RETRY;
+    let mut lost = false;
     loop {
         if pool.is_closed() {
             return;
         }
-        let mut listener = match PgListener::connect_with(&pool).await {
-            Ok(l) => l,
+        let connected = match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => listener.listen(&channel).await.map(|()| listener),
+            Err(e) => Err(e),
+        };
+        let mut listener = match connected {
+            Ok(listener) => listener,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for settings changes; trying again");
-                let _ = changes.send(Changed::All);
-                tokio::time::sleep(LISTEN_RETRY).await;
+                tracing::warn!(
+                    error = %e,
+                    retry_s = retry.as_secs(),
+                    "cannot listen for settings changes; trying again"
+                );
+                if !lost {
+                    lost = true;
+                    let _ = changes.send(Changed::All);
+                }
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(LISTEN_RETRY_MAX);
                 continue;
             }
         };
-        if let Err(e) = listener.listen(&channel).await {
-            tracing::warn!(error = %e, "cannot listen for settings changes; trying again");
-            tokio::time::sleep(LISTEN_RETRY).await;
-            continue;
+        if lost {
+            tracing::info!("listening for settings changes again");
+            let _ = changes.send(Changed::All);
         }
+        retry = LISTEN_RETRY;
         loop {
             match listener.try_recv().await {
                 Ok(Some(n)) => {
@@ -240,14 +265,19 @@ async fn listen(pool: PgPool, channel: String, changes: broadcast::Sender<Change
                         .map_or(Changed::All, Changed::Guild);
                     let _ = changes.send(change);
                 }
+                // Lost, and connected again (sqlx's listener reconnects, and listens
+                // again, before it says so).
                 Ok(None) => {
-                    tracing::warn!("lost the connection that listens for settings changes");
+                    tracing::warn!(
+                        "lost the connection that listens for settings changes; listening again"
+                    );
                     let _ = changes.send(Changed::All);
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "listening for settings changes failed");
+                    tracing::warn!(error = %e, "lost the connection that listens for settings changes");
+                    lost = true;
                     let _ = changes.send(Changed::All);
-                    tokio::time::sleep(LISTEN_RETRY).await;
+                    tokio::time::sleep(retry).await;
                     break;
                 }
             }

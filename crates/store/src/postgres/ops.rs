@@ -30,6 +30,19 @@ pub(crate) fn failed(doing: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_
     }
 }
 
+/// A commit that failed while `doing`: when the connection was lost after the
+/// `COMMIT` was sent, the server may have committed it or not
+/// ([`StoreError::Unconfirmed`]); any other error is [`failed`]'s.
+pub(crate) fn commit_failed(doing: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+    move |e| match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => StoreError::Unconfirmed {
+            doing: doing.to_owned(),
+            reason: e.to_string(),
+        },
+        e => failed(doing)(e),
+    }
+}
+
 /// Serializes the writes to one server across every process, until the transaction
 /// ends.
 async fn lock_guild(tx: &mut PgConnection, guild_id: u64, doing: &str) -> StoreResult<()> {
@@ -352,7 +365,7 @@ pub(crate) async fn apply(
     }
     notify(&mut tx, channel, guild_id).await?;
     let settings = read_settings(&mut tx, guild_id).await?;
-    tx.commit().await.map_err(failed(&doing))?;
+    tx.commit().await.map_err(commit_failed(&doing))?;
     Ok(settings)
 }
 
