@@ -41,8 +41,9 @@ use tokio::task::JoinHandle;
 use karabakh_core::commands::Core;
 use karabakh_core::reply::{Answer, Message};
 use karabakh_core::schedule::{
-    BACKOFF, ChannelMessage, Decision, PostMarker, RECENT_MESSAGES, UNAUTHORIZED_WAIT, answer_for,
-    decide, find_earlier_post, lease_batch, lease_covers, local_date, refusal_reason, sleep_for,
+    ChannelMessage, Decision, PostMarker, RECENT_MESSAGES, UNAUTHORIZED_WAIT, answer_for, decide,
+    find_earlier_post, lease_batch, lease_covers, local_date, refusal_reason, retry_wait,
+    sleep_for,
 };
 use karabakh_store::{Lease, Store, StoreError};
 
@@ -282,10 +283,6 @@ pub struct Scheduler<P> {
     limiter: RateLimiter,
     /// How many posts are leased at a time ([`lease_batch`] of the rate).
     lease_limit: usize,
-    /// Failures (5xx, network) per server and date in this process: the store's
-    /// attempt count also counts tries put off by 429s, which are not failures. A
-    /// restart starts the count again (so at most [`BACKOFF`]'s length more tries).
-    failures: Mutex<HashMap<(u64, Date), u32>>,
     /// What became of the posts, for the admin address.
     metrics: Arc<SchedulerMetrics>,
     /// The leases taken and not yet handled: released if a tick panics, so that its
@@ -303,7 +300,6 @@ impl<P: Poster> Scheduler<P> {
             concurrency: DEFAULT_CONCURRENCY,
             limiter: RateLimiter::per_second(DEFAULT_REQUESTS_PER_SECOND),
             lease_limit: lease_batch(DEFAULT_REQUESTS_PER_SECOND, BATCH),
-            failures: Mutex::new(HashMap::new()),
             metrics: Arc::new(SchedulerMetrics::default()),
             held: Mutex::new(HashMap::new()),
         }
@@ -607,7 +603,6 @@ impl<P: Poster> Scheduler<P> {
         found: bool,
     ) -> PostOutcome {
         let (guild, date) = (lease.guild_id, lease.date);
-        self.forget_failures(guild, date);
         match self.store.record_sent(lease, message_id, now).await {
             Ok(()) if found => PostOutcome::AlreadyPosted {
                 message_id: Some(message_id),
@@ -637,7 +632,6 @@ impl<P: Poster> Scheduler<P> {
 
     async fn skip(&self, lease: &Lease, now: Timestamp, outcome: PostOutcome) -> PostOutcome {
         let (guild, date) = (lease.guild_id, lease.date);
-        self.forget_failures(guild, date);
         match self.store.skip(lease, now).await {
             Ok(()) => outcome,
             Err(StoreError::Fenced { .. }) => PostOutcome::LeaseLost,
@@ -648,16 +642,9 @@ impl<P: Poster> Scheduler<P> {
         }
     }
 
+    /// Releases the lease, the post due again at `until` (not a failure).
     async fn postpone(&self, lease: &Lease, until: Timestamp, outcome: PostOutcome) -> PostOutcome {
-        let (guild, date) = (lease.guild_id, lease.date);
-        match self.store.retry_at(lease, until).await {
-            Ok(()) => outcome,
-            Err(StoreError::Fenced { .. }) => PostOutcome::LeaseLost,
-            Err(e) => {
-                tracing::error!(guild, %date, error = %e, "could not put the post off");
-                PostOutcome::StoreFailed
-            }
-        }
+        put_off(lease, self.store.retry_at(lease, until).await, outcome)
     }
 
     /// The rest of a batch after a 401 or a global 429: put off without a request.
@@ -713,7 +700,6 @@ impl<P: Poster> Scheduler<P> {
             } => {
                 let reason = refusal_reason(lease.channel_id, status, code, &message);
                 tracing::warn!(guild, %date, status, code, reason, "pausing the server's daily post");
-                self.forget_failures(guild, date);
                 match self.store.pause(lease, &reason, now).await {
                     Ok(()) => PostOutcome::Paused { reason },
                     Err(StoreError::Fenced { .. }) => PostOutcome::LeaseLost,
@@ -724,16 +710,16 @@ impl<P: Poster> Scheduler<P> {
                 }
             }
             PostError::Transient(why) => {
-                let failures = self.count_failure(guild, date);
-                match BACKOFF.get(failures as usize - 1) {
+                let failures = lease.failures.saturating_add(1);
+                match retry_wait(failures) {
                     Some(wait) => {
-                        let until = later(now, *wait);
+                        let until = later(now, wait);
                         tracing::warn!(
                             guild, %date, failures, error = %why, retry_in_s = wait.as_secs(),
                             "could not post the day's message; trying again"
                         );
-                        self.postpone(lease, until, PostOutcome::Retrying { until, failures })
-                            .await
+                        let counted = self.store.retry_after_failure(lease, until).await;
+                        put_off(lease, counted, PostOutcome::Retrying { until, failures })
                     }
                     None => {
                         tracing::warn!(
@@ -752,20 +738,6 @@ impl<P: Poster> Scheduler<P> {
                 self.skip(lease, now, PostOutcome::GaveUp).await
             }
         }
-    }
-
-    fn count_failure(&self, guild: u64, date: Date) -> u32 {
-        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = failures.entry((guild, date)).or_insert(0);
-        *n += 1;
-        *n
-    }
-
-    fn forget_failures(&self, guild: u64, date: Date) {
-        self.failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&(guild, date));
     }
 }
 
@@ -868,6 +840,18 @@ pub fn wake_on_changes(store: &dyn Store) -> Arc<Notify> {
 }
 
 /// What stops the rest of the tick, if anything has.
+/// What a post put off comes to: `outcome` once the store took it.
+fn put_off(lease: &Lease, stored: Result<(), StoreError>, outcome: PostOutcome) -> PostOutcome {
+    match stored {
+        Ok(()) => outcome,
+        Err(StoreError::Fenced { .. }) => PostOutcome::LeaseLost,
+        Err(e) => {
+            tracing::error!(guild = lease.guild_id, date = %lease.date, error = %e, "could not put the post off");
+            PostOutcome::StoreFailed
+        }
+    }
+}
+
 fn halted(halt: &Mutex<Option<Halt>>) -> Option<Halt> {
     *halt.lock().unwrap_or_else(PoisonError::into_inner)
 }

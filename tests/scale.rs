@@ -401,3 +401,83 @@ async fn a_scheduler_killed(db: Database) {
     assert_eq!(survivor.stop(), Some(0), "{}", survivor.log());
     assert_eq!(replica.stop(), Some(0), "{}", replica.log());
 }
+
+/// `/reaction Hungary` in server `i`, asked by a member who is no moderator.
+fn reaction(i: u64) -> Json {
+    let mut j = in_guild(
+        fixture("command-guild.json"),
+        guild(i),
+        1_100_000_000_000_000_777,
+        "0",
+    );
+    j["data"]["options"] = json!([text("actor", "Hungary")]);
+    j
+}
+
+/// Whether an answer to a command is shown only to the asker.
+fn private(answer: &Json) -> bool {
+    answer["data"]["flags"].as_u64().unwrap_or(0) & 64 != 0
+}
+
+/// A moderator switches a server to private replies through one replica; another
+/// replica, which had the server's settings cached, answers privately within the
+/// stated bound (README, "Scaling out": 5 s; on PostgreSQL the change's notice
+/// usually drops the copy sooner). Its answers before were public: the cache was
+/// warm, not empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_through_one_replica_is_used_by_another_within_the_bound_on_postgresql() {
+    let test = "a_change_through_one_replica_is_used_by_another_within_the_bound_on_postgresql";
+    if let Some(db) = Database::postgres(test).await {
+        a_change_seen_by_another_replica(db).await;
+    }
+}
+
+/// The same on one SQLite file, which tells no other process: the bound is the cache's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_through_one_replica_is_used_by_another_within_the_bound_on_sqlite() {
+    a_change_seen_by_another_replica(Database::sqlite()).await;
+}
+
+async fn a_change_seen_by_another_replica(db: Database) {
+    let bound = karabakh_reactions::settings_cache::TTL;
+    let fake = FakeDiscord::start().await;
+    let serve = ["serve", "--listen", "127.0.0.1:0"];
+    let replica_env = env(&db, &fake, &[("KR_SCHEDULE_ENABLED", "false")]);
+    let mut a = Bot::start("replica A", &serve, &replica_env);
+    let a_addr = a.listening();
+    let mut b = Bot::start("replica B", &serve, &replica_env);
+    let b_addr = b.listening();
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let (status, answer) = interact(&client, &b_addr, &reaction(7)).await;
+        assert_eq!(status, 200, "{answer}");
+        assert!(!private(&answer), "public by default: {answer}");
+    }
+
+    let (_, changed) = interact(
+        &client,
+        &a_addr,
+        &config(7, "replies", json!([text("visibility", "private")])),
+    )
+    .await;
+    let changed_at = Instant::now();
+    assert_eq!(changed["type"], 4, "{changed}");
+    // Replica A uses its own change at once.
+    assert!(private(&interact(&client, &a_addr, &reaction(7)).await.1));
+    let seen = loop {
+        let (_, answer) = interact(&client, &b_addr, &reaction(7)).await;
+        if private(&answer) {
+            break changed_at.elapsed();
+        }
+        assert!(
+            changed_at.elapsed() <= bound + Duration::from_secs(1),
+            "replica B still answers publicly {:?} after the change\n{}",
+            changed_at.elapsed(),
+            b.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    eprintln!("replica B used the change {seen:?} after replica A made it (bound {bound:?})");
+    assert_eq!(a.stop(), Some(0), "{}", a.log());
+    assert_eq!(b.stop(), Some(0), "{}", b.log());
+}

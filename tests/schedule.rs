@@ -731,6 +731,67 @@ async fn after_the_last_retry_the_day_is_given_up() {
     assert_eq!(posted(&b.tick("2020-10-09T08:00:00Z").await), 1);
 }
 
+/// The failures are counted in the database: a restart in the middle of the retries,
+/// and a 429 between them, neither start the backoff again nor count as a failure.
+#[tokio::test]
+async fn the_backoff_goes_on_across_a_restart_and_a_429_is_no_failure() {
+    let mut b = Bench::new().await;
+    b.set(1, otd(42, "08:00", "UTC"), "2020-10-08T00:00:00Z")
+        .await;
+    b.fake.script(
+        42,
+        [
+            Scripted::ServerError,
+            Scripted::ServerError,
+            Scripted::RateLimited {
+                retry_after: 1.0,
+                global: false,
+            },
+            Scripted::ServerError,
+            Scripted::ServerError,
+            Scripted::ServerError,
+            Scripted::ServerError,
+        ],
+    );
+    let mut now = ts("2020-10-08T08:00:00Z");
+    let mut seen = Vec::new();
+    loop {
+        if seen.len() == 2 {
+            b.restart();
+        }
+        let report = b.tick(&now.to_string()).await;
+        match report.outcome(1) {
+            Some(PostOutcome::Retrying { until, failures }) => {
+                seen.push(format!(
+                    "failure {failures}: {} s",
+                    until.duration_since(now).as_secs()
+                ));
+                now = *until;
+            }
+            Some(PostOutcome::Postponed { until }) => {
+                seen.push("429".to_owned());
+                now = *until;
+            }
+            Some(PostOutcome::GaveUp) => break,
+            other => panic!("{other:?} after {seen:?}"),
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "failure 1: 30 s",
+            "failure 2: 60 s",
+            "429",
+            "failure 3: 120 s",
+            "failure 4: 240 s",
+            "failure 5: 480 s",
+        ]
+    );
+    // The sixth failure gave the day up: five retries, one try each, and the 429's.
+    assert_eq!(b.fake.creates().len(), 7);
+    assert!(!b.store.was_posted(1, date(2020, 10, 8)).await.unwrap());
+}
+
 #[tokio::test]
 async fn a_rejected_token_puts_posts_off_and_pauses_nobody() {
     let b = Bench::new().await.sequential();

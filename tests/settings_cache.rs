@@ -91,6 +91,9 @@ impl Store for Counting {
     async fn retry_at(&self, lease: &Lease, retry_at: Timestamp) -> StoreResult<()> {
         self.inner.retry_at(lease, retry_at).await
     }
+    async fn retry_after_failure(&self, lease: &Lease, retry_at: Timestamp) -> StoreResult<()> {
+        self.inner.retry_after_failure(lease, retry_at).await
+    }
     async fn pause(&self, lease: &Lease, reason: &str, at: Timestamp) -> StoreResult<()> {
         self.inner.pause(lease, reason, at).await
     }

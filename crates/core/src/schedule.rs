@@ -15,6 +15,7 @@ use crate::settings::OnThisDay;
 
 /// The waits between tries after a server error or a network failure (5xx, timeout,
 /// connection refused). After the last, the day is given up with a warning.
+/// [`retry_wait`] reads it.
 pub const BACKOFF: [Duration; 5] = [
     Duration::from_secs(30),
     Duration::from_secs(60),
@@ -22,6 +23,15 @@ pub const BACKOFF: [Duration; 5] = [
     Duration::from_secs(240),
     Duration::from_secs(480),
 ];
+
+/// How long to wait before trying a post again after its `failures`-th failure (a
+/// 5xx, no answer; counted per post in the database, so a restart does not start
+/// again), or `None`: retries are exhausted and the day is given up. Tries put off by
+/// a 429 or a rejected token are not failures.
+pub fn retry_wait(failures: u32) -> Option<Duration> {
+    let index = usize::try_from(failures).ok()?.checked_sub(1)?;
+    BACKOFF.get(index).copied()
+}
 
 /// How long posts wait when Discord rejects the token (401): the operator must fix
 /// it; meanwhile the bot asks again this often, and never pauses a server for it.
@@ -227,6 +237,18 @@ mod tests {
     use super::*;
     use crate::settings::tests::{otd, ts};
     use jiff::civil::date;
+
+    #[test]
+    fn each_failure_waits_longer_and_the_sixth_gives_up() {
+        let waits: Vec<u64> = (1..=5)
+            .map(|n| retry_wait(n).expect("a wait").as_secs())
+            .collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480]);
+        assert_eq!(retry_wait(6), None);
+        assert_eq!(retry_wait(u32::MAX), None);
+        // No failure yet: nothing to wait for.
+        assert_eq!(retry_wait(0), None);
+    }
 
     #[test]
     fn a_late_start_on_the_same_local_day_posts_a_missed_day_does_not() {

@@ -96,6 +96,11 @@ pub struct Lease {
     /// and never recorded as sent: it may have reached Discord before a crash, which
     /// the nonce and the channel-history check guard against. Counted in the database.
     pub attempt: u32,
+    /// How many tries of this post failed before this lease (a 5xx, no answer),
+    /// counted in the database ([`Store::retry_after_failure`]): the backoff goes by it
+    /// ([`karabakh_core::schedule::retry_wait`]), whichever process tried, across
+    /// restarts. Tries put off by a 429 or a rejected token are not failures.
+    pub failures: u32,
     /// When the post was first leased (the channel-history check looks from then on).
     pub first_leased_at: Timestamp,
     pub fence: i64,
@@ -172,8 +177,14 @@ pub trait Store: Send + Sync + 'static {
     /// the schedule on from `at`. Fenced.
     async fn skip(&self, lease: &Lease, at: Timestamp) -> StoreResult<()>;
 
-    /// Releases the lease; the post is due again at `retry_at`. Fenced.
+    /// Releases the lease; the post is due again at `retry_at`. Not a failure (a 429,
+    /// a rejected token, a post that waited too long for its turn). Fenced.
     async fn retry_at(&self, lease: &Lease, retry_at: Timestamp) -> StoreResult<()>;
+
+    /// The try failed (a 5xx, no answer): counts the failure against the post in the
+    /// database (the next lease's [`Lease::failures`]) and releases the lease; the post
+    /// is due again at `retry_at`. Fenced.
+    async fn retry_after_failure(&self, lease: &Lease, retry_at: Timestamp) -> StoreResult<()>;
 
     /// Pauses the server's daily post with a reason shown to moderators (Discord
     /// refused it), recorded in the audit trail as made by the bot. Fenced.

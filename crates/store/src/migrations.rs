@@ -35,14 +35,26 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         name: "0004_leases.sql",
         sql: include_str!("../migrations/sqlite/0004_leases.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_failures.sql",
+        sql: include_str!("../migrations/sqlite/0005_failures.sql"),
+    },
 ];
 
 /// Every PostgreSQL migration, in order; the versions are 1, 2, 3, …
-pub const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_schema.sql",
-    sql: include_str!("../migrations/postgres/0001_schema.sql"),
-}];
+pub const POSTGRES_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_schema.sql",
+        sql: include_str!("../migrations/postgres/0001_schema.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_failures.sql",
+        sql: include_str!("../migrations/postgres/0002_failures.sql"),
+    },
+];
 
 /// The PostgreSQL schema version this build writes (`kr_schema_migrations`).
 pub const POSTGRES_SCHEMA_VERSION: i64 = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.len() - 1].version;

@@ -56,6 +56,7 @@ conformance!(
     a_post_is_leased_sent_and_recorded_once_per_local_day,
     re_enabling_on_a_day_already_posted_does_not_post_it_again,
     a_post_can_be_retried_later_or_given_up,
+    failures_are_counted_in_the_database_and_only_failures,
     posts_are_leased_soonest_first_and_due_ones_only,
     a_paused_schedule_posts_nothing_until_resumed_or_set_again,
     two_owners_never_hold_the_same_post,
@@ -550,6 +551,64 @@ async fn a_post_can_be_retried_later_or_given_up(db: TestDb) {
     // The next day starts its own count.
     let third = store.lease_due(next.at, "a", MINUTE, 5).await.unwrap();
     assert_eq!((third[0].date, third[0].attempt), (next.date, 1));
+}
+
+/// The backoff goes by the failures the database counts: whichever owner tried, after
+/// a restart too; a try put off by a 429 is no failure, a stale lease counts nothing,
+/// and the next day starts from none.
+async fn failures_are_counted_in_the_database_and_only_failures(db: TestDb) {
+    let store = &*db.store;
+    let g = 45;
+    set(store, g, otd(1, "09:00", "UTC"), 1, "2024-05-01T08:00:00Z").await;
+    let at = |t: &str| ts(&format!("2024-05-01T{t}Z"));
+    let first = store
+        .lease_due(at("09:00:00"), "a", MINUTE, 5)
+        .await
+        .unwrap();
+    assert_eq!((first[0].attempt, first[0].failures), (1, 0));
+    // A 429: put off, not failed.
+    store.retry_at(&first[0], at("09:00:05")).await.unwrap();
+    let second = store
+        .lease_due(at("09:00:05"), "b", MINUTE, 5)
+        .await
+        .unwrap();
+    assert_eq!((second[0].attempt, second[0].failures), (2, 0));
+    // A 5xx, then another under another owner.
+    store
+        .retry_after_failure(&second[0], at("09:00:35"))
+        .await
+        .unwrap();
+    assert_eq!(store.next_due_at().await.unwrap(), Some(at("09:00:35")));
+    let third = store
+        .lease_due(at("09:00:35"), "a", MINUTE, 5)
+        .await
+        .unwrap();
+    assert_eq!((third[0].attempt, third[0].failures), (3, 1));
+    store
+        .retry_after_failure(&third[0], at("09:01:35"))
+        .await
+        .unwrap();
+    // A stale lease (the second) counts nothing and moves nothing.
+    assert!(matches!(
+        store.retry_after_failure(&second[0], at("09:30:00")).await,
+        Err(StoreError::Fenced { .. })
+    ));
+    assert_eq!(store.next_due_at().await.unwrap(), Some(at("09:01:35")));
+    let fourth = store
+        .lease_due(at("09:01:35"), "c", MINUTE, 5)
+        .await
+        .unwrap();
+    assert_eq!((fourth[0].attempt, fourth[0].failures), (4, 2));
+    // Given up: the next day starts from no failure.
+    store.skip(&fourth[0], at("09:02:00")).await.unwrap();
+    let next = store
+        .lease_due(ts("2024-05-02T09:00:00Z"), "a", MINUTE, 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        (next[0].date, next[0].attempt, next[0].failures),
+        (date(2024, 5, 2), 1, 0)
+    );
 }
 
 async fn posts_are_leased_soonest_first_and_due_ones_only(db: TestDb) {

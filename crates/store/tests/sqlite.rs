@@ -30,7 +30,7 @@ async fn the_database_is_created_with_its_folder_in_wal_mode_at_the_latest_versi
     assert!(path.is_file());
     assert_eq!(store.path(), path);
     assert_eq!(store.schema_version().await.unwrap(), SQLITE_SCHEMA_VERSION);
-    assert_eq!(SQLITE_SCHEMA_VERSION, 4);
+    assert_eq!(SQLITE_SCHEMA_VERSION, 5);
     let conn = raw(&path);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))

@@ -357,7 +357,11 @@ impl Store for PgStore {
     }
 
     async fn retry_at(&self, lease: &Lease, retry_at: Timestamp) -> StoreResult<()> {
-        ops::retry_at(&self.pool, lease, retry_at).await
+        ops::retry_at(&self.pool, lease, retry_at, false).await
+    }
+
+    async fn retry_after_failure(&self, lease: &Lease, retry_at: Timestamp) -> StoreResult<()> {
+        ops::retry_at(&self.pool, lease, retry_at, true).await
     }
 
     async fn pause(&self, lease: &Lease, reason: &str, at: Timestamp) -> StoreResult<()> {

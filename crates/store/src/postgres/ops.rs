@@ -418,8 +418,8 @@ pub(crate) async fn lease_due(
                 "a schedule without a daily post",
             )
         })?;
-        let claimed: Option<(i32, i64, bool)> = sqlx::query_as(
-            "SELECT attempts, first_claimed_at, sent_at IS NOT NULL FROM posts
+        let claimed: Option<(i32, i64, bool, i32)> = sqlx::query_as(
+            "SELECT attempts, first_claimed_at, sent_at IS NOT NULL, failures FROM posts
              WHERE guild_id = $1 AND local_date = $2",
         )
         .bind(guild)
@@ -427,7 +427,7 @@ pub(crate) async fn lease_due(
         .fetch_optional(&mut *tx)
         .await
         .map_err(failed(doing))?;
-        if let Some((_, _, true)) = claimed {
+        if let Some((_, _, true, _)) = claimed {
             // Recorded as sent (by a holder whose lease had been lost): the day is
             // done, the schedule moves on.
             let posted = posted_dates(&mut tx, guild_id, now).await?;
@@ -439,12 +439,13 @@ pub(crate) async fn lease_due(
             continue;
         }
         let post_row = format!("guild {guild_id} on {date}");
-        let (attempt, first) = match claimed {
-            Some((attempts, first, _)) => (
+        let (attempt, first, failures) = match claimed {
+            Some((attempts, first, _, failures)) => (
                 lease::next_attempt(u32::try_from(attempts).unwrap_or(0)),
                 time_out("posts", "first_claimed_at", &post_row, first)?,
+                u32::try_from(failures).unwrap_or(0),
             ),
-            None => (1, now),
+            None => (1, now, 0),
         };
         let nonce = post_nonce(guild_id, date);
         sqlx::query(
@@ -484,6 +485,7 @@ pub(crate) async fn lease_due(
             onthisday,
             nonce,
             attempt,
+            failures,
             first_leased_at: first,
             fence,
             owner: owner.to_owned(),
@@ -591,7 +593,14 @@ pub(crate) async fn skip(
     tx.commit().await.map_err(failed(&doing))
 }
 
-pub(crate) async fn retry_at(pool: &PgPool, lease: &Lease, at: Timestamp) -> StoreResult<()> {
+/// Releases the lease, the post due again at `at`; with `failure`, the try counts as
+/// a failure of the post.
+pub(crate) async fn retry_at(
+    pool: &PgPool,
+    lease: &Lease,
+    at: Timestamp,
+    failure: bool,
+) -> StoreResult<()> {
     let doing = format!(
         "putting off the post of guild {} for {}",
         lease.guild_id, lease.date
@@ -600,6 +609,16 @@ pub(crate) async fn retry_at(pool: &PgPool, lease: &Lease, at: Timestamp) -> Sto
     hold(&mut tx, lease, &doing)
         .await?
         .ok_or_else(|| fenced(lease))?;
+    if failure {
+        sqlx::query(
+            "UPDATE posts SET failures = failures + 1 WHERE guild_id = $1 AND local_date = $2",
+        )
+        .bind(id_in(lease.guild_id))
+        .bind(lease.date.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(failed(&doing))?;
+    }
     sqlx::query(
         "UPDATE schedules SET due_at = $2, lease_owner = NULL, lease_until = NULL,
                               fence = nextval('lease_fences')

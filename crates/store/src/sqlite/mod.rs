@@ -231,6 +231,22 @@ impl SqliteStore {
         // No receiver is not an error: nobody caches.
         let _ = self.changes.send(Changed::Guild(guild_id));
     }
+
+    /// Releases the lease, the post due again at `retry_at`; with `failed`, counted as
+    /// a failure of the post.
+    async fn put_off(&self, lease: &Lease, retry_at: Timestamp, failed: bool) -> StoreResult<()> {
+        let l = lease.clone();
+        self.write(
+            format!(
+                "putting off the post of guild {} for {}",
+                lease.guild_id, lease.date
+            ),
+            move |tx| writes::retry_at(tx, &l, retry_at, failed),
+        )
+        .await?;
+        self.changed(lease.guild_id);
+        Ok(())
+    }
 }
 
 impl Drop for SqliteStore {
@@ -332,17 +348,11 @@ impl Store for SqliteStore {
     }
 
     async fn retry_at(&self, lease: &Lease, retry_at: Timestamp) -> StoreResult<()> {
-        let l = lease.clone();
-        self.write(
-            format!(
-                "putting off the post of guild {} for {}",
-                lease.guild_id, lease.date
-            ),
-            move |tx| writes::retry_at(tx, &l, retry_at),
-        )
-        .await?;
-        self.changed(lease.guild_id);
-        Ok(())
+        self.put_off(lease, retry_at, false).await
+    }
+
+    async fn retry_after_failure(&self, lease: &Lease, retry_at: Timestamp) -> StoreResult<()> {
+        self.put_off(lease, retry_at, true).await
     }
 
     async fn pause(&self, lease: &Lease, reason: &str, at: Timestamp) -> StoreResult<()> {

@@ -258,31 +258,32 @@ pub(crate) fn lease_due(
                     "a schedule without a daily post",
                 )
             })?;
-        let claimed: Option<(i64, i64, bool)> = tx
+        let claimed: Option<(i64, i64, bool, i64)> = tx
             .prepare_cached(
-                "SELECT attempts, first_claimed_at, sent_at IS NOT NULL FROM posts
+                "SELECT attempts, first_claimed_at, sent_at IS NOT NULL, failures FROM posts
                  WHERE guild_id = ?1 AND local_date = ?2",
             )
             .and_then(|mut st| {
                 st.query_row(params![d.guild, d.date], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                 })
                 .optional()
             })
             .map_err(sql(doing))?;
-        if let Some((_, _, true)) = claimed {
+        if let Some((_, _, true, _)) = claimed {
             // Recorded as sent (by a holder whose lease had been lost): the day is
             // done, the schedule moves on.
             move_past(tx, guild_id, &onthisday, date, date, now)?;
             continue;
         }
         let post_row = format!("guild {guild_id} on {date}");
-        let (attempt, first) = match claimed {
-            Some((attempts, first, _)) => (
+        let (attempt, first, failures) = match claimed {
+            Some((attempts, first, _, failures)) => (
                 lease::next_attempt(u32::try_from(attempts).unwrap_or(u32::MAX)),
                 time_out("posts", "first_claimed_at", &post_row, first)?,
+                u32::try_from(failures).unwrap_or(u32::MAX),
             ),
-            None => (1, now),
+            None => (1, now, 0),
         };
         let nonce = post_nonce(guild_id, date);
         tx.prepare_cached(
@@ -319,6 +320,7 @@ pub(crate) fn lease_due(
             onthisday,
             nonce,
             attempt,
+            failures,
             first_leased_at: first,
             fence,
             owner: owner.to_owned(),
@@ -429,9 +431,26 @@ pub(crate) fn skip(tx: &Connection, lease: &Lease, at: Timestamp) -> Result<(), 
     advance_leased(tx, lease, at)
 }
 
-pub(crate) fn retry_at(tx: &Connection, lease: &Lease, at: Timestamp) -> Result<(), StoreError> {
+/// Releases the lease, the post due again at `at`; with `failed`, the try counts as a
+/// failure of the post.
+pub(crate) fn retry_at(
+    tx: &Connection,
+    lease: &Lease,
+    at: Timestamp,
+    failed: bool,
+) -> Result<(), StoreError> {
     hold(tx, lease)?;
     let guild_id = lease.guild_id;
+    if failed {
+        tx.prepare_cached(
+            "UPDATE posts SET failures = failures + 1 WHERE guild_id = ?1 AND local_date = ?2",
+        )
+        .and_then(|mut st| st.execute(params![id_in(guild_id), lease.date.to_string()]))
+        .map_err(sql(format!(
+            "counting a failed post of guild {guild_id} for {}",
+            lease.date
+        )))?;
+    }
     let fence = take_fences(tx, 1)?;
     tx.prepare_cached(
         "UPDATE schedules SET due_at = ?2, lease_owner = NULL, lease_until = NULL, fence = ?3
