@@ -351,7 +351,28 @@ async fn postgresql_down_for_a_few_seconds_under_serve() {
     };
     let proxy = FaultProxy::start(db.server_addr()).await;
     let fake = FakeDiscord::start().await;
-    let serve = Serve::start(&db, Some(&proxy), &fake);
+    let mut serve = Serve::start_with(
+        &db,
+        Some(&proxy),
+        &fake,
+        &[("KR_ADMIN_LISTEN", "127.0.0.1:0".to_owned())],
+    );
+    let admin_line = serve
+        .bot
+        .wait_for("admin on http://", Duration::from_secs(10));
+    let health = format!(
+        "http://{}/healthz",
+        admin_line.split("admin on http://").nth(1).unwrap().trim()
+    );
+    let healthz = |client: reqwest::Client, url: String| async move {
+        let r = client.get(url).send().await.unwrap();
+        let status = r.status().as_u16();
+        (
+            status,
+            serde_json::from_slice::<Json>(&r.bytes().await.unwrap()).unwrap(),
+        )
+    };
+    assert_eq!(healthz(serve.client.clone(), health.clone()).await.0, 200);
     // Another process on the database, straight to the server.
     let other = db.store().await;
     let admin = db.admin().await;
@@ -389,6 +410,11 @@ async fn postgresql_down_for_a_few_seconds_under_serve() {
         ["Settings out of reach", "Not saved", "Not confirmed"].contains(&refused.as_str()),
         "{answer}"
     );
+    // The operator's view says which check fails.
+    let (status, body) = healthz(serve.client.clone(), health.clone()).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["checks"]["store"]["ok"], false, "{body}");
+    assert_eq!(body["checks"]["dataset"]["ok"], true, "{body}");
     // Down a while longer: the listener's attempts fail too.
     let outage = Duration::from_secs(6);
     tokio::time::sleep(outage.saturating_sub(down_at.elapsed())).await;
@@ -405,6 +431,8 @@ async fn postgresql_down_for_a_few_seconds_under_serve() {
     // Back, without a restart: the settings are read again.
     let took = serve.wait_for_replies(GUILD_B, true).await;
     eprintln!("settings read again {took:?} after the server came back");
+    let (status, body) = healthz(serve.client.clone(), health.clone()).await;
+    assert_eq!(status, 200, "{body}");
     let shown = serve.ask_in_time(&config(GUILD_A, "show", json!([]))).await;
     assert_eq!(title(&shown), "Settings of this server", "{shown}");
     // A change is saved.

@@ -19,6 +19,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value as Json, json};
 use support::fake_discord::FakeDiscord;
 use support::payload::{MANAGE_SERVER, boolean, channel, fixture, in_guild, text};
+use support::postgres::OwnDatabase;
 use support::processes::{Bot, interact, try_interact};
 
 /// The time given to start the processes and configure the servers before the
@@ -48,8 +49,7 @@ fn channel_of(i: u64) -> u64 {
 struct Database {
     _dir: Option<tempfile::TempDir>,
     env: (&'static str, String),
-    /// The server's URL and the database made on it.
-    postgres: Option<(String, String)>,
+    postgres: Option<OwnDatabase>,
 }
 
 impl Database {
@@ -67,70 +67,12 @@ impl Database {
     /// error) when the server is out of reach, unless `KR_REQUIRE_POSTGRES=1` (CI),
     /// where that fails the test.
     async fn postgres(test: &str) -> Option<Database> {
-        use sqlx::Connection as _;
-        let server = std::env::var("KR_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-        let shown = karabakh_store::redact(&server);
-        let mut conn = match sqlx::PgConnection::connect(&server).await {
-            Ok(conn) => conn,
-            Err(e) if std::env::var("KR_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
-                panic!(
-                    "{test}: KR_REQUIRE_POSTGRES=1 but PostgreSQL at {shown} is out of reach: {e}"
-                )
-            }
-            Err(e) => {
-                eprintln!(
-                    "{test}: skipped: PostgreSQL at {shown} is out of reach ({e}); start it, \
-                     set KR_TEST_POSTGRES_URL, or set KR_REQUIRE_POSTGRES=1 to fail instead"
-                );
-                return None;
-            }
-        };
-        let name = format!(
-            "kr_scale_{}_{}",
-            std::process::id(),
-            Timestamp::now().as_nanosecond() % 1_000_000_000_000
-        );
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let mut url = url::Url::parse(&server).unwrap();
-        url.set_path(&name);
+        let db = OwnDatabase::new(test).await?;
         Some(Database {
             _dir: None,
-            env: ("KR_DATABASE_URL", url.to_string()),
-            postgres: Some((server, name)),
+            env: ("KR_DATABASE_URL", db.url()),
+            postgres: Some(db),
         })
-    }
-}
-
-impl Drop for Database {
-    /// Drops the PostgreSQL database (its processes are gone by then), from a thread
-    /// of its own: the test's runtime may be shutting down.
-    fn drop(&mut self) {
-        let Some((server, name)) = self.postgres.take() else {
-            return;
-        };
-        let dropping = name.clone();
-        let dropped = std::thread::spawn(move || {
-            use sqlx::Connection as _;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let mut conn = sqlx::PgConnection::connect(&server).await?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {dropping} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await
-                    .map(|_| ())
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop the test database {name}: {dropped:?}");
-        }
     }
 }
 
