@@ -29,6 +29,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -45,7 +46,7 @@ use karabakh_core::schedule::{
     find_earlier_post, lease_batch, lease_covers, local_date, refusal_reason, retry_wait,
     sleep_for,
 };
-use karabakh_store::{Lease, Store, StoreError};
+use karabakh_store::{Lease, Store, StoreError, StoreResult};
 
 use crate::metrics::{LeaseEvent, PostCount, SchedulerMetrics};
 
@@ -261,6 +262,9 @@ impl TickReport {
     }
 }
 
+/// A batch of posts being leased from the store.
+type Leasing<'a> = Pin<Box<dyn Future<Output = StoreResult<Vec<Lease>>> + Send + 'a>>;
+
 /// Something that stops the rest of a batch from being sent this tick.
 #[derive(Debug, Clone, Copy)]
 enum Halt {
@@ -376,51 +380,25 @@ impl<P: Poster> Scheduler<P> {
         // failed.
         let mut ask = true;
         let mut store_failed = false;
+        // The next batch being leased, and leases handed back, while the posts in
+        // flight go on: a post's record holds a database connection through its
+        // transaction, so the tick must keep driving them while it waits for the
+        // store (with a pool smaller than the posts in flight, waiting for the lease
+        // alone stalled them all until the pool timed out).
+        let mut leasing: Option<Leasing<'_>> = None;
+        let mut releasing = FuturesUnordered::new();
         loop {
-            if ask && !store_failed && waiting.is_empty() && running.len() < self.concurrency {
+            if leasing.is_none()
+                && ask
+                && !store_failed
+                && waiting.is_empty()
+                && running.len() < self.concurrency
+            {
                 ask = false;
-                match self
-                    .store
-                    .lease_due(now, &self.owner, LEASE_FOR, self.lease_limit)
-                    .await
-                {
-                    Ok(due) => {
-                        let (fresh, again): (Vec<Lease>, Vec<Lease>) = due
-                            .into_iter()
-                            .partition(|l| seen.insert((l.guild_id, l.date)));
-                        // Put off to "now" within this tick (a 429 with no wait):
-                        // released, and the next tick takes them.
-                        for lease in again {
-                            if let Err(e) = self.store.retry_at(&lease, now).await {
-                                tracing::error!(guild = lease.guild_id, error = %e, "could not release a post");
-                            }
-                        }
-                        if !fresh.is_empty() {
-                            ask = true;
-                            self.metrics.leases(LeaseEvent::Taken, fresh.len() as u64);
-                            self.held
-                                .lock()
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .extend(fresh.iter().map(|l| ((l.guild_id, l.date), l.clone())));
-                            for lease in fresh {
-                                days.entry(lease.date).or_insert_with(|| {
-                                    Arc::new(answer_for(
-                                        &self.core,
-                                        lease.date,
-                                        lease.guild_id,
-                                        now,
-                                    ))
-                                });
-                                waiting.push_back((leased, lease));
-                                leased += 1;
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "could not lease the posts due");
-                        store_failed = true;
-                    }
-                }
+                leasing = Some(
+                    self.store
+                        .lease_due(now, &self.owner, LEASE_FOR, self.lease_limit),
+                );
             }
             while running.len() < self.concurrency {
                 let Some((index, lease)) = waiting.pop_front() else {
@@ -433,31 +411,58 @@ impl<P: Poster> Scheduler<P> {
                     (index, lease, outcome)
                 });
             }
-            let Some((index, lease, outcome)) = running.next().await else {
+            if leasing.is_none() && running.is_empty() && releasing.is_empty() {
                 if waiting.is_empty() && (!ask || store_failed) {
                     break;
                 }
                 continue;
-            };
-            ask = true;
-            self.held
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&(lease.guild_id, lease.date));
-            match outcome.count() {
-                Some(PostCount::Sent) => {
-                    let due = lease.onthisday.run_on(lease.date).map_or(now, |run| run.at);
-                    let late = Timestamp::now().duration_since(due);
-                    self.metrics
-                        .sent(Duration::try_from(late).unwrap_or(Duration::ZERO));
-                }
-                Some(count) => self.metrics.post(count),
-                None if outcome == PostOutcome::LeaseLost => {
-                    self.metrics.leases(LeaseEvent::Lost, 1)
-                }
-                None => {}
             }
-            done.push((index, lease.guild_id, lease.date, outcome));
+            tokio::select! {
+                Some(due) = futures::future::OptionFuture::from(leasing.as_mut()), if leasing.is_some() => {
+                    leasing = None;
+                    match due {
+                        Ok(due) => {
+                            let (fresh, again): (Vec<Lease>, Vec<Lease>) = due
+                                .into_iter()
+                                .partition(|l| seen.insert((l.guild_id, l.date)));
+                            // Put off to "now" within this tick (a 429 with no wait):
+                            // released, and the next tick takes them.
+                            for lease in again {
+                                releasing.push(async move {
+                                    if let Err(e) = self.store.retry_at(&lease, now).await {
+                                        tracing::error!(guild = lease.guild_id, error = %e, "could not release a post");
+                                    }
+                                });
+                            }
+                            if !fresh.is_empty() {
+                                ask = true;
+                                self.metrics.leases(LeaseEvent::Taken, fresh.len() as u64);
+                                self.held
+                                    .lock()
+                                    .unwrap_or_else(PoisonError::into_inner)
+                                    .extend(fresh.iter().map(|l| ((l.guild_id, l.date), l.clone())));
+                                for lease in fresh {
+                                    days.entry(lease.date).or_insert_with(|| {
+                                        Arc::new(answer_for(&self.core, lease.date, lease.guild_id, now))
+                                    });
+                                    waiting.push_back((leased, lease));
+                                    leased += 1;
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "could not lease the posts due");
+                            store_failed = true;
+                        }
+                    }
+                }
+                Some(()) = releasing.next(), if !releasing.is_empty() => {}
+                Some((index, lease, outcome)) = running.next(), if !running.is_empty() => {
+                    ask = true;
+                    self.finished(&lease, &outcome, now);
+                    done.push((index, lease.guild_id, lease.date, outcome));
+                }
+            }
         }
         done.sort_by_key(|(index, ..)| *index);
         TickReport {
@@ -465,6 +470,25 @@ impl<P: Poster> Scheduler<P> {
                 .into_iter()
                 .map(|(_, guild, date, outcome)| (guild, date, outcome))
                 .collect(),
+        }
+    }
+
+    /// Counts a post handled in a tick, and forgets its lease.
+    fn finished(&self, lease: &Lease, outcome: &PostOutcome, now: Timestamp) {
+        self.held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&(lease.guild_id, lease.date));
+        match outcome.count() {
+            Some(PostCount::Sent) => {
+                let due = lease.onthisday.run_on(lease.date).map_or(now, |run| run.at);
+                let late = Timestamp::now().duration_since(due);
+                self.metrics
+                    .sent(Duration::try_from(late).unwrap_or(Duration::ZERO));
+            }
+            Some(count) => self.metrics.post(count),
+            None if *outcome == PostOutcome::LeaseLost => self.metrics.leases(LeaseEvent::Lost, 1),
+            None => {}
         }
     }
 

@@ -1456,3 +1456,42 @@ async fn the_schedule_role_reports_its_posts_on_the_admin_address() {
     );
     assert_eq!(b.fake.messages(75).len(), 1, "{log}");
 }
+
+/// More posts in flight than the store has connections (PostgreSQL's pool of 2, 16
+/// posts at once, no pacing): each post's record holds a connection through its
+/// transaction, and the tick asks the store for the next batch meanwhile. Every post
+/// goes out and is recorded. (Before, the tick stopped driving the posts in flight
+/// while it waited for that batch: they held the pool's connections idle in their
+/// transactions, the lease waited for one, and after the pool's 5 s every record
+/// waiting for a connection failed.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_posts_in_flight_than_database_connections_all_go_out_on_postgresql() {
+    let Some(db) = support::postgres::TestDb::new("inflight_pool").await else {
+        return;
+    };
+    let store = db.store_with_pool(2).await;
+    let servers = 40u64;
+    for g in 1..=servers {
+        store
+            .apply(
+                g,
+                Change::SetOnThisDay(otd(1000 + g, "08:00", "UTC")),
+                1,
+                ts("2020-10-08T00:00:00Z"),
+            )
+            .await
+            .unwrap();
+    }
+    let fake = FakeDiscord::start().await;
+    let now = ts("2020-10-08T08:00:00Z");
+    fake.set_now(now);
+    let scheduler = Scheduler::new(Arc::clone(&store), core(), poster(&fake))
+        .with_concurrency(16)
+        .with_requests_per_second(u32::MAX);
+    let report = scheduler.tick(now).await;
+    assert_eq!(report.posted().len() as u64, servers, "{report:?}");
+    for g in 1..=servers {
+        assert!(store.was_posted(g, date(2020, 10, 8)).await.unwrap());
+        assert_eq!(fake.messages(1000 + g).len(), 1);
+    }
+}

@@ -25,6 +25,13 @@ impl TestDb {
     pub async fn store(&self) -> Arc<dyn Store> {
         Arc::new(PgStore::connect(&pg_config(&self.schema)).await.unwrap())
     }
+
+    /// A store on the schema with at most `connections` open to the server.
+    pub async fn store_with_pool(&self, connections: u32) -> Arc<dyn Store> {
+        let mut config = pg_config(&self.schema);
+        config.pool_size = connections;
+        Arc::new(PgStore::connect(&config).await.unwrap())
+    }
 }
 
 impl Drop for TestDb {
