@@ -1,5 +1,6 @@
 //! Load on the HTTP interactions endpoint: wrk against the release binary, run as its
-//! own process. Nothing here links the bot's library.
+//! own process. Nothing here links the bot's library (the tests' fake Discord, which
+//! the server's daily posts go to, runs in this process).
 //!
 //! The binary is the one cargo builds for this bench (a package's benches get its
 //! binaries, built with the bench profile, which is the release profile) at
@@ -20,11 +21,23 @@
 //! at peak, and the CPU time of the signature check alone (serenity's `Verifier`, on
 //! the same bodies, a second after each run).
 //!
-//! A fourth load measures reads while settings are written: `/reaction` from a server
-//! as above, while a second wrk (one connection, back to back) sends `/config replies`
-//! to the same server, flipping its visibility each time (every write a real change:
-//! a transaction, an audit record, an fsync on SQLite). Its p99 against the read-only
-//! load's is the ratio the issue bounds (1.5×).
+//! A fourth load measures reads while settings are written and the daily posts go
+//! out: `/reaction` from a server as above, while a second wrk (one connection, back to
+//! back) sends `/config replies` to the same server, flipping its visibility each time
+//! (every write a real change: a transaction, an audit record, an fsync on SQLite),
+//! and the server's scheduler sends daily posts. The server runs with a bot token and
+//! `DISCORD_API_BASE` at the tests' fake Discord (`tests/support/fake_discord.rs`, on
+//! 127.0.0.1 in this process, answering at once), so `serve` runs its scheduler as in
+//! production. Before each measured run of this load, `/config onthisday` (sent like
+//! any command, signed) gives [`POSTS_PER_SECOND`] × (`SECONDS` - 1) fresh servers a
+//! daily post at the coming minute, UTC, empty days posted too; the run starts half a
+//! second before that minute, so the scheduler sends them during the run at its
+//! default rate (40 requests/s), leasing, rendering, posting and recording each. (A
+//! post set for a minute already begun is tomorrow's: the seeds must come before.)
+//! The posts the fake received during each run are printed. The other loads run
+//! with the scheduler idle (nothing due, nothing waking it), as a server is between
+//! posts. The with-writes load's p99 against the read-only load's is the ratio the
+//! issue bounds (1.5×). Its warm-up sends writes only.
 //!
 //! Run: `cargo bench --bench http_load`. Knobs (environment): `DATABASE` (`sqlite`, or
 //! `postgres`: the server at `KR_TEST_POSTGRES_URL`, default
@@ -32,6 +45,9 @@
 //! and dropped after), `ROUNDS` (4), `SECONDS` (15 a run), `WARMUP` (3 s a load),
 //! `CONNECTIONS` (64), `THREADS` (wrk's, 1), `LOG` (the server's `KR_LOG`, `info` as
 //! in production), `KR_BIN`. Linux only (`/proc`).
+
+#[path = "../tests/support/fake_discord.rs"]
+mod fake_discord;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -55,8 +71,78 @@ const LOADS: [(&str, &str); 4] = [
     ),
 ];
 
-/// The load measured while `/config` writes run alongside.
+/// The load measured while `/config` writes and the scheduler's posts run alongside.
 const WITH_WRITES: usize = 3;
+
+/// The scheduler's default rate (`schedule.requests_per_second`): each post is one
+/// request, so the posts seeded for a run of `SECONDS` are this × (`SECONDS` - 1).
+const POSTS_PER_SECOND: u64 = 40;
+
+/// A token of a bot token's shape, for the fake Discord.
+const BOT_TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.not-a-real-token";
+
+/// `/config onthisday` in each of `guilds` (fresh servers, each its own channel), at
+/// `time` UTC, empty days posted: the posts the scheduler sends during a run.
+fn onthisday_bodies(guilds: std::ops::Range<u64>, time: &str) -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/interactions");
+    let text = std::fs::read_to_string(format!("{dir}/command-guild.json")).unwrap();
+    let template: serde_json::Value = serde_json::from_str(&text).unwrap();
+    guilds
+        .map(|guild| {
+            let mut p = template.clone();
+            let g = json!(guild.to_string());
+            p["id"] = json!((1_400_000_000_000_000_000u64 + guild).to_string());
+            p["token"] = json!(format!("bench-onthisday-{guild}"));
+            p["guild_id"] = g.clone();
+            p["guild"]["id"] = g.clone();
+            p["channel"]["guild_id"] = g.clone();
+            p["authorizing_integration_owners"]["0"] = g.clone();
+            p["data"]["guild_id"] = g;
+            p["member"]["permissions"] = json!("32"); // Manage Server
+            p["data"]["name"] = json!("config");
+            p["data"]["options"] = json!([{"name": "onthisday", "type": 1, "options": [
+                {"name": "channel", "type": 7, "value": (guild + 1_000_000).to_string()},
+                {"name": "time", "type": 3, "value": time},
+                {"name": "timezone", "type": 3, "value": "UTC"},
+                {"name": "empty-days", "type": 5, "value": true},
+            ]}]);
+            serde_json::to_string(&p).unwrap()
+        })
+        .collect()
+}
+
+/// Sends `bodies`, signed now, four at a time; each must be answered 200.
+fn send_all(
+    runtime: &tokio::runtime::Runtime,
+    server: &Server,
+    key: &SigningKey,
+    bodies: &[String],
+) {
+    use futures::StreamExt as _;
+    let client = reqwest::Client::new();
+    let signed = sign(key, bodies);
+    runtime.block_on(async {
+        futures::stream::iter(signed)
+            .for_each_concurrent(4, |(signature, timestamp, body)| {
+                let request = client
+                    .post(&server.url)
+                    .header("Content-Type", "application/json")
+                    .header("X-Signature-Ed25519", signature)
+                    .header("X-Signature-Timestamp", timestamp)
+                    .body(body.to_owned());
+                async move {
+                    let response = request.send().await.expect("the server answers");
+                    let status = response.status();
+                    let text = response.text().await.unwrap_or_default();
+                    assert!(
+                        status == 200 && text.contains("Daily post set"),
+                        "a `/config onthisday` was not saved ({status}): {text}"
+                    );
+                }
+            })
+            .await;
+    });
+}
 
 /// `/config replies visibility:…` in the fixture's server by a member with Manage
 /// Server, alternating private and public.
@@ -228,17 +314,21 @@ impl Server {
         key: &SigningKey,
         log_level: &str,
         database: &Database,
+        discord: &str,
     ) -> Server {
         let (db_var, db_value) = database.env(dir);
         let log = dir.join("server.log");
         let child = Command::new(bin)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .current_dir(dir) // not the checkout: no config/bot.toml
-            .env_clear() // no DISCORD_TOKEN: no daily posts
+            .env_clear()
             .env(
                 "DISCORD_PUBLIC_KEY",
                 hex::encode(key.verifying_key().to_bytes()),
             )
+            // A token: `serve` runs the daily posts' scheduler, posting to the fake.
+            .env("DISCORD_TOKEN", BOT_TOKEN)
+            .env("DISCORD_API_BASE", discord)
             .env(db_var, db_value)
             .env("KR_LOG", log_level)
             .stdin(Stdio::null())
@@ -320,12 +410,15 @@ struct Run {
     wrk_us: f64,
     machine_us: f64,
     log_bytes: f64,
+    /// Daily posts the fake Discord received during the run.
+    posts: usize,
 }
 
 /// Runs wrk for `seconds` on `bodies`, signed just before; with `writes`, a second
 /// wrk (one connection) sends those alongside for the same time.
 fn run(
     server: &Server,
+    discord: &fake_discord::FakeDiscord,
     dir: &Path,
     key: &SigningKey,
     bodies: &[String],
@@ -369,6 +462,7 @@ fn run(
             children_cpu_us(),
             machine_cpu_us(),
             server.log_bytes(),
+            discord.creates().len(),
         )
     };
     let before = usage();
@@ -426,7 +520,36 @@ fn run(
         wrk_us: after.1 - before.1,
         machine_us: after.2 - before.2,
         log_bytes: after.3 - before.3,
+        posts: after.4 - before.4,
     }
+}
+
+/// Gives `count` fresh servers (numbered from `*next_guild` on) a daily post at the
+/// coming minute (at least 25 s away, time to send them), then waits until half a
+/// second before it: the run that starts then sees the scheduler send them.
+fn seed_posts(
+    runtime: &tokio::runtime::Runtime,
+    server: &Server,
+    key: &SigningKey,
+    next_guild: &mut u64,
+    count: u64,
+) {
+    let now = jiff::Timestamp::now().as_second();
+    let mut minute = (now / 60 + 1) * 60;
+    if minute - now < 25 {
+        minute += 60;
+    }
+    let due = jiff::Timestamp::from_second(minute).unwrap();
+    let time = due.strftime("%H:%M").to_string();
+    let bodies = onthisday_bodies(*next_guild..*next_guild + count, &time);
+    *next_guild += count;
+    send_all(runtime, server, key, &bodies);
+    let left_ms = due.as_millisecond() - jiff::Timestamp::now().as_millisecond() - 500;
+    assert!(
+        left_ms > 0,
+        "sending the daily posts' settings took past {due}: they are tomorrow's"
+    );
+    std::thread::sleep(Duration::from_millis(left_ms as u64));
 }
 
 /// `Verifier::verify` over `bodies` signed now, on this thread for about a second:
@@ -495,7 +618,21 @@ fn main() {
     let key = SigningKey::from_bytes(&[7u8; 32]);
     let dir = tempfile::tempdir().unwrap();
     let database = Database::from_env();
-    let server = Server::start(&bin, dir.path(), &key, &log_level, &database);
+    // The fake Discord's own thread: it answers while this one waits for wrk.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let discord = runtime.block_on(fake_discord::FakeDiscord::start());
+    let server = Server::start(
+        &bin,
+        dir.path(),
+        &key,
+        &log_level,
+        &database,
+        &discord.base(),
+    );
     let writes = config_bodies();
     std::thread::sleep(Duration::from_secs(1));
     let idle_rss = server.mib("VmRSS");
@@ -503,8 +640,10 @@ fn main() {
 
     for (l, b) in bodies.iter().enumerate() {
         let alongside = (l == WITH_WRITES).then_some(writes.as_slice());
-        run(&server, dir.path(), &key, b, warmup, alongside);
+        run(&server, &discord, dir.path(), &key, b, warmup, alongside);
     }
+    let seeded_per_run = POSTS_PER_SECOND * seconds.saturating_sub(1).max(1);
+    let mut next_guild = 2_000_000_000u64;
     let mut runs: Vec<Vec<Run>> = LOADS.iter().map(|_| Vec::new()).collect();
     // The signature check alone, a second after each run (the server idle): the same
     // machine's state on average as the runs.
@@ -512,14 +651,26 @@ fn main() {
     for round in 1..=rounds {
         for (l, (name, _)) in LOADS.iter().enumerate() {
             let alongside = (l == WITH_WRITES).then_some(writes.as_slice());
-            let r = run(&server, dir.path(), &key, &bodies[l], seconds, alongside);
+            if alongside.is_some() {
+                seed_posts(&runtime, &server, &key, &mut next_guild, seeded_per_run);
+            }
+            let r = run(
+                &server,
+                &discord,
+                dir.path(),
+                &key,
+                &bodies[l],
+                seconds,
+                alongside,
+            );
             eprintln!(
-                "round {round}, {name}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {:.1} µs CPU/request, {} errors",
+                "round {round}, {name}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {:.1} µs CPU/request, {} errors, {} daily posts sent",
                 r.requests / r.seconds,
                 r.p50_ms,
                 r.p99_ms,
                 r.server_us / r.requests,
-                r.errors
+                r.errors,
+                r.posts,
             );
             runs[l].push(r);
             let (cpu_us, n) = verify(&key, &bodies[l]);
@@ -574,6 +725,20 @@ fn main() {
     println!(
         "verify only (serenity's `Verifier::verify`, CPU time per verification on one thread): {}",
         verify.join(", ")
+    );
+    let posts: Vec<String> = LOADS
+        .iter()
+        .zip(&runs)
+        .map(|((name, _), rs)| {
+            let each: Vec<String> = rs.iter().map(|r| r.posts.to_string()).collect();
+            format!("{name} {}", each.join(", "))
+        })
+        .collect();
+    println!(
+        "daily posts the scheduler sent during each round's run ({seeded_per_run} due at the \
+         start of each with-writes run; {} sent in all): {}",
+        discord.creates().len(),
+        posts.join("; ")
     );
     println!("server RSS: idle {idle_rss:.1} MiB, peak under load (VmHWM) {peak_rss:.1} MiB");
     let p99 = |l: usize| median(runs[l].iter().map(|r| r.p99_ms).collect());

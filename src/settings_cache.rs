@@ -12,6 +12,12 @@
 //!
 //! Notices are taken in on each read (no task of its own): a read that started
 //! before a notice and ends after it does not put its value in.
+//!
+//! A miss is one read of the store, however many requests want the server at once:
+//! a request that finds a read of its server in flight, started since the last
+//! notice, waits for that read's value instead of asking the store too (without it,
+//! every request in flight when an entry expired or was dropped asked the database,
+//! and under load they queued for its connections).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,6 +26,7 @@ use std::time::{Duration, Instant};
 use karabakh_core::settings::GuildSettings;
 use karabakh_store::{Changed, Store, StoreResult};
 use tokio::sync::broadcast::{Receiver, error::TryRecvError};
+use tokio::sync::watch;
 
 /// The longest an entry is used without asking the database again.
 pub const TTL: Duration = Duration::from_secs(5);
@@ -42,6 +49,51 @@ struct Inner {
     /// Counts the notices taken in: a read puts its value in only if none came
     /// while it read.
     epoch: u64,
+    /// The store reads in flight, by server.
+    loading: HashMap<u64, Flight>,
+    /// Names the reads in flight.
+    flights: u64,
+}
+
+/// A read of the store in flight: the requests that want the same server meanwhile
+/// wait for its value.
+struct Flight {
+    id: u64,
+    /// The epoch it started at: a request joins it only if no notice came since.
+    epoch: u64,
+    /// Its value once read; left `None` if the read failed or was given up.
+    value: watch::Receiver<Option<GuildSettings>>,
+}
+
+/// What a request that missed does: read the store for everyone, or wait for the
+/// read in flight.
+enum Miss {
+    Read {
+        id: u64,
+        value: watch::Sender<Option<GuildSettings>>,
+    },
+    Wait(watch::Receiver<Option<GuildSettings>>),
+}
+
+/// Takes a read's flight off the list when the read ends, however it ends (done,
+/// failed, or dropped with the request).
+struct Landing<'a> {
+    cache: &'a SettingsCache,
+    guild_id: u64,
+    id: u64,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.cache.inner();
+        if inner
+            .loading
+            .get(&self.guild_id)
+            .is_some_and(|f| f.id == self.id)
+        {
+            inner.loading.remove(&self.guild_id);
+        }
+    }
 }
 
 impl Inner {
@@ -80,6 +132,8 @@ impl SettingsCache {
                 changes,
                 entries: HashMap::new(),
                 epoch: 0,
+                loading: HashMap::new(),
+                flights: 0,
             }),
         }
     }
@@ -88,9 +142,10 @@ impl SettingsCache {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A server's settings: from memory when fresh, else from the store.
+    /// A server's settings: from memory when fresh, else from the read of the store
+    /// in flight for it, else from the store.
     pub async fn get(&self, guild_id: u64) -> StoreResult<GuildSettings> {
-        let epoch = {
+        let (epoch, miss) = {
             let mut inner = self.inner();
             inner.take_notices();
             if let Some((settings, at)) = inner.entries.get(&guild_id)
@@ -98,8 +153,49 @@ impl SettingsCache {
             {
                 return Ok(settings.clone());
             }
-            inner.epoch
+            let epoch = inner.epoch;
+            let miss = match inner.loading.get(&guild_id) {
+                Some(flight) if flight.epoch == epoch => Miss::Wait(flight.value.clone()),
+                _ => {
+                    inner.flights += 1;
+                    let id = inner.flights;
+                    let (value, waiting) = watch::channel(None);
+                    let flight = Flight {
+                        id,
+                        epoch,
+                        value: waiting,
+                    };
+                    inner.loading.insert(guild_id, flight);
+                    Miss::Read { id, value }
+                }
+            };
+            (epoch, miss)
         };
+        match miss {
+            Miss::Wait(mut value) => {
+                if let Ok(settings) = value.wait_for(Option::is_some).await
+                    && let Some(settings) = settings.as_ref()
+                {
+                    return Ok(settings.clone());
+                }
+                // The read failed or was given up: this request reads for itself.
+                self.read(guild_id, epoch).await
+            }
+            Miss::Read { id, value } => {
+                let _landing = Landing {
+                    cache: self,
+                    guild_id,
+                    id,
+                };
+                let settings = self.read(guild_id, epoch).await?;
+                let _ = value.send(Some(settings.clone()));
+                Ok(settings)
+            }
+        }
+    }
+
+    /// Reads the store, and keeps the value if no notice came since `epoch`.
+    async fn read(&self, guild_id: u64, epoch: u64) -> StoreResult<GuildSettings> {
         let settings = self.store.guild_settings(guild_id).await?;
         let mut inner = self.inner();
         inner.take_notices();

@@ -16,6 +16,7 @@ use karabakh_core::commands::Request;
 use karabakh_core::settings::{AuditEntry, Change, GuildSettings, Visibility};
 use karabakh_reactions::discord::{interaction, render};
 use karabakh_reactions::service::Service;
+use karabakh_reactions::settings_cache::{SettingsCache, TTL};
 use karabakh_store::{Changed, Lease, SqliteStore, Store, StoreResult};
 use serde_json::{Value, json};
 use support::payload::{GUILD, MANAGE_SERVER, config, text};
@@ -30,6 +31,8 @@ struct Counting {
     inner: Arc<dyn Store>,
     reads: AtomicUsize,
     deaf: Option<broadcast::Sender<Changed>>,
+    /// How long a read of the settings takes on top of the store's own time.
+    delay: Duration,
 }
 
 impl Counting {
@@ -38,6 +41,17 @@ impl Counting {
             inner,
             reads: AtomicUsize::new(0),
             deaf: deaf.then(|| broadcast::channel(1).0),
+            delay: Duration::ZERO,
+        })
+    }
+
+    /// A store whose reads of the settings take `delay` longer.
+    fn slow(inner: Arc<dyn Store>, delay: Duration) -> Arc<Self> {
+        Arc::new(Counting {
+            inner,
+            reads: AtomicUsize::new(0),
+            deaf: None,
+            delay,
         })
     }
 
@@ -56,6 +70,7 @@ impl Store for Counting {
     }
     async fn guild_settings(&self, guild_id: u64) -> StoreResult<GuildSettings> {
         self.reads.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
         self.inner.guild_settings(guild_id).await
     }
     async fn apply(
@@ -182,6 +197,93 @@ async fn a_change_is_used_at_once_in_its_own_process() {
     assert!(private_answer(&service).await);
     set_visibility(&service, "public").await;
     assert!(!private_answer(&service).await);
+}
+
+/// A miss is one read of the store however many requests want the server at once:
+/// those that come while it is in flight get its value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_that_miss_together_make_one_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = sqlite_in(&dir).await;
+    let private = Change::SetVisibility(Visibility::Private);
+    sqlite.apply(GUILD, private, MOD, now()).await.unwrap();
+    let store = Counting::slow(sqlite, Duration::from_millis(200));
+    let cache = Arc::new(SettingsCache::new(store.clone(), TTL));
+    let asked: Vec<_> = (0..20)
+        .map(|_| {
+            let cache = Arc::clone(&cache);
+            tokio::spawn(async move { cache.get(GUILD).await })
+        })
+        .collect();
+    for got in asked {
+        let settings = got.await.unwrap().unwrap();
+        assert_eq!(settings.visibility, Visibility::Private);
+    }
+    assert_eq!(
+        store.reads(),
+        1,
+        "the requests that missed together read once"
+    );
+    assert_eq!(
+        cache.get(GUILD).await.unwrap().visibility,
+        Visibility::Private
+    );
+    assert_eq!(store.reads(), 1, "then from memory");
+}
+
+/// A request that comes after a notice does not take the value of a read that began
+/// before it: it reads the store itself, and sees the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_begun_before_a_notice_is_not_shared_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = sqlite_in(&dir).await;
+    let store = Counting::slow(Arc::clone(&sqlite), Duration::from_millis(300));
+    let cache = Arc::new(SettingsCache::new(store.clone(), TTL));
+    let before = {
+        let cache = Arc::clone(&cache);
+        tokio::spawn(async move { cache.get(GUILD).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let private = Change::SetVisibility(Visibility::Private);
+    sqlite.apply(GUILD, private, MOD, now()).await.unwrap();
+    let after = cache.get(GUILD).await.unwrap();
+    assert_eq!(after.visibility, Visibility::Private, "the change is seen");
+    assert_eq!(
+        store.reads(),
+        2,
+        "the request after the notice read for itself"
+    );
+    // (What the first request got depends on when the slow store read; it is not
+    // kept either way.)
+    before.await.unwrap().unwrap();
+    assert_eq!(
+        cache.get(GUILD).await.unwrap().visibility,
+        Visibility::Private,
+        "what was read before the notice was not kept"
+    );
+}
+
+/// A request waiting for another's read is not left without an answer when that
+/// request is given up (its deadline passed): it reads the store itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_given_up_leaves_the_waiting_requests_to_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Counting::slow(sqlite_in(&dir).await, Duration::from_millis(300));
+    let cache = Arc::new(SettingsCache::new(store.clone(), TTL));
+    let first = {
+        let cache = Arc::clone(&cache);
+        tokio::spawn(async move {
+            tokio::time::timeout(Duration::from_millis(100), cache.get(GUILD)).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let waiting = cache.get(GUILD).await.unwrap();
+    assert_eq!(waiting.visibility, Visibility::Public);
+    assert!(
+        first.await.unwrap().is_err(),
+        "the first request was given up"
+    );
+    assert_eq!(store.reads(), 2, "the waiting request read for itself");
 }
 
 /// Two processes on one SQLite file hear nothing of each other: the other's change

@@ -85,6 +85,43 @@ async fn a_change_in_one_process_is_announced_in_the_others() {
     );
 }
 
+/// A store announces its own change once, at commit: the `NOTIFY` that tells the
+/// other processes does not come back to it as a second notice (which dropped from
+/// its settings cache the value the change had just put in).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_hears_its_own_change_once() {
+    let Some(db) = TestDb::postgres("own_change_once").await else {
+        return;
+    };
+    let other = db.another().await;
+    let mut mine = db.store.changes();
+    let mut theirs = other.changes();
+    db.store
+        .apply(
+            78,
+            Change::SetOnThisDay(otd(1, "10:00", "UTC")),
+            5,
+            ts("2024-06-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(5), async {
+        while theirs.recv().await.unwrap() != Changed::Guild(78) {}
+    })
+    .await;
+    assert!(got.is_ok(), "the other process never heard of the change");
+    // The notice reached every listener together: this store's too, by now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut heard = Vec::new();
+    while let Ok(change) = mine.try_recv() {
+        // The listener's first connection says "anything may have changed".
+        if change != Changed::All {
+            heard.push(change);
+        }
+    }
+    assert_eq!(heard, vec![Changed::Guild(78)]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schema_newer_than_the_build_is_refused() {
     let Some(db) = TestDb::postgres("a_schema_newer").await else {

@@ -7,7 +7,11 @@
 //! servers go in parallel. Due posts are leased with `FOR UPDATE SKIP LOCKED`: two
 //! schedulers never wait on, nor take, the same row. Every write that changes what a
 //! server's settings read sends `NOTIFY` (delivered at commit); each process
-//! `LISTEN`s and passes the server on through [`Store::changes`].
+//! `LISTEN`s and passes the server on through [`Store::changes`]. A store announces
+//! its own writes itself, once each has committed; the `NOTIFY` names the store that
+//! sent it (`<server> <instance>`, [`INSTANCE_SETTING`]) and its own come back to it
+//! unheard (they used to come back as a second notice for each write, which dropped
+//! from the settings cache the value the write had just put in).
 //!
 //! Migrations are applied at connect, each in a transaction holding an advisory lock
 //! (a key of its own), so that processes starting together apply each one once.
@@ -46,6 +50,33 @@ const LISTEN_RETRY_MAX: Duration = Duration::from_secs(4);
 /// The `NOTIFY` channel every process listens on (`kr_<schema>` in a schema of its
 /// own).
 const CHANNEL: &str = "kr_settings_changed";
+
+/// A setting of each of a store's connections naming the store, which its `NOTIFY`
+/// payloads carry after the server's id.
+pub(crate) const INSTANCE_SETTING: &str = "karabakh.instance";
+
+/// A name for a store, unique among the processes and the stores of one process.
+fn instance_name() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STORES: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        Timestamp::now().as_nanosecond(),
+        STORES.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// What a `NOTIFY` payload says to `instance`: nothing when `instance` sent it (it
+/// announced the change itself), the server otherwise, or anything when it cannot be
+/// read.
+fn heard(payload: &str, instance: &str) -> Option<Changed> {
+    let (guild, sender) = payload.split_once(' ').unwrap_or((payload, ""));
+    if sender == instance {
+        return None;
+    }
+    Some(guild.parse::<u64>().map_or(Changed::All, Changed::Guild))
+}
 
 /// Where and how to connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,9 +174,11 @@ impl PgStore {
             path: shown.clone(),
             source: scrub(e.to_string(), &config.url).into(),
         };
+        let instance = instance_name();
         let mut options = PgConnectOptions::from_str(&config.url)
             .map_err(open_error)?
-            .application_name("karabakh-reactions");
+            .application_name("karabakh-reactions")
+            .options([(INSTANCE_SETTING, instance.as_str())]);
         let mut channel = CHANNEL.to_owned();
         if let Some(schema) = &config.schema {
             if !valid_schema(schema) {
@@ -182,7 +215,12 @@ impl PgStore {
         }
         migrate::migrate(&pool, &shown).await?;
         let (changes, _) = broadcast::channel(CHANGES_BUFFER);
-        let listener = tokio::spawn(listen(pool.clone(), channel.clone(), changes.clone()));
+        let listener = tokio::spawn(listen(
+            pool.clone(),
+            channel.clone(),
+            instance,
+            changes.clone(),
+        ));
         Ok(PgStore {
             pool,
             shown,
@@ -215,7 +253,8 @@ impl Drop for PgStore {
     }
 }
 
-/// Passes other processes' changes (and this one's) on to [`Store::changes`].
+/// Passes other processes' changes (not this store's: it announced them itself) on to
+/// [`Store::changes`].
 ///
 /// When the connection is lost (the server restarted, or is down), notifications
 /// sent meanwhile are lost too: it says [`Changed::All`] at once (what was cached may
@@ -223,7 +262,12 @@ impl Drop for PgStore {
 /// [`LISTEN_RETRY_MAX`], and says [`Changed::All`] once more when it listens again
 /// (what was read while it was not listening may be stale too; and the scheduler,
 /// woken by it, looks for posts due at once rather than at its next poll).
-async fn listen(pool: PgPool, channel: String, changes: broadcast::Sender<Changed>) {
+async fn listen(
+    pool: PgPool,
+    channel: String,
+    instance: String,
+    changes: broadcast::Sender<Changed>,
+) {
     let mut retry = LISTEN_RETRY;
     let mut lost = false;
     loop {
@@ -259,11 +303,9 @@ async fn listen(pool: PgPool, channel: String, changes: broadcast::Sender<Change
         loop {
             match listener.try_recv().await {
                 Ok(Some(n)) => {
-                    let change = n
-                        .payload()
-                        .parse::<u64>()
-                        .map_or(Changed::All, Changed::Guild);
-                    let _ = changes.send(change);
+                    if let Some(change) = heard(n.payload(), &instance) {
+                        let _ = changes.send(change);
+                    }
                 }
                 // Lost, and connected again (sqlx's listener reconnects, and listens
                 // again, before it says so).
@@ -407,6 +449,16 @@ mod tests {
             "postgres://postgres@127.0.0.1:5432/test"
         );
         assert!(!redact("not a url :// s3cr3t").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_store_does_not_hear_its_own_notices() {
+        assert_eq!(heard("42 7-1-0", "7-1-0"), None);
+        assert_eq!(heard("42 7-1-1", "7-1-0"), Some(Changed::Guild(42)));
+        // A process of an earlier version names no store.
+        assert_eq!(heard("42", "7-1-0"), Some(Changed::Guild(42)));
+        assert_eq!(heard("x 7-1-1", "7-1-0"), Some(Changed::All));
+        assert_ne!(instance_name(), instance_name());
     }
 
     #[test]

@@ -54,9 +54,15 @@ async fn lock_guild(tx: &mut PgConnection, guild_id: u64, doing: &str) -> StoreR
     Ok(())
 }
 
-/// Tells every process (this one too) that the server changed, at commit.
+/// Tells every process that the server changed, at commit: `<server> <instance>`,
+/// the store that sent it named by its connection's setting, so that it does not
+/// hear its own (it announces them itself).
 async fn notify(tx: &mut PgConnection, channel: &str, guild_id: u64) -> StoreResult<()> {
-    sqlx::query("SELECT pg_notify($1, $2)")
+    let sql = format!(
+        "SELECT pg_notify($1, $2 || coalesce(' ' || current_setting('{}', true), ''))",
+        super::INSTANCE_SETTING
+    );
+    sqlx::query(&sql)
         .bind(channel)
         .bind(guild_id.to_string())
         .execute(&mut *tx)
