@@ -20,45 +20,22 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+#[path = "common/tick.rs"]
+mod tick_bench;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use jiff::Timestamp;
 use karabakh_core::commands::Core;
-use karabakh_core::reply::Message;
-use karabakh_core::schedule::ChannelMessage;
 use karabakh_reactions::discord::rest::{self, ChannelPoster};
 use karabakh_reactions::operator;
-use karabakh_reactions::scheduler::{PostError, Poster, Scheduler};
+use karabakh_reactions::scheduler::Scheduler;
 use karabakh_store::{SqliteStore, Store};
 use rusqlite::{Connection, params};
+use tick_bench::{DAY, now};
 
-/// Posts nowhere: every create succeeds at once (stands in for `rest::ChannelPoster`).
-struct NoOp(AtomicU64);
-
-impl Poster for NoOp {
-    async fn create_message(&self, _: u64, _: &Message, _: &str) -> Result<u64, PostError> {
-        Ok(self.0.fetch_add(1, Ordering::Relaxed))
-    }
-    async fn recent_messages(&self, _: u64, _: u8) -> Result<Vec<ChannelMessage>, PostError> {
-        Ok(Vec::new())
-    }
-    async fn bot_user_id(&self) -> Result<u64, PostError> {
-        Ok(1)
-    }
-}
-
-const NOW: &str = "2020-10-09T08:00:00Z";
-const DAY: &str = "2020-10-09";
-
-fn now() -> Timestamp {
-    NOW.parse().unwrap()
-}
-
-/// `servers` configured servers; guilds 1..=`due` are due at [`NOW`] (08:00 UTC on
+/// `servers` configured servers; guilds 1..=`due` are due at [`tick_bench::NOW`] (08:00 UTC on
 /// a day the dataset has entries for), the rest later that day or the next.
 fn seed(path: &Path, servers: u64, due: u64) {
     drop(SqliteStore::open(path).expect("the store opens"));
@@ -135,10 +112,7 @@ fn tick(c: &mut Criterion) {
         let path = dir.path().join("bench.sqlite3");
         seed(&path, servers, due);
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
-        // No pacing: the tick's own cost, not Discord's rate (at the default 40 requests a
-        // second, 5 posts would wait 100 ms for their turns, 50 posts 1.2 s).
-        let scheduler = Scheduler::new(store, Arc::clone(&core), NoOp(AtomicU64::new(1)))
-            .with_requests_per_second(u32::MAX);
+        let scheduler = tick_bench::unpaced(store, Arc::clone(&core));
         let side = Connection::open(&path).unwrap();
         side.busy_timeout(std::time::Duration::from_secs(5))
             .unwrap();

@@ -10,40 +10,18 @@
 //! after. Before each timed tick the due servers are made due again, outside the
 //! measurement. Without a server it says so and measures nothing.
 
+#[path = "common/tick.rs"]
+mod tick_bench;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use jiff::Timestamp;
 use karabakh_core::commands::Core;
-use karabakh_core::reply::Message;
-use karabakh_core::schedule::ChannelMessage;
-use karabakh_reactions::scheduler::{PostError, Poster, Scheduler};
 use karabakh_store::{PgConfig, PgStore, Store};
 use sqlx::Connection as _;
+use tick_bench::{DAY, now};
 
-/// Posts nowhere: every create succeeds at once.
-struct NoOp(AtomicU64);
-
-impl Poster for NoOp {
-    async fn create_message(&self, _: u64, _: &Message, _: &str) -> Result<u64, PostError> {
-        Ok(self.0.fetch_add(1, Ordering::Relaxed))
-    }
-    async fn recent_messages(&self, _: u64, _: u8) -> Result<Vec<ChannelMessage>, PostError> {
-        Ok(Vec::new())
-    }
-    async fn bot_user_id(&self) -> Result<u64, PostError> {
-        Ok(1)
-    }
-}
-
-const NOW: &str = "2020-10-09T08:00:00Z";
-const DAY: &str = "2020-10-09";
 const SERVERS: i64 = 100_000;
-
-fn now() -> Timestamp {
-    NOW.parse().unwrap()
-}
 
 /// `SERVERS` servers; 1..=`due` due at NOW, the rest later that day, minute by minute.
 async fn seed(pool: &sqlx::PgPool) {
@@ -134,10 +112,7 @@ fn tick(c: &mut Criterion) {
     runtime.block_on(seed(&side));
     let store: Arc<dyn Store> = Arc::new(store);
     let core = Arc::new(Core::embedded().expect("the dataset loads"));
-    // No pacing: the tick's own cost, not Discord's rate (at the default 40 requests a
-    // second, 5 posts would wait 100 ms for their turns, 50 posts 1.2 s).
-    let scheduler =
-        Scheduler::new(store, core, NoOp(AtomicU64::new(1))).with_requests_per_second(u32::MAX);
+    let scheduler = tick_bench::unpaced(store, core);
 
     let mut group = c.benchmark_group("schedule_tick_postgres");
     group.sample_size(20);
